@@ -1,0 +1,103 @@
+/**
+ * A small option table shared by every subcommand: one place that parses
+ * flags, falls back to environment variables, validates types and prints
+ * `--help` with defaults and units. Flags win over the environment.
+ */
+import { parseArgs } from 'node:util';
+import { WeblogError } from '../errors.js';
+
+export interface OptionSpec {
+  name: string;
+  type: 'string' | 'number' | 'boolean';
+  description: string;
+  default?: string | number | boolean;
+  unit?: string;
+  /** Environment variables read when the flag is absent, first match wins. */
+  env?: string[];
+  short?: string;
+  /** Value placeholder shown in help, e.g. PATH. */
+  arg?: string;
+}
+
+export interface CommandSpec {
+  name: string;
+  summary: string;
+  usage: string;
+  options: OptionSpec[];
+  /** Free text after the option list. */
+  notes?: string;
+  run(opts: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+
+function envName(name: string): string {
+  return `WEBLOG_${name.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: ParsedOptions; positionals: string[] } {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  for (const o of cmd.options) {
+    config[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+    if (o.type === 'boolean') config[`no-${o.name}`] = { type: 'boolean' };
+  }
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: argv, options: config, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new WeblogError('CONFIG_INVALID', `${(err as Error).message.replace(/\. To specify.*$/s, '')}; see 'weblog ${cmd.name} --help'`);
+  }
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const opts: ParsedOptions = { help: values.help === true };
+  for (const o of cmd.options) {
+    let raw: string | boolean | undefined = values[o.name];
+    let from = `--${o.name}`;
+    if (o.type === 'boolean' && values[`no-${o.name}`] === true) raw = false;
+    if (raw === undefined) {
+      for (const e of [envName(o.name), ...(o.env ?? [])]) {
+        if (env[e] !== undefined && env[e] !== '') {
+          raw = env[e];
+          from = e;
+          break;
+        }
+      }
+    }
+    if (raw === undefined) {
+      opts[o.name] = o.default;
+      continue;
+    }
+    opts[o.name] = coerce(o, raw, from);
+  }
+  return { opts, positionals: parsed.positionals };
+}
+
+function coerce(o: OptionSpec, raw: string | boolean, from: string): string | number | boolean {
+  if (o.type === 'boolean') {
+    if (typeof raw === 'boolean') return raw;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    throw new WeblogError('CONFIG_INVALID', `${from}: expected true or false, got "${raw}"`);
+  }
+  if (typeof raw === 'boolean') throw new WeblogError('CONFIG_INVALID', `${from}: expects a value`);
+  if (o.type === 'number') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new WeblogError('CONFIG_INVALID', `${from}: expected a non-negative number${o.unit ? ` (${o.unit})` : ''}, got "${raw}"`);
+    return n;
+  }
+  return raw;
+}
+
+export function helpText(cmd: CommandSpec): string {
+  const rows = cmd.options.map((o) => {
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'boolean' ? '' : ` ${o.arg ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
+    const bits = [o.description];
+    if (o.unit) bits.push(`unit: ${o.unit}`);
+    if (o.default !== undefined && o.default !== '') bits.push(`default: ${String(o.default)}`);
+    bits.push(`env: ${[envName(o.name), ...(o.env ?? [])].join(', ')}`);
+    return [flag, bits.join('; ')] as const;
+  });
+  rows.push(['-h, --help', 'show this help']);
+  const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
+  const body = rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`).join('\n');
+  return `${cmd.summary}\n\nUsage: ${cmd.usage}\n\nOptions:\n${body}\n${cmd.notes ? `\n${cmd.notes}\n` : ''}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * Enrichment: IP normalisation, user agent, GeoIP and the two ids. Turns an
+ * AccessRecord into an EnrichedRecord; never throws on record content.
+ */
+import type { AccessRecord } from '../parse/record.js';
+import { fnv1a64, toDecimal } from './hash.js';
+import { anonymizeIp, normalizeIp } from './ip.js';
+import { GeoLookup, type GeoInfo } from './geoip.js';
+import { UserAgentCache, type UaInfo } from './useragent.js';
+
+export interface EnrichedRecord extends AccessRecord, UaInfo, GeoInfo {
+  ip: string;
+  ip_version: 0 | 4 | 6;
+  is_private: boolean;
+  is_loopback: boolean;
+  /** 64-bit hash of (salt, UTC day, ip, ua_id), decimal. */
+  visitor_id: string;
+}
+
+export interface EnrichOptions {
+  /** Zero the last IPv4 octet / last 80 IPv6 bits before anything is stored or hashed (default false). */
+  anonymizeIp?: boolean | undefined;
+  /** City/Country .mmdb (default: bundled DB-IP Lite). */
+  geoip?: string | undefined;
+  /** ASN .mmdb (default: none). */
+  asn?: string | undefined;
+  /** Salt of visitor_id; rotate it to make visitors unlinkable across rotations (default ''). */
+  visitorSalt?: string | undefined;
+  /** Bound of the UA cache, in distinct UA strings (default 10,000). */
+  uaCacheSize?: number | undefined;
+  /** Bound of the GeoIP cache, in addresses (default 100,000). */
+  geoCacheSize?: number | undefined;
+}
+
+export interface Enricher {
+  enrich(r: AccessRecord): EnrichedRecord;
+  readonly geoDescription: string;
+  stats(): { ua: { hits: number; misses: number; size: number } };
+}
+
+const DAY_MS = 86_400_000;
+
+export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher> {
+  const geo = await GeoLookup.open({ geoip: opts.geoip, asn: opts.asn, cacheSize: opts.geoCacheSize });
+  const ua = new UserAgentCache(opts.uaCacheSize);
+  const salt = opts.visitorSalt ?? '';
+  const anonymize = opts.anonymizeIp === true;
+
+  return {
+    geoDescription: geo.description,
+    stats: () => ({ ua: ua.stats }),
+    enrich(r: AccessRecord): EnrichedRecord {
+      const info = normalizeIp(r.remote_addr);
+      let ip = info.ip;
+      if (anonymize && info.ip_version !== 0) {
+        ip = anonymizeIp(info);
+        r.remote_addr = ip;
+        if (r.x_forwarded_for !== '') r.x_forwarded_for = anonymizeList(r.x_forwarded_for);
+      }
+      const u = ua.lookup(r.user_agent);
+      const g = geo.lookup(ip, info.ip_version);
+      const day = Math.floor(r.time / DAY_MS);
+      const visitor = toDecimal(fnv1a64(`${salt}\u0000${day}\u0000${ip}\u0000${u.ua_id}`));
+      // An explicit literal keeps one hidden class; spreading three objects
+      // into a 40-key literal was 20x slower (node 20, --cpu-prof).
+      return {
+        remote_addr: r.remote_addr,
+        remote_user: r.remote_user,
+        time: r.time,
+        request: r.request,
+        method: r.method,
+        url: r.url,
+        path: r.path,
+        query: r.query,
+        protocol: r.protocol,
+        status: r.status,
+        bytes: r.bytes,
+        referer: r.referer,
+        user_agent: r.user_agent,
+        vhost: r.vhost,
+        request_time: r.request_time,
+        upstream_response_time: r.upstream_response_time,
+        x_forwarded_for: r.x_forwarded_for,
+        extra: r.extra,
+        ip,
+        ip_version: info.ip_version,
+        is_private: info.is_private,
+        is_loopback: info.is_loopback,
+        browser: u.browser,
+        browser_version: u.browser_version,
+        os: u.os,
+        os_version: u.os_version,
+        device_type: u.device_type,
+        device_vendor: u.device_vendor,
+        device_model: u.device_model,
+        is_bot: u.is_bot,
+        ua_id: u.ua_id,
+        country: g.country,
+        region: g.region,
+        city: g.city,
+        latitude: g.latitude,
+        longitude: g.longitude,
+        asn: g.asn,
+        as_org: g.as_org,
+        visitor_id: visitor,
+      };
+    },
+  };
+}
+
+function anonymizeList(list: string): string {
+  return list
+    .split(',')
+    .map((part) => {
+      const info = normalizeIp(part);
+      return info.ip_version === 0 ? part.trim() : anonymizeIp(info);
+    })
+    .join(', ');
+}

@@ -1,0 +1,79 @@
+/**
+ * Client IP normalisation: the address in `remote_addr` (first entry of a
+ * list, brackets and IPv4-mapped prefixes removed), its version, private and
+ * loopback flags, and optional anonymisation.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+
+export interface IpInfo {
+  /** Normalised address, '' when remote_addr holds no IP (hostname, unix socket, '-'). */
+  ip: string;
+  ip_version: 0 | 4 | 6;
+  is_private: boolean;
+  is_loopback: boolean;
+}
+
+const none: IpInfo = { ip: '', ip_version: 0, is_private: false, is_loopback: false };
+
+function v4Octets(ip: string): number[] {
+  return ip.split('.').map(Number);
+}
+
+function classifyV4(ip: string): IpInfo {
+  const [a = 0, b = 0] = v4Octets(ip);
+  const loop = a === 127;
+  const priv = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
+  return { ip, ip_version: 4, is_private: priv || loop, is_loopback: loop };
+}
+
+function classifyV6(ip: string): IpInfo {
+  const lower = ip.toLowerCase();
+  const loop = lower === '::1' || lower === '0:0:0:0:0:0:0:1';
+  const first = parseInt(lower.split(':')[0] || '0', 16);
+  const priv = (first & 0xfe00) === 0xfc00 || (first & 0xffc0) === 0xfe80;
+  return { ip: lower, ip_version: 6, is_private: priv || loop, is_loopback: loop };
+}
+
+export function normalizeIp(remoteAddr: string): IpInfo {
+  let s = remoteAddr;
+  const comma = s.indexOf(',');
+  if (comma !== -1) s = s.slice(0, comma);
+  s = s.trim();
+  if (s.startsWith('[')) s = s.slice(1, s.indexOf(']') === -1 ? undefined : s.indexOf(']'));
+  if (isIPv4(s)) return classifyV4(s);
+  if (isIPv6(s)) {
+    const lower = s.toLowerCase();
+    if (lower.startsWith('::ffff:') && isIPv4(lower.slice(7))) return classifyV4(lower.slice(7));
+    return classifyV6(s);
+  }
+  return none;
+}
+
+/** Expands an IPv6 address to 8 groups of 16 bits. */
+function expandV6(ip: string): number[] {
+  let s = ip;
+  if (s.includes('.')) {
+    // Trailing dotted quad (::ffff:1.2.3.4 style): rewrite as two hex groups.
+    const i = s.lastIndexOf(':');
+    const [a = 0, b = 0, c = 0, d = 0] = v4Octets(s.slice(i + 1));
+    s = `${s.slice(0, i + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [left = '', right] = s.split('::');
+  const groups = (part: string) => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const l = groups(left);
+  if (right === undefined) return l;
+  const r = groups(right);
+  return [...l, ...new Array<number>(8 - l.length - r.length).fill(0), ...r];
+}
+
+/** Zeroes the last IPv4 octet, or the last 80 bits of an IPv6 address. */
+export function anonymizeIp(info: IpInfo): string {
+  if (info.ip_version === 4) return info.ip.replace(/\.\d+$/, '.0');
+  if (info.ip_version === 6) {
+    const g = expandV6(info.ip);
+    for (let i = 3; i < 8; i++) g[i] = 0;
+    // Compress the zero tail: a:b:c::
+    return `${g.slice(0, 3).map((x) => x.toString(16)).join(':')}::`;
+  }
+  return '';
+}

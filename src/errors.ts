@@ -1,0 +1,55 @@
+/**
+ * The one error type of weblog. Every error we raise carries a code from a
+ * closed set and a `retriable` flag; retry logic reads the flag, never the
+ * message. Wrapped errors keep the original in `cause`.
+ */
+
+export const errorCodes = {
+  /** A command-line flag, env variable or config key is wrong. */
+  CONFIG_INVALID: { retriable: false, exitCode: 2 },
+  /** A log format string cannot be compiled. */
+  FORMAT_INVALID: { retriable: false, exitCode: 2 },
+  /** An input file or object cannot be read. */
+  INPUT_UNREADABLE: { retriable: false, exitCode: 1 },
+  /** A GeoIP / ASN database cannot be opened or is not of a known schema. */
+  GEOIP_UNAVAILABLE: { retriable: false, exitCode: 1 },
+  /** A server (Kafka, ClickHouse, S3) cannot be reached or answered 5xx / timed out. */
+  UNAVAILABLE: { retriable: true, exitCode: 1 },
+  /** ClickHouse rejected the rows themselves (type or schema mismatch). */
+  INSERT_REJECTED: { retriable: false, exitCode: 1 },
+  /** The schema in the database does not match the migration files. */
+  SCHEMA_MISMATCH: { retriable: false, exitCode: 1 },
+  /** A query failed for a reason retrying will not fix. */
+  QUERY_FAILED: { retriable: false, exitCode: 1 },
+  /** Work stopped because shutdown was requested. */
+  ABORTED: { retriable: false, exitCode: 1 },
+} as const;
+
+export type ErrorCode = keyof typeof errorCodes;
+
+export class WeblogError extends Error {
+  readonly code: ErrorCode;
+  readonly retriable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'WeblogError';
+    this.code = code;
+    this.retriable = options?.retriable ?? errorCodes[code].retriable;
+  }
+
+  get exitCode(): number {
+    return errorCodes[this.code].exitCode;
+  }
+}
+
+export function isRetriable(err: unknown): boolean {
+  return err instanceof WeblogError && err.retriable;
+}
+
+/** A short, secret-free description of any thrown value. */
+export function describeError(err: unknown): string {
+  if (err instanceof WeblogError) return `${err.code}: ${err.message}`;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

@@ -1,0 +1,159 @@
+/**
+ * The line scanner: walks a compiled format's tokens over one line with
+ * indexOf, no regex, and fills an AccessRecord or returns a Reject that names
+ * the field and what was wrong. It never throws on input.
+ */
+import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
+import { emptyRecord, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
+import { splitRequest, splitUrl } from './request.js';
+import { parseClfTime, parseEpochSeconds, parseIsoTime } from './time.js';
+import { unescapeField } from './unescape.js';
+
+export type LineParser = (line: string) => ParseResult;
+
+const reject = (line: string, reason: RejectReason, detail: string): ParseResult => ({ ok: false, reject: { line, reason, detail } });
+
+function preview(s: string): string {
+  return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
+}
+
+function isEscaped(line: string, q: number, from: number): boolean {
+  let n = 0;
+  for (let i = q - 1; i >= from && line.charCodeAt(i) === 92; i--) n++;
+  return (n & 1) === 1;
+}
+
+function parseUint(s: string): number {
+  if (s.length === 0 || s.length > 15) return NaN;
+  let v = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+const decimal = /^\d+(?:\.\d+)?$/;
+
+/** Stores one field's text into the record; returns a Reject result on bad values. */
+function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r: AccessRecord): ParseResult | undefined {
+  const dash = raw === '-';
+  switch (field.kind) {
+    case 'string': {
+      const value = dash ? '' : quoted ? unescapeField(raw) : raw;
+      const t = field.target;
+      if (t === null) (r.extra ??= {})[field.extraName] = value;
+      else if (t === 'url') {
+        r.url = value;
+        splitUrl(value, r);
+      } else r[t] = value;
+      return undefined;
+    }
+    case 'skip':
+      return undefined;
+    case 'request':
+      if (!dash) splitRequest(quoted ? unescapeField(raw) : raw, r);
+      return undefined;
+    case 'time_clf':
+    case 'time_iso':
+    case 'time_msec': {
+      if (dash || raw === '') return reject(line, 'missing_time', `${field.variable}: the line has no time ("${raw}")`);
+      const t = field.kind === 'time_clf' ? parseClfTime(raw) : field.kind === 'time_iso' ? parseIsoTime(raw) : parseEpochSeconds(raw);
+      if (Number.isNaN(t)) return reject(line, 'bad_time', `${field.variable}: ${preview(raw)} is not a valid time`);
+      r.time = t;
+      return undefined;
+    }
+    case 'status': {
+      if (dash) return undefined;
+      const v = parseUint(raw);
+      if (!(v <= 999) || raw.length > 3) return reject(line, 'bad_status', `${field.variable}: expected a 3-digit HTTP status, got ${preview(raw)}`);
+      r.status = v;
+      return undefined;
+    }
+    case 'bytes': {
+      if (dash) return undefined;
+      const v = parseUint(raw);
+      if (Number.isNaN(v)) return reject(line, 'bad_bytes', `${field.variable}: expected a byte count, got ${preview(raw)}`);
+      r.bytes = v;
+      return undefined;
+    }
+    case 'seconds':
+    case 'millis':
+    case 'micros': {
+      if (dash) return undefined;
+      if (!decimal.test(raw)) return reject(line, 'bad_number', `${field.variable}: expected a number, got ${preview(raw)}`);
+      const n = Number(raw);
+      r.request_time = field.kind === 'seconds' ? n : field.kind === 'millis' ? n / 1e3 : n / 1e6;
+      return undefined;
+    }
+  }
+}
+
+export function createParser(format: string | CompiledFormat = 'combined'): LineParser {
+  const compiled = typeof format === 'string' ? compileFormat(format) : format;
+  const tokens: readonly Token[] = compiled.tokens;
+  const { optionalFrom } = compiled;
+  const n = tokens.length;
+
+  return function parseLine(line: string): ParseResult {
+    let len = line.length;
+    if (len > 0 && line.charCodeAt(len - 1) === 13) line = line.slice(0, --len); // tolerate CRLF
+    if (len === 0 || line.trim().length === 0) return reject(line, 'empty_line', 'the line is empty');
+    const r = emptyRecord();
+    let pos = 0;
+    let hasTime = false;
+    for (let i = 0; i < n; i++) {
+      const tok = tokens[i] as Token;
+      if (tok.type === 'literal') {
+        if (i >= optionalFrom && pos >= len) break;
+        if (!line.startsWith(tok.text, pos)) {
+          if (i >= optionalFrom) break; // optional tail absent or different: ignore it
+          return reject(line, 'no_match', `expected ${JSON.stringify(tok.text)} at column ${pos + 1}, found ${preview(line.slice(pos))}`);
+        }
+        pos += tok.text.length;
+        continue;
+      }
+      const next = tokens[i + 1] as Token | undefined;
+      const nextText = next?.type === 'literal' ? next.text : '';
+      const nextIsEnd = i + 2 >= n;
+      let end: number;
+      if (tok.quoted) {
+        // The closing quote is the first unescaped `"` followed by the next
+        // literal and, at the end of the format, by end of line or a space.
+        end = -1;
+        for (let q = line.indexOf('"', pos); q !== -1; q = line.indexOf('"', q + 1)) {
+          if (isEscaped(line, q, pos)) continue;
+          if (nextText !== '' && line.startsWith(nextText, q)) {
+            const after = q + nextText.length;
+            if (!nextIsEnd || after >= len || line.charCodeAt(after) === 32 || line.charCodeAt(after) === 9) {
+              end = q;
+              break;
+            }
+          }
+          if (i + 1 >= optionalFrom && q === len - 1) {
+            end = q;
+            break;
+          }
+        }
+        if (end === -1) return reject(line, 'unterminated_quote', `${tok.field.variable}: the quoted value starting at column ${pos} has no closing quote`);
+      } else if (nextText === '') {
+        end = line.indexOf(' ', pos);
+        if (end === -1) end = len;
+      } else {
+        end = line.indexOf(nextText.charAt(0), pos);
+        if (end === -1) {
+          if (i + 1 >= optionalFrom) end = len;
+          else if (nextText.charAt(0) === ']') return reject(line, 'unterminated_bracket', `${tok.field.variable}: no closing "]" after column ${pos}`);
+          else return reject(line, 'no_match', `${tok.field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
+        }
+      }
+      const bad = assign(line, tok.field, line.slice(pos, end), tok.quoted, r);
+      if (bad) return bad;
+      if (tok.field.kind.startsWith('time_')) hasTime = true;
+      pos = end;
+    }
+    if (!hasTime) return reject(line, 'missing_time', 'the line ended before its time field');
+    return { ok: true, record: r };
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Timestamp parsing without Date.parse or regexes on the hot path. Each
+ * function returns epoch milliseconds (UTC), or NaN when the text is not a
+ * valid time of that layout.
+ */
+
+const months: Record<string, number> = {
+  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
+};
+const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+function digits(s: string, at: number, n: number): number {
+  let v = 0;
+  for (let i = at; i < at + n; i++) {
+    const c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) return NaN;
+    v = v * 10 + c;
+  }
+  return v;
+}
+
+const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+
+/** Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil). */
+function daysFromCivil(y: number, m: number, d: number): number {
+  y -= m <= 2 ? 1 : 0;
+  const era = Math.floor(y / 400);
+  const yoe = y - era * 400;
+  const mp = (m + 9) % 12;
+  const doy = Math.floor((153 * mp + 2) / 5) + d - 1;
+  const doe = yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy;
+  return era * 146097 + doe - 719468;
+}
+
+function validDate(y: number, mon0: number, d: number): boolean {
+  if (!(y >= 1 && y <= 9999) || !(mon0 >= 0 && mon0 <= 11) || !(d >= 1)) return false;
+  const max = mon0 === 1 && isLeap(y) ? 29 : (monthDays[mon0] as number);
+  return d <= max;
+}
+
+function epochMs(y: number, mon0: number, d: number, h: number, mi: number, s: number, ms: number, offsetMin: number): number {
+  if (!validDate(y, mon0, d) || !(h >= 0 && h <= 23) || !(mi >= 0 && mi <= 59) || !(s >= 0 && s <= 60)) return NaN;
+  return ((daysFromCivil(y, mon0 + 1, d) * 24 + h) * 60 + mi - offsetMin) * 60_000 + s * 1000 + ms;
+}
+
+/** Parses a `+hhmm` / `-hh:mm` / `Z` zone at `at`; returns minutes east of UTC or NaN. */
+function zone(s: string, at: number, end: number): number {
+  if (at === end - 1 && s[at] === 'Z') return 0;
+  const sign = s[at] === '+' ? 1 : s[at] === '-' ? -1 : 0;
+  if (sign === 0) return NaN;
+  const len = end - at - 1;
+  const hh = digits(s, at + 1, 2);
+  const mm = len === 4 ? digits(s, at + 3, 2) : len === 5 && s[at + 3] === ':' ? digits(s, at + 4, 2) : NaN;
+  if (!(hh <= 14 && mm <= 59)) return NaN;
+  return sign * (hh * 60 + mm);
+}
+
+// Logs put many lines in the same day: cache the day part of the last CLF date.
+let lastDayKey = '';
+let lastDayMs = NaN;
+
+/** `10/Oct/2000:13:55:36 -0700` (Apache %t, nginx $time_local). */
+export function parseClfTime(s: string): number {
+  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
+  const dayKey = s.slice(0, 11);
+  let dayMs: number;
+  if (dayKey === lastDayKey) dayMs = lastDayMs;
+  else {
+    const d = digits(s, 0, 2);
+    const mon = months[s.slice(3, 6)];
+    const y = digits(s, 7, 4);
+    if (mon === undefined || !validDate(y, mon, d)) return NaN;
+    dayMs = daysFromCivil(y, mon + 1, d) * 86_400_000;
+    lastDayKey = dayKey;
+    lastDayMs = dayMs;
+  }
+  const h = digits(s, 12, 2);
+  const mi = digits(s, 15, 2);
+  const sec = digits(s, 18, 2);
+  if (!(h <= 23 && mi <= 59 && sec <= 60) || s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58) return NaN;
+  const off = zone(s, 21, 26);
+  if (Number.isNaN(off)) return NaN;
+  return dayMs + ((h * 60 + mi - off) * 60 + sec) * 1000;
+}
+
+/** `2000-10-10T13:55:36-07:00`, optional fraction, `Z` or an offset (nginx $time_iso8601). */
+export function parseIsoTime(s: string): number {
+  if (s.length < 20 || s[4] !== '-' || s[7] !== '-' || (s[10] !== 'T' && s[10] !== ' ') || s[13] !== ':' || s[16] !== ':') return NaN;
+  let i = 19;
+  let ms = 0;
+  if (s[i] === '.' || s[i] === ',') {
+    let scale = 100;
+    for (i++; i < s.length; i++) {
+      const c = s.charCodeAt(i) - 48;
+      if (c < 0 || c > 9) break;
+      ms += c * scale;
+      scale /= 10;
+    }
+    ms = Math.floor(ms);
+  }
+  const off = zone(s, i, s.length);
+  if (Number.isNaN(off)) return NaN;
+  return epochMs(digits(s, 0, 4), digits(s, 5, 2) - 1, digits(s, 8, 2), digits(s, 11, 2), digits(s, 14, 2), digits(s, 17, 2), ms, off);
+}
+
+/** `1157689324.156` epoch seconds with optional milliseconds (nginx $msec). */
+export function parseEpochSeconds(s: string): number {
+  if (s.length === 0 || !/^\d{1,11}(\.\d{1,6})?$/.test(s)) return NaN;
+  return Math.round(Number(s) * 1000);
+}

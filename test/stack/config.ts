@@ -1,0 +1,55 @@
+/**
+ * Where the local test stack lives and which ports it uses. Everything binds
+ * to 127.0.0.1; state (data, logs, PIDs) goes to `.stack/` and downloaded jars
+ * to `.cache/`, both git-ignored.
+ */
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const stateDir = process.env.WEBLOG_STACK_DIR ?? path.join(repoRoot, '.stack');
+export const cacheDir = process.env.WEBLOG_CACHE_DIR ?? path.join(repoRoot, '.cache');
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
+  return n;
+}
+
+export const stackConfig = {
+  /** Kafka version fetched from Maven Central (`org.apache.kafka:kafka_2.13`). */
+  kafkaVersion: process.env.WEBLOG_STACK_KAFKA_VERSION ?? '3.9.1',
+  kafkaPort: port('WEBLOG_STACK_KAFKA_PORT', 39092),
+  kafkaControllerPort: port('WEBLOG_STACK_KAFKA_CONTROLLER_PORT', 39093),
+  clickhouseHttpPort: port('WEBLOG_STACK_CLICKHOUSE_PORT', 38123),
+  clickhouseTcpPort: port('WEBLOG_STACK_CLICKHOUSE_TCP_PORT', 39100),
+  /** s3proxy version fetched from Maven Central (`org.gaul:s3proxy`). */
+  s3proxyVersion: process.env.WEBLOG_STACK_S3PROXY_VERSION ?? '2.6.0',
+  s3Port: port('WEBLOG_STACK_S3_PORT', 39200),
+  s3AccessKeyId: 'weblog',
+  s3SecretAccessKey: 'weblog-secret-key',
+  /** How long one service may take to become ready, in ms. */
+  readyTimeoutMs: 120_000,
+} as const;
+
+/** The endpoints of a running stack, as tests and the CLI consume them. */
+export interface Endpoints {
+  kafkaBrokers: string[];
+  clickhouseUrl: string;
+  s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+}
+
+export function localEndpoints(): Endpoints {
+  return {
+    kafkaBrokers: [`127.0.0.1:${stackConfig.kafkaPort}`],
+    clickhouseUrl: `http://127.0.0.1:${stackConfig.clickhouseHttpPort}`,
+    s3: {
+      endpoint: `http://127.0.0.1:${stackConfig.s3Port}`,
+      region: 'us-east-1',
+      accessKeyId: stackConfig.s3AccessKeyId,
+      secretAccessKey: stackConfig.s3SecretAccessKey,
+    },
+  };
+}

@@ -1,0 +1,253 @@
+/**
+ * The three servers of the local test stack, each as install / start / ready:
+ * - Kafka (KRaft, broker + controller in one JVM) from Maven Central jars;
+ * - ClickHouse server from Debian's `clickhouse-server` package (18.16);
+ * - s3proxy (an S3 API over a filesystem folder) from Maven Central jars.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { cacheDir, repoRoot, stackConfig, stateDir } from './config.js';
+import { canConnect, isAlive, readPid, spawnDetached, stopPid, waitFor } from './proc.js';
+
+export interface Service {
+  name: string;
+  install(): void;
+  start(): Promise<'started' | 'already-running'>;
+  stop(): Promise<'stopped' | 'not-running'>;
+  status(): Promise<string>;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`[stack] ${msg}\n`);
+}
+
+/** Copies a Maven profile's jars into the cache once; returns the folder. */
+function mavenJars(profile: string, version: string, property: string): string {
+  const dir = path.join(cacheDir, 'stack', `${profile}-${version}`);
+  const marker = path.join(dir, '.complete');
+  if (existsSync(marker)) return dir;
+  log(`fetching ${profile} ${version} jars from Maven Central into ${path.relative(repoRoot, dir)} ...`);
+  mkdirSync(dir, { recursive: true });
+  execFileSync(
+    'mvn',
+    ['-q', '-B', '-f', path.join(repoRoot, 'test', 'stack', 'pom.xml'), '-P', profile, `-D${property}=${version}`,
+      'dependency:copy-dependencies', `-DoutputDirectory=${dir}`],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  if (readdirSync(dir).filter((f) => f.endsWith('.jar')).length === 0) throw new Error(`no jars were copied into ${dir}`);
+  writeFileSync(marker, new Date().toISOString());
+  return dir;
+}
+
+function serviceFiles(name: string) {
+  const dir = path.join(stateDir, name);
+  return { dir, pidFile: path.join(dir, 'pid'), logFile: path.join(dir, 'server.log'), dataDir: path.join(dir, 'data') };
+}
+
+async function genericStatus(name: string, ready: () => Promise<boolean>): Promise<string> {
+  const { pidFile } = serviceFiles(name);
+  const pid = readPid(pidFile);
+  if (pid === undefined || !isAlive(pid)) return `${name}: stopped`;
+  return `${name}: pid ${pid}, ${(await ready().catch(() => false)) ? 'ready' : 'not ready'}`;
+}
+
+/** Shared start logic: skip when our PID is alive and ready, else spawn and wait. */
+async function startWith(
+  name: string,
+  ready: () => Promise<boolean>,
+  launch: (files: ReturnType<typeof serviceFiles>) => number,
+): Promise<'started' | 'already-running'> {
+  const files = serviceFiles(name);
+  mkdirSync(files.dataDir, { recursive: true });
+  const pid = readPid(files.pidFile);
+  if (pid !== undefined && isAlive(pid)) {
+    await waitFor(name, ready, { timeoutMs: stackConfig.readyTimeoutMs, pid, logFile: files.logFile });
+    return 'already-running';
+  }
+  const newPid = launch(files);
+  await waitFor(name, ready, { timeoutMs: stackConfig.readyTimeoutMs, pid: newPid, logFile: files.logFile });
+  log(`${name} ready (pid ${newPid})`);
+  return 'started';
+}
+
+// ---------------------------------------------------------------- Kafka
+async function kafkaReady(): Promise<boolean> {
+  if (!(await canConnect(stackConfig.kafkaPort))) return false;
+  const admin = new Kafka({
+    brokers: [`127.0.0.1:${stackConfig.kafkaPort}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+  }).admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+export const kafka: Service = {
+  name: 'kafka',
+  install() {
+    mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
+  },
+  start() {
+    return startWith('kafka', kafkaReady, (f) => {
+      const jars = mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
+      const props = path.join(f.dir, 'server.properties');
+      const { kafkaPort: p, kafkaControllerPort: c } = stackConfig;
+      writeFileSync(props, [
+        'process.roles=broker,controller',
+        'node.id=1',
+        `controller.quorum.voters=1@127.0.0.1:${c}`,
+        `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
+        `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+        'controller.listener.names=CONTROLLER',
+        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+        'inter.broker.listener.name=PLAINTEXT',
+        `log.dirs=${f.dataDir}`,
+        'num.partitions=1',
+        'auto.create.topics.enable=false',
+        // One broker: every internal topic must have replication factor 1.
+        'offsets.topic.replication.factor=1',
+        'offsets.topic.num.partitions=4',
+        'transaction.state.log.replication.factor=1',
+        'transaction.state.log.min.isr=1',
+        'transaction.state.log.num.partitions=4',
+        'share.coordinator.state.topic.replication.factor=1',
+        'share.coordinator.state.topic.min.isr=1',
+        // Tests create many short-lived consumer groups: do not wait 3 s per join.
+        'group.initial.rebalance.delay.ms=0',
+        'log.flush.interval.messages=9223372036854775807',
+        '',
+      ].join('\n'));
+      const log4j = path.join(f.dir, 'log4j.properties');
+      writeFileSync(log4j, [
+        'log4j.rootLogger=WARN, stdout',
+        'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+        'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+        'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+        'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+        '',
+      ].join('\n'));
+      const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${jars}/*`];
+      if (!existsSync(path.join(f.dataDir, 'meta.properties'))) {
+        // A fixed cluster id keeps `up` idempotent: the data folder is formatted once.
+        execFileSync('java', [...java, 'kafka.tools.StorageTool', 'format', '-t', 'd2VibG9nLXN0YWNrLWlk', '-c', props, '--ignore-formatted'], {
+          stdio: ['ignore', 'ignore', 'inherit'],
+        });
+      }
+      return spawnDetached({ command: 'java', args: [...java, 'kafka.Kafka', props], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
+    });
+  },
+  stop: () => stopPid(serviceFiles('kafka').pidFile),
+  status: () => genericStatus('kafka', kafkaReady),
+};
+
+// ---------------------------------------------------------------- ClickHouse
+async function clickhouseReady(): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${stackConfig.clickhouseHttpPort}/ping`, { signal: AbortSignal.timeout(1000) });
+  return res.ok && (await res.text()).startsWith('Ok');
+}
+
+function findClickhouseServer(): string | undefined {
+  for (const p of ['/usr/bin/clickhouse-server', '/usr/sbin/clickhouse-server', '/usr/local/bin/clickhouse-server']) if (existsSync(p)) return p;
+  return undefined;
+}
+
+export const clickhouse: Service = {
+  name: 'clickhouse',
+  install() {
+    if (findClickhouseServer()) return;
+    if (process.getuid?.() !== 0) throw new Error('clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`');
+    log('installing clickhouse-server from Debian ...');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  },
+  start() {
+    return startWith('clickhouse', clickhouseReady, (f) => {
+      const bin = findClickhouseServer();
+      if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
+      const d = f.dataDir;
+      writeFileSync(path.join(f.dir, 'config.xml'), `<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>${f.dir}/clickhouse.log</log><errorlog>${f.dir}/clickhouse.err.log</errorlog><size>50M</size><count>2</count></logger>
+  <http_port>${stackConfig.clickhouseHttpPort}</http_port>
+  <tcp_port>${stackConfig.clickhouseTcpPort}</tcp_port>
+  <listen_host>127.0.0.1</listen_host>
+  <max_concurrent_queries>200</max_concurrent_queries>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <path>${d}/</path>
+  <tmp_path>${d}/tmp/</tmp_path>
+  <user_files_path>${d}/user_files/</user_files_path>
+  <format_schema_path>${d}/format_schemas/</format_schema_path>
+  <users_config>users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mlock_executable>false</mlock_executable>
+</yandex>
+`);
+      writeFileSync(path.join(f.dir, 'users.xml'), `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`);
+      return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
+    });
+  },
+  stop: () => stopPid(serviceFiles('clickhouse').pidFile),
+  status: () => genericStatus('clickhouse', clickhouseReady),
+};
+
+// ---------------------------------------------------------------- S3 (s3proxy)
+async function s3Ready(): Promise<boolean> {
+  // Any HTTP answer (403 for an unsigned request) means the S3 API is up.
+  const res = await fetch(`http://127.0.0.1:${stackConfig.s3Port}/`, { signal: AbortSignal.timeout(1000) });
+  return res.status > 0;
+}
+
+export const s3: Service = {
+  name: 's3',
+  install() {
+    mavenJars('s3proxy', stackConfig.s3proxyVersion, 's3proxy.version');
+  },
+  start() {
+    return startWith('s3', s3Ready, (f) => {
+      const jars = mavenJars('s3proxy', stackConfig.s3proxyVersion, 's3proxy.version');
+      const conf = path.join(f.dir, 's3proxy.conf');
+      writeFileSync(conf, [
+        `s3proxy.endpoint=http://127.0.0.1:${stackConfig.s3Port}`,
+        's3proxy.authorization=aws-v2-or-v4',
+        `s3proxy.identity=${stackConfig.s3AccessKeyId}`,
+        `s3proxy.credential=${stackConfig.s3SecretAccessKey}`,
+        'jclouds.provider=filesystem',
+        `jclouds.filesystem.basedir=${f.dataDir}`,
+        '',
+      ].join('\n'));
+      const logback = path.join(f.dir, 'logback.xml');
+      writeFileSync(logback, `<configuration>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`);
+      return spawnDetached({
+        command: 'java',
+        args: ['-Xmx256m', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, 'org.gaul.s3proxy.Main', '--properties', conf],
+        cwd: f.dir,
+        logFile: f.logFile,
+        pidFile: f.pidFile,
+      });
+    });
+  },
+  stop: () => stopPid(serviceFiles('s3').pidFile),
+  status: () => genericStatus('s3', s3Ready),
+};
+
+export const services: Service[] = [kafka, clickhouse, s3];
