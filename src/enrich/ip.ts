@@ -34,12 +34,12 @@ function classifyV6(ip: string): IpInfo {
   return { ip: lower, ip_version: 6, is_private: priv || loop, is_loopback: loop };
 }
 
-export function normalizeIp(remoteAddr: string): IpInfo {
-  let s = remoteAddr;
-  const comma = s.indexOf(',');
-  if (comma !== -1) s = s.slice(0, comma);
-  s = s.trim();
-  if (s.startsWith('[')) s = s.slice(1, s.indexOf(']') === -1 ? undefined : s.indexOf(']'));
+function normalizeOne(addr: string): IpInfo {
+  let s = addr.trim();
+  if (s.startsWith('[')) {
+    const close = s.indexOf(']');
+    s = s.slice(1, close === -1 ? undefined : close);
+  }
   if (isIPv4(s)) return classifyV4(s);
   if (isIPv6(s)) {
     const lower = s.toLowerCase();
@@ -47,6 +47,22 @@ export function normalizeIp(remoteAddr: string): IpInfo {
     return classifyV6(s);
   }
   return none;
+}
+
+/**
+ * The client address of `remote_addr`. A list (`10.0.0.2, 10.0.0.1, 85.181.35.98`,
+ * written by some proxies) gives its first public address, else its first address.
+ */
+export function normalizeIp(remoteAddr: string): IpInfo {
+  if (remoteAddr.indexOf(',') === -1) return normalizeOne(remoteAddr);
+  let first: IpInfo | undefined;
+  for (const part of remoteAddr.split(',')) {
+    const info = normalizeOne(part);
+    if (info.ip_version === 0) continue;
+    if (!info.is_private) return info;
+    first ??= info;
+  }
+  return first ?? none;
 }
 
 /** Expands an IPv6 address to 8 groups of 16 bits. */

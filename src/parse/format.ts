@@ -222,7 +222,8 @@ function build(name: string, source: string, pieces: Piece[], optionalFields = 0
 const apacheCombined = '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"';
 export const namedFormats = {
   common: { syntax: 'apache', source: '%h %l %u %t "%r" %>s %b', optional: 0 },
-  combined: { syntax: 'apache', source: apacheCombined, optional: 0 },
+  // Referer and User-Agent may be missing (a `common` line in a combined log).
+  combined: { syntax: 'apache', source: apacheCombined, optional: 2 },
   vhost_combined: { syntax: 'apache', source: '%v:%p %h %l %u %t "%r" %>s %O "%{Referer}i" "%{User-Agent}i"', optional: 0 },
   // nginx's default `main` format; the trailing X-Forwarded-For is optional so
   // plain `combined` nginx logs parse too.

@@ -6,9 +6,10 @@
  */
 import type { AccessRecord } from './record.js';
 
-/** Method tokens: upper-case letters, digits, `-` and `_` (WebDAV's VERSION-CONTROL). */
+/** Method tokens: an upper-case letter, then upper-case letters, digits, `-` and `_` (WebDAV's VERSION-CONTROL). */
 function isMethod(s: string, end: number): boolean {
-  if (end === 0 || end > 32) return false;
+  const first = s.charCodeAt(0);
+  if (end === 0 || end > 32 || first < 65 || first > 90) return false;
   for (let i = 0; i < end; i++) {
     const c = s.charCodeAt(i);
     if (!((c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45 || c === 95)) return false;

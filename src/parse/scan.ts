@@ -141,10 +141,14 @@ export function createParser(format: string | CompiledFormat = 'combined'): Line
         end = line.indexOf(' ', pos);
         if (end === -1) end = len;
       } else {
-        end = line.indexOf(nextText.charAt(0), pos);
+        // Search for the whole separator, not its first character, so that
+        // `10.0.0.2, 10.0.0.1 - - [` still ends remote_addr at " - ".
+        end = line.indexOf(nextText, pos);
         if (end === -1) {
-          if (i + 1 >= optionalFrom) end = len;
-          else if (nextText.charAt(0) === ']') return reject(line, 'unterminated_bracket', `${tok.field.variable}: no closing "]" after column ${pos}`);
+          if (i + 1 >= optionalFrom) {
+            end = line.indexOf(' ', pos);
+            if (end === -1) end = len;
+          } else if (nextText.charAt(0) === ']') return reject(line, 'unterminated_bracket', `${tok.field.variable}: no closing "]" after column ${pos}`);
           else return reject(line, 'no_match', `${tok.field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
         }
       }

@@ -28,6 +28,8 @@ const PREVIEW_BYTES = 256;
 /** Yields the lines of each chunk as one array, to keep per-line overhead low. */
 export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | string>, opts: SplitOptions = {}): AsyncGenerator<Line[]> {
   const max = opts.maxLineBytes ?? 1024 * 1024;
+  // The preview of an over-long line never depends on how the stream was chunked.
+  const preview = Math.min(PREVIEW_BYTES, max);
   let offset = opts.startOffset ?? 0; // offset of `pending`'s first byte
   let pending: Buffer = Buffer.alloc(0);
   let skipping = false; // inside an over-long line, waiting for its LF
@@ -50,14 +52,14 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | st
         out.push({ text: skipPreview, offset: skipStart, size: offset + nl + 1 - skipStart, tooLong: true });
         skipping = false;
       } else if (nl - start > max) {
-        out.push({ text: buf.toString('utf8', start, start + PREVIEW_BYTES), offset: offset + start, size: nl + 1 - start, tooLong: true });
+        out.push({ text: buf.toString('utf8', start, start + preview), offset: offset + start, size: nl + 1 - start, tooLong: true });
       } else out.push(make(buf, start, nl, offset + start, nl + 1 - start));
       start = nl + 1;
     }
     if (!skipping && buf.length - start > max) {
       skipping = true;
       skipStart = offset + start;
-      skipPreview = buf.toString('utf8', start, start + PREVIEW_BYTES);
+      skipPreview = buf.toString('utf8', start, start + preview);
       offset += buf.length;
       pending = Buffer.alloc(0);
     } else if (skipping) {

@@ -1,0 +1,64 @@
+/** `weblog parse` as a user runs it: a child process, real files, exit codes. */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
+
+function weblog(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(path.join(repoRoot, 'bin', 'weblog.js'), args, { maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+describe('weblog parse', () => {
+  it('accounts for every line of the Elastic sample: 9,999 JSON records + 1 reject', async () => {
+    const { code, stdout, stderr } = await weblog(['parse', fixture('logs', 'elastic_apache.log')]);
+    expect(code).toBe(0);
+    const records = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(records).toHaveLength(9999);
+    expect(records[0]).toMatchObject({ remote_addr: '83.149.9.216', time: '2015-05-17T10:05:03.000Z', status: 200, browser: 'Chrome', country: 'RU' });
+    expect(typeof records[0]?.ua_id).toBe('string');
+    const errLines = stderr.trim().split('\n');
+    expect(JSON.parse(errLines[0] as string)).toMatchObject({ reason: 'unterminated_quote' });
+    expect(errLines.at(-1)).toBe('weblog parse: 10000 lines, 9999 accepted, 1 rejected (unterminated_quote=1)');
+  });
+
+  it('reads gzip files and stdin, with --no-enrich and a custom format', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-parse-'));
+    const gz = path.join(dir, 'access.log.gz');
+    writeFileSync(gz, gzipSync(readLines(fixture('logs', 'basjes_hackers.log')).slice(0, 100).join('\n')));
+    const a = await weblog(['parse', '--no-enrich', gz]);
+    expect(a.code).toBe(0);
+    expect(a.stdout.trim().split('\n')).toHaveLength(100);
+    expect(a.stdout).not.toContain('"ua_id"');
+    const b = await weblog(['parse', '--no-enrich', '--format', '$remote_addr [$time_local] $status'], '1.2.3.4 [10/Oct/2000:13:55:36 -0700] 404\nbad\n');
+    expect(JSON.parse(b.stdout)).toMatchObject({ remote_addr: '1.2.3.4', status: 404, time: '2000-10-10T20:55:36.000Z' });
+    expect(b.stderr).toContain('"reason":"no_match"');
+  });
+
+  it('exits 2 on usage errors and 1 on unreadable input, naming the problem', async () => {
+    const bad = await weblog(['parse', '--bogus']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--bogus/);
+    const fmt = await weblog(['parse', '--format', 'nonsense']);
+    expect(fmt.code).toBe(2);
+    expect(fmt.stderr).toMatch(/unknown format "nonsense"/);
+    const missing = await weblog(['parse', '/no/such/file.log']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/cannot read \/no\/such\/file\.log: ENOENT/);
+  });
+
+  it('prints help with defaults and units', async () => {
+    const { code, stdout } = await weblog(['parse', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/--max-line-bytes N .*unit: bytes; default: 1048576/);
+    const top = await weblog(['--help']);
+    expect(top.stdout).toMatch(/parse\s+Parse/);
+  });
+});
