@@ -19,8 +19,32 @@ function v4Octets(ip: string): number[] {
   return ip.split('.').map(Number);
 }
 
-function classifyV4(ip: string): IpInfo {
-  const [a = 0, b = 0] = v4Octets(ip);
+/** Dotted-quad check without a regex; returns the first two octets packed (a << 8 | b), or -1. */
+function fastV4(s: string): number {
+  let octet = 0;
+  let digits = 0;
+  let dots = 0;
+  let head = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || dots === 3) return -1;
+      if (dots < 2) head = (head << 8) | octet;
+      dots++;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return -1; // no leading zeros (as net.isIPv4)
+      octet = octet * 10 + c - 48;
+      if (++digits > 3 || octet > 255) return -1;
+    } else return -1;
+  }
+  return dots === 3 && digits > 0 ? head : -1;
+}
+
+function classifyV4(ip: string, head = fastV4(ip)): IpInfo {
+  const a = head >> 8;
+  const b = head & 0xff;
   const loop = a === 127;
   const priv = a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || (a === 169 && b === 254);
   return { ip, ip_version: 4, is_private: priv || loop, is_loopback: loop };
@@ -35,6 +59,8 @@ function classifyV6(ip: string): IpInfo {
 }
 
 function normalizeOne(addr: string): IpInfo {
+  const head = fastV4(addr);
+  if (head !== -1) return classifyV4(addr, head); // the common case, without trim or regex
   let s = addr.trim();
   if (s.startsWith('[')) {
     const close = s.indexOf(']');

@@ -90,53 +90,85 @@ function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r:
   }
 }
 
+/** One token with everything the hot loop needs precomputed. */
+interface Step {
+  literal: string | null;
+  field: FieldSpec | null;
+  quoted: boolean;
+  isTime: boolean;
+  /** Text of the literal after this field ('' when none). */
+  nextText: string;
+  /** The literal after this field is the last token of the format. */
+  nextIsEnd: boolean;
+  /** This token is in the optional tail. */
+  optional: boolean;
+  /** The token after this one is in the optional tail. */
+  nextOptional: boolean;
+}
+
+function compileSteps(compiled: CompiledFormat): Step[] {
+  const { tokens, optionalFrom } = compiled;
+  return tokens.map((tok: Token, i): Step => {
+    const next = tokens[i + 1];
+    return {
+      literal: tok.type === 'literal' ? tok.text : null,
+      field: tok.type === 'field' ? tok.field : null,
+      quoted: tok.type === 'field' && tok.quoted,
+      isTime: tok.type === 'field' && tok.field.kind.startsWith('time_'),
+      nextText: next?.type === 'literal' ? next.text : '',
+      nextIsEnd: i + 2 >= tokens.length,
+      optional: i >= optionalFrom,
+      nextOptional: i + 1 >= optionalFrom,
+    };
+  });
+}
+
 export function createParser(format: string | CompiledFormat = 'combined'): LineParser {
   const compiled = typeof format === 'string' ? compileFormat(format) : format;
-  const tokens: readonly Token[] = compiled.tokens;
-  const { optionalFrom } = compiled;
-  const n = tokens.length;
+  const steps = compileSteps(compiled);
+  const n = steps.length;
 
   return function parseLine(line: string): ParseResult {
     let len = line.length;
     if (len > 0 && line.charCodeAt(len - 1) === 13) line = line.slice(0, --len); // tolerate CRLF
-    if (len === 0 || line.trim().length === 0) return reject(line, 'empty_line', 'the line is empty');
+    if (len === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0)) return reject(line, 'empty_line', 'the line is empty');
     const r = emptyRecord();
     let pos = 0;
     let hasTime = false;
     for (let i = 0; i < n; i++) {
-      const tok = tokens[i] as Token;
-      if (tok.type === 'literal') {
-        if (i >= optionalFrom && pos >= len) break;
-        if (!line.startsWith(tok.text, pos)) {
-          if (i >= optionalFrom) break; // optional tail absent or different: ignore it
-          return reject(line, 'no_match', `expected ${JSON.stringify(tok.text)} at column ${pos + 1}, found ${preview(line.slice(pos))}`);
+      const step = steps[i] as Step;
+      const literal = step.literal;
+      if (literal !== null) {
+        if (step.optional && pos >= len) break;
+        if (!line.startsWith(literal, pos)) {
+          if (step.optional) break; // optional tail absent or different: ignore it
+          return reject(line, 'no_match', `expected ${JSON.stringify(literal)} at column ${pos + 1}, found ${preview(line.slice(pos))}`);
         }
-        pos += tok.text.length;
+        pos += literal.length;
         continue;
       }
-      const next = tokens[i + 1] as Token | undefined;
-      const nextText = next?.type === 'literal' ? next.text : '';
-      const nextIsEnd = i + 2 >= n;
+      const field = step.field as FieldSpec;
+      const nextText = step.nextText;
       let end: number;
-      if (tok.quoted) {
+      if (step.quoted) {
         // The closing quote is the first unescaped `"` followed by the next
         // literal and, at the end of the format, by end of line or a space.
         end = -1;
         for (let q = line.indexOf('"', pos); q !== -1; q = line.indexOf('"', q + 1)) {
-          if (isEscaped(line, q, pos)) continue;
+          if (line.charCodeAt(q - 1) === 92 && isEscaped(line, q, pos)) continue;
           if (nextText !== '' && line.startsWith(nextText, q)) {
             const after = q + nextText.length;
-            if (!nextIsEnd || after >= len || line.charCodeAt(after) === 32 || line.charCodeAt(after) === 9) {
+            if (!step.nextIsEnd || after >= len || line.charCodeAt(after) === 32 || line.charCodeAt(after) === 9) {
               end = q;
               break;
             }
           }
-          if (i + 1 >= optionalFrom && q === len - 1) {
+          if (step.nextOptional && q === len - 1) {
             end = q;
             break;
           }
         }
-        if (end === -1) return reject(line, 'unterminated_quote', `${tok.field.variable}: the quoted value starting at column ${pos} has no closing quote`);
+        if (end === -1) return reject(line, 'unterminated_quote', `${field.variable}: the quoted value starting at column ${pos} has no closing quote`);
       } else if (nextText === '') {
         end = line.indexOf(' ', pos);
         if (end === -1) end = len;
@@ -145,16 +177,16 @@ export function createParser(format: string | CompiledFormat = 'combined'): Line
         // `10.0.0.2, 10.0.0.1 - - [` still ends remote_addr at " - ".
         end = line.indexOf(nextText, pos);
         if (end === -1) {
-          if (i + 1 >= optionalFrom) {
+          if (step.nextOptional) {
             end = line.indexOf(' ', pos);
             if (end === -1) end = len;
-          } else if (nextText.charAt(0) === ']') return reject(line, 'unterminated_bracket', `${tok.field.variable}: no closing "]" after column ${pos}`);
-          else return reject(line, 'no_match', `${tok.field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
+          } else if (nextText.charCodeAt(0) === 93) return reject(line, 'unterminated_bracket', `${field.variable}: no closing "]" after column ${pos}`);
+          else return reject(line, 'no_match', `${field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
         }
       }
-      const bad = assign(line, tok.field, line.slice(pos, end), tok.quoted, r);
-      if (bad) return bad;
-      if (tok.field.kind.startsWith('time_')) hasTime = true;
+      const bad = assign(line, field, line.slice(pos, end), step.quoted, r);
+      if (bad !== undefined) return bad;
+      if (step.isTime) hasTime = true;
       pos = end;
     }
     if (!hasTime) return reject(line, 'missing_time', 'the line ended before its time field');

@@ -56,22 +56,21 @@ function zone(s: string, at: number, end: number): number {
 }
 
 // Logs put many lines in the same day: cache the day part of the last CLF date.
-let lastDayKey = '';
+let lastDayKey = '\u0000'; // never a prefix of a valid time
 let lastDayMs = NaN;
 
 /** `10/Oct/2000:13:55:36 -0700` (Apache %t, nginx $time_local). */
 export function parseClfTime(s: string): number {
   if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
-  const dayKey = s.slice(0, 11);
   let dayMs: number;
-  if (dayKey === lastDayKey) dayMs = lastDayMs;
+  if (s.startsWith(lastDayKey)) dayMs = lastDayMs; // no substring allocation on the common path
   else {
     const d = digits(s, 0, 2);
     const mon = months[s.slice(3, 6)];
     const y = digits(s, 7, 4);
     if (mon === undefined || !validDate(y, mon, d)) return NaN;
     dayMs = daysFromCivil(y, mon + 1, d) * 86_400_000;
-    lastDayKey = dayKey;
+    lastDayKey = s.slice(0, 11);
     lastDayMs = dayMs;
   }
   const h = digits(s, 12, 2);

@@ -1,0 +1,36 @@
+/** Minimal benchmark helpers: warm up, repeat, report the median. */
+
+export interface Result {
+  name: string;
+  /** Items processed per second (median run). */
+  perSecond: number;
+  /** Microseconds per item (median run). */
+  usPerItem: number;
+}
+
+export function measure(name: string, items: number, fn: () => void, opts: { runs?: number; warmup?: number } = {}): Result {
+  const runs = opts.runs ?? 5;
+  for (let i = 0; i < (opts.warmup ?? 2); i++) fn();
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    times.push(Number(process.hrtime.bigint() - t0) / 1e9);
+  }
+  times.sort((a, b) => a - b);
+  const t = times[Math.floor(runs / 2)] as number;
+  return { name, perSecond: items / t, usPerItem: (t * 1e6) / items };
+}
+
+export function table(rows: Result[], baseline?: Result): string {
+  const head = ['stage', 'lines/s', 'µs/line', ...(baseline ? [`vs ${baseline.name}`] : [])];
+  const body = rows.map((r) => [
+    r.name,
+    Math.round(r.perSecond).toLocaleString('en-US'),
+    r.usPerItem.toFixed(3),
+    ...(baseline ? [`${(r.perSecond / baseline.perSecond).toFixed(2)}x`] : []),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] as string).length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i] as number) : c.padStart(widths[i] as number))).join(' | ')} |`;
+  return [line(head), `|${widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...body.map(line)].join('\n');
+}
