@@ -1,0 +1,13 @@
+-- title: Bots vs humans
+-- about: hits and visitors of crawlers and of people per day, from the hourly rollup
+SELECT
+    toDate(hour) AS day,
+    countMerge(hits) AS hits,
+    countMerge(bot_hits) AS bot_hits,
+    hits - bot_hits AS human_hits,
+    round(100 * bot_hits / hits, 1) AS bot_pct,
+    uniqCombinedIfMerge(human_visitors) AS human_visitors
+FROM traffic_hourly
+WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+GROUP BY day
+ORDER BY day

@@ -1,0 +1,12 @@
+-- title: Browsers
+-- about: hits, unique visitors and share of hits by browser, from the hourly rollup
+SELECT browser, hits, visitors, round(100 * hits / sum(hits) OVER (), 2) AS share_pct
+FROM
+(
+    SELECT browser, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors
+    FROM traffic_hourly
+    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    GROUP BY browser
+)
+ORDER BY hits DESC, browser
+LIMIT {limit:UInt32}

@@ -1,0 +1,12 @@
+-- title: Error rate per day
+-- about: 4xx and 5xx responses per day and their rate, from the hourly rollup
+SELECT
+    toDate(hour) AS day,
+    countMerge(hits) AS hits,
+    countMerge(hits_4xx) AS client_errors,
+    countMerge(hits_5xx) AS server_errors,
+    round(100 * (client_errors + server_errors) / hits, 2) AS error_pct
+FROM traffic_hourly
+WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+GROUP BY day
+ORDER BY day

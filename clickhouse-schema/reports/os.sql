@@ -1,0 +1,12 @@
+-- title: Operating systems
+-- about: hits, unique visitors and share of hits by os, from the hourly rollup
+SELECT os, hits, visitors, round(100 * hits / sum(hits) OVER (), 2) AS share_pct
+FROM
+(
+    SELECT os, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors
+    FROM traffic_hourly
+    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    GROUP BY os
+)
+ORDER BY hits DESC, os
+LIMIT {limit:UInt32}

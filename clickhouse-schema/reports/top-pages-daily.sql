@@ -1,0 +1,16 @@
+-- title: Top pages per day
+-- about: the five most requested paths of each day (row_number over a partition by day)
+SELECT day, n, path, hits
+FROM
+(
+    SELECT day, path, hits, row_number() OVER (PARTITION BY day ORDER BY hits DESC, path) AS n
+    FROM
+    (
+        SELECT day, path, countMerge(hits) AS hits
+        FROM pages_daily
+        WHERE day >= toDate({from:DateTime64(3)}) AND day < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+        GROUP BY day, path
+    )
+)
+WHERE n <= 5
+ORDER BY day, n

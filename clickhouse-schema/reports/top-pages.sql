@@ -1,0 +1,12 @@
+-- title: Top pages
+-- about: the most requested paths over the range, ranked, from the daily pages rollup
+SELECT rank() OVER (ORDER BY hits DESC) AS rank, path, hits, visitors, bytes
+FROM
+(
+    SELECT path, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
+    FROM pages_daily
+    WHERE day >= toDate({from:DateTime64(3)}) AND day < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    GROUP BY path
+)
+ORDER BY hits DESC, path
+LIMIT {limit:UInt32}

@@ -1,0 +1,18 @@
+-- title: Traffic per hour
+-- about: hits, unique visitors and bytes per hour from the hourly rollup, with running total, change vs the previous hour and a 24-hour moving average
+SELECT
+    hour,
+    hits,
+    visitors,
+    bytes,
+    sum(hits) OVER (ORDER BY hour ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_hits,
+    toInt64(hits) - lagInFrame(toNullable(toInt64(hits)), 1) OVER (ORDER BY hour ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) AS change,
+    round(avg(hits) OVER (ORDER BY hour ROWS BETWEEN 23 PRECEDING AND CURRENT ROW), 1) AS avg_24h
+FROM
+(
+    SELECT hour, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
+    FROM traffic_hourly
+    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    GROUP BY hour
+)
+ORDER BY hour

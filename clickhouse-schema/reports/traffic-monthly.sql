@@ -1,0 +1,17 @@
+-- title: Traffic per month
+-- about: hits, unique visitors and bytes per month from the monthly rollup, with running total and change vs the previous month
+SELECT
+    toDate(hour) AS month,
+    hits,
+    visitors,
+    bytes,
+    sum(hits) OVER (ORDER BY hour ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_hits,
+    round(100 * (hits / lagInFrame(toNullable(hits), 1) OVER (ORDER BY hour ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) - 1), 1) AS change_pct
+FROM
+(
+    SELECT hour, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
+    FROM traffic_monthly
+    WHERE hour >= toStartOfMonth({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    GROUP BY hour
+)
+ORDER BY hour

@@ -1,0 +1,7 @@
+-- title: Unique visitors per day
+-- about: distinct visitor_id per day (all, and humans only), from the hourly rollup
+SELECT toDate(hour) AS day, uniqCombinedMerge(visitors) AS visitors, uniqCombinedIfMerge(human_visitors) AS human_visitors, countMerge(hits) AS hits
+FROM traffic_hourly
+WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+GROUP BY day
+ORDER BY day

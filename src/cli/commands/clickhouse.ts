@@ -1,0 +1,32 @@
+/** The options that choose a ClickHouse, shared by migrate, report, process and run. */
+import { WeblogError } from '../../errors.js';
+import { EmbeddedClickHouse } from '../../sink/clickhouse/embedded.js';
+import { HttpClickHouse } from '../../sink/clickhouse/http.js';
+import type { ClickHouse } from '../../sink/clickhouse/types.js';
+import type { OptionSpec, ParsedOptions } from '../options.js';
+
+export const defaultDataDir = 'weblog-data';
+
+export const clickhouseOptions: OptionSpec[] = [
+  { name: 'clickhouse', type: 'string', arg: 'URL', env: ['CLICKHOUSE_URL'], description: 'ClickHouse server over HTTP, e.g. http://user:pass@host:8123 (default: embedded)' },
+  { name: 'embedded', type: 'string', arg: 'DIR', default: defaultDataDir, description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given' },
+  { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
+];
+
+export async function openClickHouse(opts: ParsedOptions): Promise<ClickHouse> {
+  const database = String(opts.database ?? 'weblog');
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new WeblogError('CONFIG_INVALID', `--database: expected letters, digits and _, got "${database}"`);
+  if (typeof opts.clickhouse === 'string' && opts.clickhouse !== '') {
+    let url: URL;
+    try {
+      url = new URL(opts.clickhouse);
+    } catch {
+      throw new WeblogError('CONFIG_INVALID', '--clickhouse: expected an http(s) URL such as http://localhost:8123');
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
+    const ch = new HttpClickHouse({ url: opts.clickhouse, database });
+    await ch.createDatabase();
+    return ch;
+  }
+  return new EmbeddedClickHouse({ dir: String(opts.embedded ?? defaultDataDir), database });
+}

@@ -1,0 +1,22 @@
+/** `weblog migrate`: apply the schema migrations. */
+import { migrate } from '../../schema/migrate.js';
+import type { CommandSpec } from '../options.js';
+import { clickhouseOptions, openClickHouse } from './clickhouse.js';
+
+export const migrateCommand: CommandSpec = {
+  name: 'migrate',
+  summary: 'Create or update the ClickHouse schema (tables, rollups, views).',
+  usage: 'weblog migrate [--clickhouse URL | --embedded DIR] [--database NAME]',
+  options: [...clickhouseOptions, { name: 'schema-dir', type: 'string', arg: 'DIR', description: 'migrations folder (default: the bundled clickhouse-schema/migrations)' }],
+  notes: 'Idempotent: applies only migrations not yet recorded in schema_migrations, and refuses a\ndatabase whose recorded history differs from the files.',
+  async run(opts) {
+    const ch = await openClickHouse(opts);
+    try {
+      const res = await migrate(ch, { ...(opts['schema-dir'] ? { dir: String(opts['schema-dir']) } : {}), log: (m) => process.stderr.write(`${m}\n`) });
+      process.stdout.write(`${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`);
+      return 0;
+    } finally {
+      await ch.close();
+    }
+  },
+};

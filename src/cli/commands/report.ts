@@ -1,0 +1,47 @@
+/** `weblog report NAME`: print a report. */
+import { WeblogError } from '../../errors.js';
+import { render, type ReportFormat } from '../../report/render.js';
+import { listReports, runReport } from '../../report/reports.js';
+import type { CommandSpec } from '../options.js';
+import { clickhouseOptions, openClickHouse } from './clickhouse.js';
+
+function parseTime(name: string, v: unknown): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  const t = Date.parse(String(v));
+  if (Number.isNaN(t)) throw new WeblogError('CONFIG_INVALID', `--${name}: expected an ISO-8601 date or time such as 2015-05-17 or 2015-05-17T10:00:00Z, got "${String(v)}"`);
+  return t;
+}
+
+export const reportCommand: CommandSpec = {
+  name: 'report',
+  summary: 'Print a report (traffic, top pages, countries, ...) from ClickHouse.',
+  usage: 'weblog report NAME [--from ISO] [--to ISO] [--site S] [--format table|json|csv]   (weblog report --list)',
+  options: [
+    { name: 'from', type: 'string', arg: 'ISO', description: 'start of the range, inclusive (rollup reports round down to the hour/day); default: the beginning' },
+    { name: 'to', type: 'string', arg: 'ISO', description: 'end of the range, exclusive; default: now' },
+    { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
+    { name: 'limit', type: 'number', default: 20, unit: 'rows', description: 'rows of top-N reports' },
+    { name: 'format', type: 'string', default: 'table', arg: 'table|json|csv', description: 'output format' },
+    { name: 'list', type: 'boolean', default: false, description: 'list the reports' },
+    ...clickhouseOptions,
+  ],
+  async run(opts, names) {
+    if (opts.list || names.length === 0) {
+      for (const r of listReports()) process.stdout.write(`${r.name.padEnd(18)}${r.title}: ${r.about}\n`);
+      return names.length === 0 && !opts.list ? 2 : 0;
+    }
+    const format = String(opts.format) as ReportFormat;
+    if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--format: expected table, json or csv, got "${format}"`);
+    const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
+    const ch = await openClickHouse(opts);
+    try {
+      for (const name of names) {
+        const result = await runReport(ch, name, params);
+        process.stdout.write(render(result, format) + (format === 'table' && names.length > 1 ? '\n' : ''));
+      }
+      return 0;
+    } finally {
+      await ch.close();
+    }
+  },
+};

@@ -1,0 +1,52 @@
+/** Report output: an aligned terminal table with title and range, or JSON / CSV for machines. */
+import { ALL_TIME, type ReportResult } from './reports.js';
+
+export type ReportFormat = 'table' | 'json' | 'csv';
+
+function cell(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (v === '') return '-';
+  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(v);
+  if (typeof v === 'string' && /^-?\d{4,}$/.test(v)) return Number(v).toLocaleString('en-US');
+  if (typeof v === 'string' && v.endsWith(' 00:00:00')) return v.slice(0, 10);
+  return String(v);
+}
+
+const numeric = (v: unknown) => typeof v === 'number' || (typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v));
+
+export function rangeText(r: ReportResult): string {
+  const from = r.params.from === ALL_TIME.from ? 'the beginning' : new Date(r.params.from).toISOString();
+  const to = r.params.to === ALL_TIME.to ? 'now' : new Date(r.params.to).toISOString();
+  return `${from} to ${to}${r.params.site ? `, site ${r.params.site}` : ''}`;
+}
+
+export function renderTable(r: ReportResult, maxWidth = 60): string {
+  const title = `${r.def.title} (${rangeText(r)})`;
+  if (r.rows.length === 0) return `${title}\n(no data)\n`;
+  const cols = r.columns;
+  const cells = r.rows.map((row) => cols.map((c) => {
+    const s = cell(row[c]);
+    return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+  }));
+  const right = cols.map((c) => r.rows.every((row) => row[c] === null || numeric(row[c])));
+  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] as string).length)));
+  const fmt = (vals: string[]) => vals.map((v, i) => (right[i] ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number))).join('  ').trimEnd();
+  return [title, fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt), ''].join('\n');
+}
+
+export function renderJson(r: ReportResult): string {
+  return `${JSON.stringify({ report: r.def.name, title: r.def.title, from: new Date(r.params.from).toISOString(), to: new Date(r.params.to).toISOString(), site: r.params.site, rows: r.rows })}\n`;
+}
+
+function csvField(v: unknown): string {
+  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function renderCsv(r: ReportResult): string {
+  return [r.columns.join(','), ...r.rows.map((row) => r.columns.map((c) => csvField(row[c])).join(',')), ''].join('\n');
+}
+
+export function render(r: ReportResult, format: ReportFormat): string {
+  return format === 'json' ? renderJson(r) : format === 'csv' ? renderCsv(r) : renderTable(r);
+}

@@ -1,0 +1,74 @@
+/**
+ * Numbered SQL migrations (clickhouse-schema/migrations/NNNN_name.sql).
+ * Applied in order, each recorded with its checksum in `schema_migrations`;
+ * running again applies only what is new. A database whose recorded history
+ * differs from the files (edited file, unknown newer migration) is refused.
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WeblogError } from '../errors.js';
+import type { ClickHouse } from '../sink/clickhouse/types.js';
+
+export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'migrations');
+
+export interface Migration {
+  version: number;
+  name: string;
+  checksum: string;
+  statements: string[];
+}
+
+export function splitStatements(sql: string): string[] {
+  return sql
+    .split(/;\s*(?:\n|$)/)
+    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
+    .filter((s) => s.length > 0);
+}
+
+export function loadMigrations(dir = defaultMigrationsDir): Migration[] {
+  const files = readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  const seen = new Set<number>();
+  return files.map((f) => {
+    const version = Number(f.split('_')[0]);
+    if (seen.has(version)) throw new WeblogError('SCHEMA_MISMATCH', `two migrations with version ${version} in ${dir}`);
+    seen.add(version);
+    const text = readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n');
+    return { version, name: f.replace(/\.sql$/, ''), checksum: createHash('sha256').update(text).digest('hex').slice(0, 16), statements: splitStatements(text) };
+  });
+}
+
+export interface MigrateResult {
+  applied: string[];
+  alreadyApplied: string[];
+}
+
+export async function migrate(ch: ClickHouse, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
+  const log = opts.log ?? (() => {});
+  const migrations = loadMigrations(opts.dir);
+  await ch.exec(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
+  );
+  const recorded = await ch.query<{ version: number | string; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+  const byVersion = new Map(migrations.map((m) => [m.version, m]));
+  for (const r of recorded) {
+    const m = byVersion.get(Number(r.version));
+    if (!m) {
+      throw new WeblogError('SCHEMA_MISMATCH', `${ch.describe()} has migration ${r.name} which is not among the files in ${opts.dir ?? defaultMigrationsDir}: is it managed by a newer weblog?`);
+    }
+    if (m.checksum !== r.checksum || m.name !== r.name) {
+      throw new WeblogError('SCHEMA_MISMATCH', `migration ${m.name} was applied to ${ch.describe()} with checksum ${r.checksum}, but the file now has ${m.checksum}: write a new migration instead of editing an applied one`);
+    }
+  }
+  const done = new Set(recorded.map((r) => Number(r.version)));
+  const result: MigrateResult = { applied: [], alreadyApplied: migrations.filter((m) => done.has(m.version)).map((m) => m.name) };
+  for (const m of migrations) {
+    if (done.has(m.version)) continue;
+    log(`applying ${m.name} (${m.statements.length} statements)`);
+    for (const stmt of m.statements) await ch.exec(stmt);
+    await ch.exec(`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, '${m.name}', '${m.checksum}')`);
+    result.applied.push(m.name);
+  }
+  return result;
+}

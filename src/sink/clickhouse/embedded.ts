@@ -1,0 +1,127 @@
+/**
+ * The embedded ClickHouse engine (chdb) in a local data folder: the modern
+ * engine with no server to run. One Session per folder per process.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { Session } from 'chdb';
+import { WeblogError } from '../../errors.js';
+import type { ClickHouse, QueryParams } from './types.js';
+
+export interface EmbeddedOptions {
+  /** Data folder (created if missing). */
+  dir: string;
+  /** Database (default 'weblog'). */
+  database?: string;
+}
+
+function wrap(err: unknown, what: string, code: 'INSERT_REJECTED' | 'QUERY_FAILED'): WeblogError {
+  const msg = err instanceof Error ? err.message : String(err);
+  return new WeblogError(code, `${what}: ${msg.split('\n')[0]?.slice(0, 500)}`, { cause: err });
+}
+
+/**
+ * chdb allows one data folder per process, with one current database. All
+ * EmbeddedClickHouse instances of a folder share its Session; operations are
+ * serialised and each switches to its own database first.
+ */
+interface Shared {
+  session: Session;
+  dir: string;
+  refs: number;
+  current: string;
+  tail: Promise<unknown>;
+}
+
+let shared: Shared | undefined;
+
+function acquire(dir: string): Shared {
+  const abs = path.resolve(dir);
+  if (shared && shared.refs > 0) {
+    if (shared.dir !== abs) throw new WeblogError('CONFIG_INVALID', `the embedded ClickHouse is already open on ${shared.dir}; one data folder per process (chdb)`);
+    shared.refs++;
+    return shared;
+  }
+  mkdirSync(abs, { recursive: true });
+  // Quote UInt64 in JSON output like a server does, so ids keep all 64 bits in JS.
+  const session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+  shared = { session, dir: abs, refs: 1, current: '', tail: Promise.resolve() };
+  return shared;
+}
+
+export class EmbeddedClickHouse implements ClickHouse {
+  readonly kind = 'embedded' as const;
+  readonly database: string;
+  private readonly s: Shared;
+  private closed = false;
+
+  constructor(private readonly opts: EmbeddedOptions) {
+    this.database = opts.database ?? 'weblog';
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database)) throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
+    this.s = acquire(opts.dir);
+    this.s.session.query(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
+  }
+
+  describe(): string {
+    return `embedded ClickHouse (chdb) in ${this.s.dir}, database ${this.database}`;
+  }
+
+  /** Runs `fn` after every earlier operation, in this instance's database. */
+  private run<T>(fn: (session: Session) => Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new WeblogError('ABORTED', 'the embedded ClickHouse is closed'));
+    const s = this.s;
+    const next = s.tail.then(async () => {
+      if (s.current !== this.database) {
+        await s.session.queryAsync(`USE ${this.database}`, { format: 'TSV' });
+        s.current = this.database;
+      }
+      return fn(s.session);
+    });
+    s.tail = next.catch(() => undefined);
+    return next;
+  }
+
+  async exec(sql: string): Promise<void> {
+    try {
+      await this.run((session) => session.queryAsync(sql, { format: 'TSV' }));
+    } catch (err) {
+      throw wrap(err, 'statement failed', 'QUERY_FAILED');
+    }
+  }
+
+  async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
+    try {
+      const res = await this.run((session) => (params ? session.queryBindAsync(sql, params, { format: 'JSONEachRow' }) : session.queryAsync(sql, { format: 'JSONEachRow' })));
+      const text = res.text();
+      return text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as T);
+    } catch (err) {
+      throw wrap(err, 'query failed', 'QUERY_FAILED');
+    }
+  }
+
+  async insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void> {
+    try {
+      await this.run((session) =>
+        session.insert({
+          table,
+          values: Buffer.from(ndjson),
+          format: 'JSONEachRow',
+          ...(opts?.dedupToken ? { settings: { insert_deduplication_token: opts.dedupToken } } : {}),
+        }),
+      );
+    } catch (err) {
+      throw wrap(err, `insert into ${table}`, 'INSERT_REJECTED');
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const s = this.s;
+    await s.tail;
+    if (--s.refs === 0) {
+      s.session.close();
+      if (shared === s) shared = undefined;
+    }
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * Sorting ClickHouse failures into retriable (server down, timeouts, 5xx,
+ * TOO_MANY_PARTS, memory, restarting) and permanent (the rows or the SQL are
+ * wrong). Codes from ClickHouse's ErrorCodes.cpp.
+ */
+import { WeblogError } from '../../errors.js';
+
+/** Server-side codes that a later retry can succeed on. */
+const retriableCodes = new Set([
+  3, // UNEXPECTED_END_OF_FILE
+  159, // TIMEOUT_EXCEEDED
+  164, // READONLY (replica read-only for a while)
+  202, // TOO_MANY_SIMULTANEOUS_QUERIES
+  203, // NO_FREE_CONNECTION
+  209, // SOCKET_TIMEOUT
+  210, // NETWORK_ERROR
+  241, // MEMORY_LIMIT_EXCEEDED
+  242, // TABLE_IS_READ_ONLY
+  252, // TOO_MANY_PARTS
+  285, // TOO_FEW_LIVE_REPLICAS
+  319, // UNKNOWN_STATUS_OF_INSERT
+  394, // QUERY_WAS_CANCELLED
+  425, // SYSTEM_ERROR
+  439, // CANNOT_SCHEDULE_TASK
+  999, // KEEPER_EXCEPTION
+]);
+
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ECONNABORTED']);
+
+function serverCode(err: unknown): number | undefined {
+  const e = err as { code?: unknown; message?: unknown };
+  if (typeof e.code === 'string' && /^\d+$/.test(e.code)) return Number(e.code);
+  const m = typeof e.message === 'string' ? /Code: (\d+)/.exec(e.message) : null;
+  return m ? Number(m[1]) : undefined;
+}
+
+export function isTransient(err: unknown): boolean {
+  if (err instanceof WeblogError) return err.retriable;
+  const e = err as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && networkCodes.has(e.code)) return true;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  if (/socket hang up|ECONNREFUSED|ECONNRESET|Timeout error|timed out|EPIPE|other side closed|503|502|504/i.test(msg)) return true;
+  const code = serverCode(err);
+  if (code !== undefined) return retriableCodes.has(code);
+  if (e.cause) return isTransient(e.cause);
+  return false;
+}
+
+/** Wraps a ClickHouse failure as UNAVAILABLE (retriable) or the given permanent code. */
+export function wrapClickHouseError(err: unknown, what: string, permanent: 'INSERT_REJECTED' | 'QUERY_FAILED'): WeblogError {
+  if (err instanceof WeblogError) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  const short = msg.split('\n')[0]?.slice(0, 500) ?? msg;
+  return isTransient(err)
+    ? new WeblogError('UNAVAILABLE', `${what}: ClickHouse unavailable: ${short}`, { cause: err })
+    : new WeblogError(permanent, `${what}: ${short}`, { cause: err });
+}
