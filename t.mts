@@ -1,8 +1,9 @@
-import { EmbeddedClickHouse } from './src/sink/clickhouse/embedded.ts';
-const a = new EmbeddedClickHouse({ dir: '/tmp/cha', database: 'a' });
-const b = new EmbeddedClickHouse({ dir: '/tmp/cha', database: 'b' });
-await Promise.all([a.exec('CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE=MergeTree ORDER BY x'), b.exec('CREATE TABLE IF NOT EXISTS t (x UInt8) ENGINE=MergeTree ORDER BY x')]);
-await Promise.all([a.insertJson('t', '{"x":1}'), b.insertJson('t', '{"x":2}\n{"x":3}')]);
-console.log(await Promise.all([a.query('SELECT currentDatabase() d, sum(x) s FROM t'), b.query('SELECT currentDatabase() d, sum(x) s FROM t')]));
-await a.close(); await b.close();
-const c = new EmbeddedClickHouse({ dir: '/tmp/chb', database: 'c' }); console.log(c.describe()); await c.close();
+import { readFileSync } from 'node:fs';
+import { createKafka, ensureTopic, KafkaLogProducer } from './src/transport/kafka.ts';
+const kafka = createKafka({ brokers: ['127.0.0.1:39092'] });
+const topic = process.argv[2]!;
+await ensureTopic(kafka, topic, { partitions: 3 });
+const p = new KafkaLogProducer(kafka);
+const lines = readFileSync('test/fixtures/logs/elastic_apache.log', 'utf8').split('\n').filter(Boolean);
+for (let i = 0; i < lines.length; i += 1000) await p.send(topic, lines.slice(i, i + 1000).map((value, j) => ({ key: String((i + j) % 7), value, headers: { 'weblog-source': 'x.log', 'weblog-offset': String(i + j) } })));
+await p.close(); console.log('produced', lines.length);

@@ -4,9 +4,10 @@ import { describeError, WeblogError } from '../errors.js';
 import { helpText, parseOptions, type CommandSpec } from './options.js';
 import { migrateCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
+import { processCommand } from './commands/process.js';
 import { reportCommand } from './commands/report.js';
 
-const commands: CommandSpec[] = [parseCommand, migrateCommand, reportCommand];
+const commands: CommandSpec[] = [parseCommand, processCommand, migrateCommand, reportCommand];
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -26,7 +26,7 @@ export interface CommandSpec {
   options: OptionSpec[];
   /** Free text after the option list. */
   notes?: string;
-  run(opts: Record<string, unknown>, positionals: string[]): Promise<number>;
+  run(opts: ParsedOptions, positionals: string[]): Promise<number>;
 }
 
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;

@@ -158,25 +158,14 @@ function findClickhouseServer(): string | undefined {
   return undefined;
 }
 
-export const clickhouse: Service = {
-  name: 'clickhouse',
-  install() {
-    if (findClickhouseServer()) return;
-    if (process.getuid?.() !== 0) throw new Error('clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`');
-    log('installing clickhouse-server from Debian ...');
-    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-    execFileSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  },
-  start() {
-    return startWith('clickhouse', clickhouseReady, (f) => {
-      const bin = findClickhouseServer();
-      if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
-      const d = f.dataDir;
-      writeFileSync(path.join(f.dir, 'config.xml'), `<?xml version="1.0"?>
+/** Writes config.xml and users.xml of a loopback-only ClickHouse server into `dir`. */
+export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: number, tcpPort: number): string {
+  const d = dataDir;
+  writeFileSync(path.join(dir, 'config.xml'), `<?xml version="1.0"?>
 <yandex>
-  <logger><level>warning</level><log>${f.dir}/clickhouse.log</log><errorlog>${f.dir}/clickhouse.err.log</errorlog><size>50M</size><count>2</count></logger>
-  <http_port>${stackConfig.clickhouseHttpPort}</http_port>
-  <tcp_port>${stackConfig.clickhouseTcpPort}</tcp_port>
+  <logger><level>warning</level><log>${dir}/clickhouse.log</log><errorlog>${dir}/clickhouse.err.log</errorlog><size>50M</size><count>2</count></logger>
+  <http_port>${httpPort}</http_port>
+  <tcp_port>${tcpPort}</tcp_port>
   <listen_host>127.0.0.1</listen_host>
   <max_concurrent_queries>200</max_concurrent_queries>
   <mark_cache_size>268435456</mark_cache_size>
@@ -192,13 +181,34 @@ export const clickhouse: Service = {
   <mlock_executable>false</mlock_executable>
 </yandex>
 `);
-      writeFileSync(path.join(f.dir, 'users.xml'), `<?xml version="1.0"?>
+  writeFileSync(path.join(dir, 'users.xml'), `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
 `);
+  return path.join(dir, 'config.xml');
+}
+
+export function findClickhouseBinary(): string | undefined {
+  return findClickhouseServer();
+}
+
+export const clickhouse: Service = {
+  name: 'clickhouse',
+  install() {
+    if (findClickhouseServer()) return;
+    if (process.getuid?.() !== 0) throw new Error('clickhouse-server is not installed: run `sudo apt-get install clickhouse-server`');
+    log('installing clickhouse-server from Debian ...');
+    execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  },
+  start() {
+    return startWith('clickhouse', clickhouseReady, (f) => {
+      const bin = findClickhouseServer();
+      if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
+      writeClickhouseConfig(f.dir, f.dataDir, stackConfig.clickhouseHttpPort, stackConfig.clickhouseTcpPort);
       return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
     });
   },

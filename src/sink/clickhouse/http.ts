@@ -30,9 +30,13 @@ export class HttpClickHouse implements ClickHouse {
   readonly database: string;
   private readonly client: ClickHouseClient;
   private readonly admin: ClickHouseClient;
+  private legacy: boolean;
+  /** The server's version, known after createDatabase(). */
+  serverVersion = '';
 
   constructor(private readonly opts: HttpOptions) {
     this.database = opts.database ?? 'weblog';
+    this.legacy = opts.legacy === true;
     const common = {
       url: opts.url,
       request_timeout: opts.requestTimeoutMs ?? 30_000,
@@ -49,8 +53,17 @@ export class HttpClickHouse implements ClickHouse {
     return `${redactUrl(this.opts.url)} database ${this.database}`;
   }
 
+  /** True for servers older than 20.x (no query parameters, no insert_deduplication_token). */
+  get isLegacy(): boolean {
+    return this.legacy;
+  }
+
+  /** Creates the database if missing and learns the server version. */
   async createDatabase(): Promise<void> {
     try {
+      const rs = await this.admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+      this.serverVersion = (await rs.json<{ v: string }>())[0]?.v ?? '';
+      if (Number(this.serverVersion.split('.')[0]) < 20) this.legacy = true;
       await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}` });
     } catch (err) {
       throw wrapClickHouseError(err, `create database ${this.database}`, 'QUERY_FAILED');
@@ -78,7 +91,7 @@ export class HttpClickHouse implements ClickHouse {
     try {
       await this.client.command({
         query: `INSERT INTO ${table} FORMAT JSONEachRow\n${ndjson}`,
-        clickhouse_settings: opts?.dedupToken && !this.opts.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
+        clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
       });
     } catch (err) {
       throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');

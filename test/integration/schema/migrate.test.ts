@@ -13,11 +13,11 @@ describe('migrate on chdb', () => {
   it('applies every migration once, then nothing', async () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('m') });
     const first = await migrate(ch);
-    expect(first.applied).toEqual(['0001_access_log', '0002_rollups']);
+    expect(first.applied).toEqual(['0001_access_log', '0002_rollups', '0003_processor']);
     const second = await migrate(ch);
-    expect(second).toEqual({ applied: [], alreadyApplied: ['0001_access_log', '0002_rollups'] });
+    expect(second).toEqual({ applied: [], alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor'] });
     const tables = await ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['access_log', 'traffic_hourly', 'traffic_hourly_mv', 'traffic_monthly', 'pages_daily', 'top_hourly', 'schema_migrations']));
+    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['access_log', 'traffic_hourly', 'traffic_hourly_mv', 'traffic_monthly', 'pages_daily', 'top_hourly', 'rejects', 'schema_migrations']));
     await ch.close();
   });
 

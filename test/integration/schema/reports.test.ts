@@ -212,7 +212,7 @@ describe('rollups stay exact however rows arrive', () => {
   });
 
   it('each rollup report equals the same question asked of the raw table', async () => {
-    const raw = (sql: string) => single.query(sql).then(norm);
+    const raw = (sql: string) => single.query<Row>(sql).then(norm);
     expect(await run(single, 'traffic-hourly').then((rs) => rs.map((r) => [r.hour, r.hits, r.visitors, r.bytes]))).toEqual(
       (await raw("SELECT toString(toStartOfHour(time)) AS hour, count() AS hits, uniqExact(visitor_id) AS visitors, sum(bytes) AS bytes FROM access_log GROUP BY hour ORDER BY hour")).map((r) => [r.hour, r.hits, r.visitors, r.bytes]),
     );

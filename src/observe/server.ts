@@ -1,0 +1,34 @@
+/** The /metrics and /healthz endpoint of a worker. */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from './metrics.js';
+
+export interface MetricsServer {
+  port: number;
+  close(): Promise<void>;
+}
+
+/** Starts the endpoint on `port` (0: any free port); `healthy` decides /healthz (200 or 503). */
+export function startMetricsServer(registry: Registry, port: number, healthy: () => { ok: boolean; detail: string }, host = '127.0.0.1'): Promise<MetricsServer> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+      res.end(registry.render());
+    } else if (req.url === '/healthz') {
+      const h = healthy();
+      res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', detail: h.detail }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      resolve({
+        port: (server.address() as AddressInfo).port,
+        close: () => new Promise<void>((r) => server.close(() => r())),
+      });
+    });
+  });
+}

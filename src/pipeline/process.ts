@@ -1,0 +1,277 @@
+/**
+ * The stream processor: Kafka batches in, parsed and enriched rows into
+ * ClickHouse, rejects into the dead-letter topic and the `rejects` table.
+ *
+ * Exactly-once into ClickHouse (see README "Exactly once"):
+ * - every row carries its Kafka topic, partition and offset;
+ * - a batch holds one partition's messages in offset order and is inserted
+ *   in offset order, chunk by chunk, each chunk one atomic INSERT;
+ * - so per partition each table holds a prefix of the offsets it should
+ *   hold: before a partition's first batch after an assignment, and before
+ *   every retry whose outcome is unknown, the highest stored offset is read
+ *   back and messages at or below it are skipped;
+ * - Kafka offsets are committed only after the batch is stored.
+ */
+import PQueue from 'p-queue';
+import { createEnricher, type EnrichOptions, type Enricher } from '../enrich/index.js';
+import { describeError, WeblogError } from '../errors.js';
+import type { Logger } from '../observe/log.js';
+import type { Registry } from '../observe/metrics.js';
+import { createParser, type LineParser } from '../parse/scan.js';
+import type { Reject } from '../parse/record.js';
+import { retry } from '../retry.js';
+import type { ClickHouse } from '../sink/clickhouse/types.js';
+import { accessLogRow } from '../sink/rows.js';
+import { validateTopic } from '../transport/kafka.js';
+import type { BatchControl, LogBatch, LogMessage, LogProducer } from '../transport/types.js';
+
+export interface ProcessorOptions {
+  /** Log format (default combined). */
+  format?: string;
+  enrich?: EnrichOptions;
+  /** Value of the site column (default: the line's vhost). */
+  site?: string | undefined;
+  /** Rows per INSERT (default 50,000). */
+  maxInsertRows?: number;
+  /** INSERTs in flight at once across partitions (default 2). */
+  insertConcurrency?: number;
+  /** Dead-letter topic for rejected lines (default weblog.rejects; '' to disable). */
+  deadLetterTopic?: string;
+  /** Row layout: 'modern' (default) or 'legacy' for the ClickHouse 18.x test schema. */
+  dialect?: 'modern' | 'legacy';
+  /** Backoff cap for retries of transient insert errors, ms (default 10,000). */
+  maxRetryDelayMs?: number;
+}
+
+interface Stored {
+  rows: number;
+  rejects: number;
+}
+
+interface Pending {
+  offset: number;
+  json: string;
+}
+
+export interface ProcessorMetrics {
+  consumed: ReturnType<Registry['counter']>;
+  inserted: ReturnType<Registry['counter']>;
+  rejected: ReturnType<Registry['counter']>;
+  skipped: ReturnType<Registry['counter']>;
+  retries: ReturnType<Registry['counter']>;
+  insertSeconds: ReturnType<Registry['histogram']>;
+  batchRows: ReturnType<Registry['histogram']>;
+  lag: ReturnType<Registry['gauge']>;
+  freshness: ReturnType<Registry['histogram']>;
+}
+
+export function processorMetrics(registry: Registry): ProcessorMetrics {
+  return {
+    consumed: registry.counter('weblog_lines_consumed_total', 'Log lines received from the transport'),
+    inserted: registry.counter('weblog_rows_inserted_total', 'Rows inserted into ClickHouse access_log'),
+    rejected: registry.counter('weblog_lines_rejected_total', 'Lines rejected, by reason'),
+    skipped: registry.counter('weblog_lines_skipped_total', 'Redelivered lines skipped because ClickHouse already holds them'),
+    retries: registry.counter('weblog_insert_retries_total', 'Retries of INSERTs after transient errors'),
+    insertSeconds: registry.histogram('weblog_insert_duration_seconds', 'Duration of one INSERT', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
+    batchRows: registry.histogram('weblog_batch_rows', 'Messages per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
+    lag: registry.gauge('weblog_consumer_lag', 'Messages behind the end of the partition'),
+    freshness: registry.histogram('weblog_freshness_seconds', 'Produce time to row stored', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+  };
+}
+
+const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+export class Processor {
+  private readonly stored = new Map<string, Stored>();
+  private readonly queue: PQueue;
+  private readonly maxRows: number;
+  private readonly dlqTopic: string;
+
+  private constructor(
+    private readonly ch: ClickHouse,
+    private readonly parse: LineParser,
+    private readonly enricher: Enricher,
+    private readonly opts: ProcessorOptions,
+    private readonly log: Logger,
+    readonly metrics: ProcessorMetrics,
+    private readonly dlq: LogProducer | undefined,
+  ) {
+    this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? 2 });
+    this.maxRows = opts.maxInsertRows ?? 50_000;
+    this.dlqTopic = opts.deadLetterTopic ?? 'weblog.rejects';
+    if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
+  }
+
+  static async create(ch: ClickHouse, opts: ProcessorOptions, deps: { log: Logger; registry: Registry; dlq?: LogProducer | undefined }): Promise<Processor> {
+    const parse = createParser(opts.format ?? 'combined');
+    const enricher = await createEnricher(opts.enrich);
+    return new Processor(ch, parse, enricher, opts, deps.log, processorMetrics(deps.registry), deps.dlq);
+  }
+
+  /** After a (re)assignment the stored offsets must be read again: another replica may have written. */
+  onAssignment(): void {
+    this.stored.clear();
+  }
+
+  private async readStored(topic: string, partition: number, from: number): Promise<Stored> {
+    const where = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset >= ${from}`;
+    const [rows, rejects] = await Promise.all(
+      ['access_log', 'rejects'].map((t) => this.ch.query<{ m: string | number; c: string | number }>(`SELECT max(kafka_offset) AS m, count() AS c FROM ${t} WHERE ${where}`)),
+    );
+    const top = (r: { m: string | number; c: string | number }[] | undefined) => (r?.[0] && Number(r[0].c) > 0 ? Number(r[0].m) : -1);
+    return { rows: top(rows), rejects: top(rejects) };
+  }
+
+  private async knownStored(batch: LogBatch, ctl: BatchControl): Promise<Stored> {
+    const key = `${batch.topic}:${batch.partition}`;
+    let s = this.stored.get(key);
+    if (!s) {
+      const first = (batch.messages[0] as LogMessage).offset;
+      s = await retry(() => this.readStored(batch.topic, batch.partition, first), this.retryOptions(ctl, 'read stored offsets'));
+      this.stored.set(key, s);
+    }
+    return s;
+  }
+
+  private retryOptions(ctl: BatchControl, what: string) {
+    return {
+      signal: ctl.signal,
+      maxDelayMs: this.opts.maxRetryDelayMs ?? 10_000,
+      onRetry: async (err: unknown, attempt: number, delayMs: number) => {
+        this.metrics.retries.inc();
+        this.log.warn(`${what}: retrying`, { attempt, delay_ms: Math.round(delayMs), error: describeError(err) });
+        await ctl.heartbeat();
+      },
+    };
+  }
+
+  /** Handles one partition batch; resolves when everything in it is stored. */
+  async handleBatch(batch: LogBatch, ctl: BatchControl): Promise<void> {
+    const { topic, partition, messages } = batch;
+    this.metrics.consumed.inc(undefined, messages.length);
+    this.metrics.batchRows.observe(messages.length);
+    const stored = await this.knownStored(batch, ctl);
+    const rows: Pending[] = [];
+    const rejects: { msg: LogMessage; reject: Reject }[] = [];
+    let skipped = 0;
+    const rowOpts = { site: this.opts.site, dialect: this.opts.dialect ?? 'modern' } as const;
+    for (const msg of messages) {
+      const res = this.parse(msg.value);
+      if (res.ok) {
+        if (msg.offset <= stored.rows) {
+          skipped++;
+          continue;
+        }
+        const rec = this.enricher.enrich(res.record);
+        rows.push({ offset: msg.offset, json: accessLogRow(rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset }, rowOpts) });
+      } else if (msg.offset > stored.rejects) rejects.push({ msg, reject: res.reject });
+      else skipped++;
+    }
+    if (skipped) this.metrics.skipped.inc(undefined, skipped);
+    if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
+    for (let i = 0; i < rows.length; i += this.maxRows) await this.insertRows(batch, rows.slice(i, i + this.maxRows), stored, ctl);
+    const last = messages[messages.length - 1] as LogMessage;
+    this.metrics.lag.set(Math.max(0, batch.highWatermark - last.offset - 1), { topic, partition });
+    this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
+  }
+
+  /** Inserts rows (offset order); transient errors retry, permanent ones are narrowed down to the bad rows. */
+  private async insertRows(batch: LogBatch, rows: Pending[], stored: Stored, ctl: BatchControl): Promise<void> {
+    let pending = rows;
+    try {
+      await retry(async (attempt) => {
+        if (attempt > 1) {
+          // The previous attempt may have landed (timeout after commit): re-read and drop what is stored.
+          const now = await this.readStored(batch.topic, batch.partition, (pending[0] as Pending).offset);
+          stored.rows = Math.max(stored.rows, now.rows);
+          pending = pending.filter((r) => r.offset > stored.rows);
+          if (pending.length === 0) return;
+        }
+        await ctl.heartbeat();
+        const t0 = performance.now();
+        await this.queue.add(() =>
+          this.ch.insertJson('access_log', pending.map((r) => r.json).join('\n'), {
+            dedupToken: `${batch.topic}:${batch.partition}:${(pending[0] as Pending).offset}-${(pending[pending.length - 1] as Pending).offset}`,
+          }),
+        );
+        this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
+      }, this.retryOptions(ctl, 'insert'));
+    } catch (err) {
+      if (!(err instanceof WeblogError) || err.code !== 'INSERT_REJECTED') throw err;
+      if (pending.length === 1) {
+        const row = pending[0] as Pending;
+        const msg = batch.messages.find((m) => m.offset === row.offset) as LogMessage;
+        await this.storeRejects(batch, [{ msg, reject: { line: msg.value, reason: 'insert_rejected', detail: err.message } }], stored, ctl, true);
+        return;
+      }
+      this.log.warn('insert rejected: narrowing the batch down to the bad rows', { rows: pending.length, error: err.message });
+      const mid = Math.ceil(pending.length / 2);
+      await this.insertRows(batch, pending.slice(0, mid), stored, ctl);
+      await this.insertRows(batch, pending.slice(mid), stored, ctl);
+      return;
+    }
+    if (pending.length) {
+      stored.rows = (pending[pending.length - 1] as Pending).offset;
+      this.metrics.inserted.inc(undefined, pending.length);
+    }
+  }
+
+  private async storeRejects(batch: LogBatch, list: { msg: LogMessage; reject: Reject }[], stored: Stored, ctl: BatchControl, checkPresent = false): Promise<void> {
+    const { topic, partition } = batch;
+    let todo = list;
+    if (checkPresent) {
+      // Rejects found while narrowing sit between stored rows; skip ones a crashed run already stored.
+      const offs = todo.map((r) => r.msg.offset).join(',');
+      const present = await retry(
+        () => this.ch.query<{ o: string | number }>(`SELECT kafka_offset AS o FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset IN (${offs})`),
+        this.retryOptions(ctl, 'read rejects'),
+      );
+      const have = new Set(present.map((p) => Number(p.o)));
+      todo = todo.filter((r) => !have.has(r.msg.offset));
+      if (todo.length === 0) return;
+    }
+    if (this.dlq && this.dlqTopic) {
+      const dlq = this.dlq;
+      await retry(
+        () =>
+          dlq.send(
+            this.dlqTopic,
+            todo.map(({ msg, reject }) => ({
+              value: JSON.stringify({ line: reject.line, reason: reject.reason, detail: reject.detail, topic, partition, offset: msg.offset, source: msg.source, source_offset: msg.sourceOffset }),
+            })),
+          ),
+        this.retryOptions(ctl, 'dead-letter produce'),
+      );
+    }
+    const legacy = this.opts.dialect === 'legacy';
+    const json = todo
+      .map(({ msg, reject }) =>
+        JSON.stringify({
+          ...(legacy ? { received_at: Math.floor(Date.now() / 1000) } : {}),
+          reason: reject.reason,
+          detail: reject.detail,
+          line: reject.line,
+          source: msg.source,
+          source_offset: Math.max(0, msg.sourceOffset),
+          kafka_topic: topic,
+          kafka_partition: partition,
+          kafka_offset: msg.offset,
+        }),
+      )
+      .join('\n');
+    let skip = false;
+    await retry(async (attempt) => {
+      if (attempt > 1 && !checkPresent) {
+        const now = await this.readStored(topic, partition, (todo[0] as { msg: LogMessage }).msg.offset);
+        if (now.rejects >= (todo[todo.length - 1] as { msg: LogMessage }).msg.offset) {
+          skip = true; // the earlier attempt landed
+          return;
+        }
+      }
+      await ctl.heartbeat();
+      await this.queue.add(() => this.ch.insertJson('rejects', json));
+    }, this.retryOptions(ctl, 'insert rejects'));
+    stored.rejects = Math.max(stored.rejects, (todo[todo.length - 1] as { msg: LogMessage }).msg.offset);
+    if (!skip) for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });
+  }
+}

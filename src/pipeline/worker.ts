@@ -1,0 +1,88 @@
+/**
+ * The life of a long-running worker: metrics endpoint, progress line on a
+ * TTY, and shutdown. The first SIGTERM/SIGINT drains (stop fetching, finish
+ * and commit the batch in flight, leave the group) within a bounded time; a
+ * second signal exits at once. Exactly-once holds either way because a
+ * restarted processor skips what ClickHouse already holds.
+ */
+import type { Logger } from '../observe/log.js';
+import type { Registry } from '../observe/metrics.js';
+import { startMetricsServer, type MetricsServer } from '../observe/server.js';
+
+export interface WorkerSpec {
+  name: string;
+  log: Logger;
+  registry: Registry;
+  /** Metrics port; 0 picks a free one; undefined disables the endpoint. */
+  metricsPort?: number | undefined;
+  /** One short line of progress, printed every second on a TTY. */
+  progress?: () => string;
+  /** Graceful stop. */
+  drain: () => Promise<void>;
+  /** Abrupt stop after the drain timed out. */
+  abort: () => Promise<void>;
+  /** Max time of the graceful stop, in ms (default 30,000). */
+  shutdownTimeoutMs?: number;
+  healthy?: () => { ok: boolean; detail: string };
+}
+
+export interface WorkerHandle {
+  metricsPort: number | undefined;
+  /** Resolves when a stop (by signal or by `stop()`) has completed. */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
+  let metrics: MetricsServer | undefined;
+  if (spec.metricsPort !== undefined) {
+    metrics = await startMetricsServer(spec.registry, spec.metricsPort, spec.healthy ?? (() => ({ ok: true, detail: 'running' })));
+    spec.log.info('metrics endpoint', { url: `http://127.0.0.1:${metrics.port}/metrics` });
+  }
+  const tty = process.stderr.isTTY === true && spec.progress !== undefined;
+  const timer = tty ? setInterval(() => process.stderr.write(`\r\x1b[2K${spec.name}: ${spec.progress?.()}`), 1000) : undefined;
+  timer?.unref();
+
+  let stopping: Promise<void> | undefined;
+  let resolveStopped!: () => void;
+  const stopped = new Promise<void>((r) => (resolveStopped = r));
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      if (timer) clearInterval(timer);
+      if (tty) process.stderr.write('\n');
+      const limit = spec.shutdownTimeoutMs ?? 30_000;
+      let t: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), limit)));
+      const result = await Promise.race([spec.drain().then(() => 'drained' as const), timedOut]);
+      clearTimeout(t);
+      if (result === 'timeout') {
+        spec.log.warn('graceful stop timed out; aborting', { timeout_ms: limit });
+        await spec.abort();
+      }
+      await metrics?.close();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolveStopped();
+    })();
+    return stopping;
+  };
+
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      spec.log.warn('second signal: exiting now', { signal: sig });
+      process.exit(130);
+    }
+    spec.log.info('stopping: draining the batch in flight', { signal: sig });
+    void stop();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return { metricsPort: metrics?.port, stopped, stop };
+}
+
+export function formatRate(n: number): string {
+  return n >= 1e6 ? `${(n / 1e6).toFixed(2)}M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)}k` : String(Math.round(n));
+}

@@ -1,0 +1,203 @@
+/**
+ * Kafka transport on kafkajs. kafkajs has had no release since 2023, so it
+ * stays behind this module: nothing else imports it.
+ */
+import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
+import { WeblogError } from '../errors.js';
+import type { Logger } from '../observe/log.js';
+import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage } from './types.js';
+
+export interface KafkaOptions {
+  brokers: string[];
+  clientId?: string;
+  /** Connection timeout in ms (default 3,000). */
+  connectionTimeoutMs?: number;
+  logger?: Logger;
+}
+
+export const topicPattern = /^[A-Za-z0-9._-]{1,249}$/;
+
+export function validateTopic(topic: string, what = 'topic'): string {
+  if (!topicPattern.test(topic)) throw new WeblogError('CONFIG_INVALID', `${what} "${topic}": Kafka topic names are 1-249 of [A-Za-z0-9._-]`);
+  return topic;
+}
+
+export function createKafka(opts: KafkaOptions): Kafka {
+  if (opts.brokers.length === 0) throw new WeblogError('CONFIG_INVALID', '--brokers: expected HOST:PORT[,HOST:PORT...]');
+  for (const b of opts.brokers) if (!/^[^:\s]+:\d+$/.test(b)) throw new WeblogError('CONFIG_INVALID', `--brokers: "${b}" is not HOST:PORT`);
+  const log = opts.logger;
+  return new Kafka({
+    clientId: opts.clientId ?? 'weblog',
+    brokers: opts.brokers,
+    connectionTimeout: opts.connectionTimeoutMs ?? 3000,
+    logLevel: logLevel.WARN,
+    logCreator: () => (entry) => {
+      if (!log) return;
+      const { message, ...rest } = entry.log;
+      const fields = { component: `kafkajs.${entry.namespace}`, ...rest };
+      if (entry.level === logLevel.ERROR) log.error(message, fields);
+      else if (entry.level === logLevel.WARN) log.warn(message, fields);
+    },
+    retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
+  });
+}
+
+function header(m: KafkaMessage, name: string): string | undefined {
+  const v = m.headers?.[name];
+  if (v === undefined || v === null) return undefined;
+  const one = Array.isArray(v) ? v[0] : v;
+  return one === undefined ? undefined : one.toString();
+}
+
+function toLogMessage(m: KafkaMessage): LogMessage {
+  const off = header(m, headerNames.sourceOffset);
+  return {
+    value: m.value ? m.value.toString('utf8') : '',
+    offset: Number(m.offset),
+    source: header(m, headerNames.source) ?? '',
+    sourceOffset: off === undefined ? -1 : Number(off),
+    timestamp: Number(m.timestamp),
+  };
+}
+
+export interface ConsumerOptions {
+  topic: string;
+  groupId: string;
+  /** Partitions processed at the same time by this replica (default 2). */
+  partitionsConcurrently?: number;
+  /** Largest fetch per partition, in bytes (default 4 MiB): the upper bound of one batch. */
+  maxBytesPerPartition?: number;
+  /** The broker answers a fetch once it has this many bytes ... (default 64 KiB) */
+  minBytes?: number;
+  /** ... or after this many ms (default 500): the flush interval at low traffic. */
+  maxWaitTimeMs?: number;
+  /** Start from the earliest offset when the group has none (default true). */
+  fromBeginning?: boolean;
+  /** Session timeout in ms (default 30,000). */
+  sessionTimeoutMs?: number;
+}
+
+export class KafkaLogConsumer implements LogConsumer {
+  private readonly consumer: Consumer;
+  private readonly abort = new AbortController();
+  private assignmentCb: ((a: { topic: string; partition: number }[]) => void) | undefined;
+  private closing: Promise<void> | undefined;
+
+  constructor(kafka: Kafka, private readonly opts: ConsumerOptions) {
+    validateTopic(opts.topic);
+    this.consumer = kafka.consumer({
+      groupId: opts.groupId,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
+      maxBytes: Math.max(16 * 1024 * 1024, (opts.maxBytesPerPartition ?? 4 * 1024 * 1024) * 4),
+      minBytes: opts.minBytes ?? 64 * 1024,
+      maxWaitTimeInMs: opts.maxWaitTimeMs ?? 500,
+      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: 3000,
+      retry: { retries: 10 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
+      const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+      this.assignmentCb?.(assigned);
+    });
+  }
+
+  onAssignment(cb: (assigned: { topic: string; partition: number }[]) => void): void {
+    this.assignmentCb = cb;
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 2,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        const messages = batch.messages.map(toLogMessage);
+        await handler(
+          { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) },
+          { heartbeat, signal: this.abort.signal },
+        );
+        if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
+        const last = (messages[messages.length - 1] as LogMessage).offset;
+        resolveOffset(String(last)); // kafkajs fetches on from the resolved offset
+        const next = String(last + 1);
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+      },
+    });
+  }
+
+  /** Graceful: lets the batch in flight finish and commit, then leaves the group. */
+  close(): Promise<void> {
+    this.closing ??= this.consumer.disconnect();
+    return this.closing;
+  }
+
+  /** Abrupt: aborts the batch in flight (no commit), then leaves the group. */
+  async destroy(): Promise<void> {
+    this.abort.abort(new WeblogError('ABORTED', 'consumer destroyed'));
+    await this.close();
+  }
+}
+
+export interface ProducerOptions {
+  /** Compression of record batches (default gzip, built into kafkajs). */
+  compression?: 'none' | 'gzip';
+  /** Max in-flight requests per broker (default 1: keeps order with idempotence). */
+  maxInFlightRequests?: number;
+}
+
+export class KafkaLogProducer implements LogProducer {
+  private readonly producer: Producer;
+  private connected: Promise<void> | undefined;
+  private readonly compression: CompressionTypes;
+
+  constructor(kafka: Kafka, opts: ProducerOptions = {}) {
+    // Idempotent producer: retries after a lost ack do not duplicate (KIP-98).
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: opts.maxInFlightRequests ?? 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // kafkajs wants unlimited retries with idempotence; the caller's own retry loop bounds the wait.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+    });
+    this.compression = opts.compression === 'none' ? CompressionTypes.None : CompressionTypes.GZIP;
+  }
+
+  async send(topic: string, messages: OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.connected ??= this.producer.connect();
+    await this.connected;
+    try {
+      await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
+    } catch (err) {
+      throw new WeblogError('UNAVAILABLE', `produce to ${topic} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}
+
+/** Creates the topic if missing (partitions, retention); harmless when it exists. */
+export async function ensureTopic(kafka: Kafka, topic: string, opts: { partitions?: number; compacted?: boolean } = {}): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = await admin.listTopics();
+    if (existing.includes(topic)) return;
+    await admin
+      .createTopics({
+        waitForLeaders: true,
+        topics: [{ topic, numPartitions: opts.partitions ?? 6, ...(opts.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}) }],
+      })
+      .catch((err: Error & { type?: string }) => {
+        if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+      });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * A dedicated ClickHouse server (Debian's 18.16) for fault tests that stop
+ * and start it, so the shared stack server is never touched. Stopped by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { findClickhouseBinary, writeClickhouseConfig } from '../stack/services.js';
+import { waitUntil } from './wait.js';
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+export class DedicatedClickHouse {
+  private child: ChildProcess | undefined;
+  readonly dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-ch-'));
+  httpPort = 0;
+  private tcpPort = 0;
+
+  get url(): string {
+    return `http://127.0.0.1:${this.httpPort}`;
+  }
+
+  async start(): Promise<void> {
+    if (!this.httpPort) {
+      this.httpPort = await freePort();
+      this.tcpPort = await freePort();
+    }
+    const bin = findClickhouseBinary();
+    if (!bin) throw new Error('clickhouse-server is not installed');
+    mkdirSync(path.join(this.dir, 'data'), { recursive: true });
+    const config = writeClickhouseConfig(this.dir, path.join(this.dir, 'data'), this.httpPort, this.tcpPort);
+    this.child = spawn(bin, [`--config-file=${config}`], { cwd: this.dir, stdio: 'ignore' });
+    await waitUntil('dedicated ClickHouse ready', async () => {
+      const res = await fetch(`${this.url}/ping`);
+      return res.ok;
+    }, 60_000, 100);
+  }
+
+  /** Stops the server by its PID (SIGKILL: an outage, not a clean shutdown). */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGKILL');
+    await exited;
+    this.child = undefined;
+  }
+
+  async destroy(): Promise<void> {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

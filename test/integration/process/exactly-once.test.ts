@@ -1,0 +1,85 @@
+/**
+ * The processor end to end on the real broker, against the ClickHouse server
+ * over HTTP (18.16, legacy test schema) and against chdb (the real schema):
+ * every line produced is accounted for, as a row or as a reject.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { legacySchemaDir } from '../../../src/cli/commands/process.js';
+import { migrate } from '../../../src/schema/migrate.js';
+import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import type { ClickHouse } from '../../../src/sink/clickhouse/types.js';
+import { fixture, readLines } from '../../helpers/datasets.js';
+import { createTopic, deleteTopics, produceLines, readTopic, testKafka } from '../../helpers/kafka.js';
+import { uniqueName } from '../../helpers/names.js';
+import { startProcessor } from '../../helpers/processor.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const kafka = testKafka();
+const topics: string[] = [];
+const chdbDir = mkdtempSync(path.join(os.tmpdir(), 'weblog-process-'));
+afterAll(async () => {
+  await deleteTopics(kafka, topics);
+  rmSync(chdbDir, { recursive: true, force: true });
+});
+
+/** The real sample plus lines that must be rejected, mixed in at seeded places. */
+function mixedInput(): { lines: string[]; bad: number } {
+  const lines = readLines(fixture('logs', 'elastic_apache.log')).slice(0, 4000);
+  const junk = ['', 'not a log line', '1.2.3.4 - - [31/Feb/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "x"', '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" abc 1 "-" "x"'];
+  for (let i = 0; i < 40; i++) lines.splice((i * 97) % lines.length, 0, junk[i % junk.length] as string);
+  return { lines, bad: 40 };
+}
+
+const count = async (ch: ClickHouse, sql: string) => Number((await ch.query<{ c: string | number }>(sql))[0]?.c);
+
+async function runCase(ch: ClickHouse, dialect: 'legacy' | 'modern') {
+  const topic = uniqueName('raw');
+  const dlq = uniqueName('dlq');
+  topics.push(topic, dlq);
+  await createTopic(kafka, topic, 3);
+  await createTopic(kafka, dlq, 1);
+  const { lines, bad } = mixedInput();
+  await produceLines(kafka, topic, lines);
+  const run = await startProcessor(ch, topic, uniqueName('g'), { dialect, deadLetterTopic: dlq, maxInsertRows: 700 });
+  await waitUntil('all lines stored', async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length);
+  await run.stop();
+  // accepted + rejected = consumed, in one query
+  const [acc] = await ch.query<{ rows: string | number; rejects: string | number }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+  expect(Number(acc?.rows) + Number(acc?.rejects)).toBe(lines.length);
+  expect(Number(acc?.rejects)).toBe(bad);
+  expect(await count(ch, 'SELECT count() - uniqExact(kafka_partition, kafka_offset) AS c FROM access_log')).toBe(0);
+  const reasons = await ch.query<{ reason: string; c: string | number }>('SELECT reason, count() AS c FROM rejects GROUP BY reason ORDER BY reason');
+  expect(Object.fromEntries(reasons.map((r) => [r.reason, Number(r.c)]))).toEqual({ empty_line: 10, no_match: 10, bad_time: 10, bad_status: 10 });
+  const [row] = await ch.query<Record<string, unknown>>("SELECT remote_addr, status, bytes, browser, country, source FROM access_log WHERE remote_addr = '83.149.9.216' AND bytes = 203023 LIMIT 1");
+  expect(row).toMatchObject({ remote_addr: '83.149.9.216', status: 200, browser: 'Chrome', country: 'RU', source: 'test.log' });
+  expect(Number(row?.bytes)).toBe(203023);
+  const dead = await readTopic(kafka, dlq, bad, 20_000);
+  expect(dead).toHaveLength(bad);
+  expect(JSON.parse(dead[0]?.value ?? '{}')).toMatchObject({ topic, reason: expect.any(String) as unknown, line: expect.any(String) as unknown });
+}
+
+describe('processor: produce N lines, N accounted for', () => {
+  it('over HTTP into the ClickHouse server', async () => {
+    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('p') });
+    await ch.createDatabase();
+    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    try {
+      await runCase(ch, ch.isLegacy ? 'legacy' : 'modern');
+    } finally {
+      await ch.exec(`DROP DATABASE ${ch.database}`);
+      await ch.close();
+    }
+  });
+
+  it('into chdb with the real schema (rollups fed too)', async () => {
+    const ch = new EmbeddedClickHouse({ dir: chdbDir, database: uniqueName('p') });
+    await migrate(ch);
+    await runCase(ch, 'modern');
+    expect(await count(ch, 'SELECT countMerge(hits) AS c FROM traffic_hourly')).toBe(await count(ch, 'SELECT count() AS c FROM access_log'));
+    await ch.close();
+  });
+});
