@@ -53,6 +53,15 @@ interface Pending {
   json: string;
 }
 
+/** Narrowing statistics of one batch: a systematic error must not turn into one INSERT per row. */
+interface Narrowing {
+  singleTried: number;
+  singleFailed: number;
+}
+
+/** After this many single-row failures at a failure rate above 90 %, the error is systematic. */
+const SYSTEMATIC_AFTER = 16;
+
 export interface ProcessorMetrics {
   consumed: ReturnType<Registry['counter']>;
   inserted: ReturnType<Registry['counter']>;
@@ -169,15 +178,18 @@ export class Processor {
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
-    for (let i = 0; i < rows.length; i += this.maxRows) await this.insertRows(batch, rows.slice(i, i + this.maxRows), stored, ctl);
+    const narrowing: Narrowing = { singleTried: 0, singleFailed: 0 };
+    for (let i = 0; i < rows.length; i += this.maxRows) await this.insertRows(batch, rows.slice(i, i + this.maxRows), stored, ctl, narrowing);
     const last = messages[messages.length - 1] as LogMessage;
     this.metrics.lag.set(Math.max(0, batch.highWatermark - last.offset - 1), { topic, partition });
     this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
   }
 
   /** Inserts rows (offset order); transient errors retry, permanent ones are narrowed down to the bad rows. */
-  private async insertRows(batch: LogBatch, rows: Pending[], stored: Stored, ctl: BatchControl): Promise<void> {
+  private async insertRows(batch: LogBatch, rows: Pending[], stored: Stored, ctl: BatchControl, narrowing: Narrowing): Promise<void> {
+    if (ctl.signal.aborted) throw new WeblogError('ABORTED', 'shutting down: batch left uncommitted');
     let pending = rows;
+    if (rows.length === 1) narrowing.singleTried++;
     try {
       await retry(async (attempt) => {
         if (attempt > 1) {
@@ -199,6 +211,10 @@ export class Processor {
     } catch (err) {
       if (!(err instanceof WeblogError) || err.code !== 'INSERT_REJECTED') throw err;
       if (pending.length === 1) {
+        narrowing.singleFailed++;
+        if (narrowing.singleFailed >= SYSTEMATIC_AFTER && narrowing.singleFailed > 0.9 * narrowing.singleTried) {
+          throw new WeblogError('INSERT_REJECTED', `ClickHouse rejects nearly every row (${narrowing.singleFailed} of ${narrowing.singleTried} tried one by one): schema or configuration mismatch, stopping without committing: ${err.message}`, { cause: err, retriable: false });
+        }
         const row = pending[0] as Pending;
         const msg = batch.messages.find((m) => m.offset === row.offset) as LogMessage;
         await this.storeRejects(batch, [{ msg, reject: { line: msg.value, reason: 'insert_rejected', detail: err.message } }], stored, ctl, true);
@@ -206,8 +222,8 @@ export class Processor {
       }
       this.log.warn('insert rejected: narrowing the batch down to the bad rows', { rows: pending.length, error: err.message });
       const mid = Math.ceil(pending.length / 2);
-      await this.insertRows(batch, pending.slice(0, mid), stored, ctl);
-      await this.insertRows(batch, pending.slice(mid), stored, ctl);
+      await this.insertRows(batch, pending.slice(0, mid), stored, ctl, narrowing);
+      await this.insertRows(batch, pending.slice(mid), stored, ctl, narrowing);
       return;
     }
     if (pending.length) {

@@ -58,7 +58,13 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
       clearTimeout(t);
       if (result === 'timeout') {
         spec.log.warn('graceful stop timed out; aborting', { timeout_ms: limit });
+        // An abort that hangs too (a client stuck in I/O) must not keep the process alive.
+        const hard = setTimeout(() => {
+          spec.log.error('abort timed out; exiting');
+          process.exit(1);
+        }, 5000);
         await spec.abort();
+        clearTimeout(hard);
       }
       await metrics?.close();
       process.off('SIGTERM', onSignal);

@@ -68,7 +68,7 @@ export function accessLogRow(r: EnrichedRecord, p: Provenance, opts: RowOptions 
     ua_id: r.ua_id,
     visitor_id: r.visitor_id,
     source: p.source,
-    source_offset: p.sourceOffset,
+    source_offset: Math.max(0, p.sourceOffset), // -1: the producer sent no offset header
     kafka_topic: p.topic,
     kafka_partition: p.partition,
     kafka_offset: p.offset,

@@ -3,7 +3,7 @@
  * stays behind this module: nothing else imports it.
  */
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
-import { WeblogError } from '../errors.js';
+import { isRetriable, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage } from './types.js';
 
@@ -81,6 +81,7 @@ export class KafkaLogConsumer implements LogConsumer {
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
   private assignmentCb: ((a: { topic: string; partition: number }[]) => void) | undefined;
+  private fatalCb: ((err: unknown) => void) | undefined;
   private closing: Promise<void> | undefined;
 
   constructor(kafka: Kafka, private readonly opts: ConsumerOptions) {
@@ -105,6 +106,11 @@ export class KafkaLogConsumer implements LogConsumer {
     this.assignmentCb = cb;
   }
 
+  /** Called once when the handler failed for good (non-retriable): nothing of that batch is committed. */
+  onFatal(cb: (err: unknown) => void): void {
+    this.fatalCb = cb;
+  }
+
   async start(handler: BatchHandler): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
@@ -115,10 +121,19 @@ export class KafkaLogConsumer implements LogConsumer {
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale() || batch.messages.length === 0) return;
         const messages = batch.messages.map(toLogMessage);
-        await handler(
-          { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) },
-          { heartbeat, signal: this.abort.signal },
-        );
+        try {
+          await handler(
+            { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) },
+            { heartbeat, signal: this.abort.signal },
+          );
+        } catch (err) {
+          if (this.abort.signal.aborted) return;
+          if (isRetriable(err)) throw err; // kafkajs redelivers the batch
+          // Permanent: stop consuming rather than loop on the same batch.
+          this.abort.abort(err);
+          this.fatalCb?.(err);
+          return;
+        }
         if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
         const last = (messages[messages.length - 1] as LogMessage).offset;
         resolveOffset(String(last)); // kafkajs fetches on from the resolved offset

@@ -1,4 +1,5 @@
 /** `weblog process`: a stream-processor replica (Kafka consumer group -> ClickHouse). */
+import { describeError } from '../../errors.js';
 import { createLogger } from '../../observe/log.js';
 import { Registry } from '../../observe/metrics.js';
 import { Processor } from '../../pipeline/process.js';
@@ -47,6 +48,7 @@ export const processCommand: CommandSpec = {
     { name: 'partitions-concurrently', type: 'number', default: 2, unit: 'partitions', description: 'partitions processed at once by this replica' },
     { name: 'max-batch-bytes', type: 'number', default: 4194304, unit: 'bytes', description: 'largest fetch per partition (upper bound of a batch)' },
     { name: 'flush-interval-ms', type: 'number', default: 500, unit: 'ms', description: 'longest wait for a fuller batch at low traffic' },
+    { name: 'session-timeout-ms', type: 'number', default: 30000, unit: 'ms', description: 'Kafka group session timeout: how soon partitions of a dead replica move' },
     { name: 'create-topics', type: 'boolean', default: true, description: 'create the topics if missing' },
     { name: 'partitions', type: 'number', default: 6, unit: 'partitions', description: 'partitions of topics created here' },
     ...workerOptions,
@@ -85,6 +87,7 @@ export const processCommand: CommandSpec = {
       partitionsConcurrently: Number(opts['partitions-concurrently']),
       maxBytesPerPartition: Number(opts['max-batch-bytes']),
       maxWaitTimeMs: Number(opts['flush-interval-ms']),
+      sessionTimeoutMs: Number(opts['session-timeout-ms']),
     });
     consumer.onAssignment((assigned) => {
       processor.onAssignment();
@@ -109,10 +112,16 @@ export const processCommand: CommandSpec = {
         await ch.close();
       },
     });
+    let failed: unknown;
+    consumer.onFatal((err) => {
+      failed = err;
+      log.error('stopping: permanent error', { error: describeError(err) });
+      void worker.stop();
+    });
     log.info('processing', { topic, group: String(opts.group), clickhouse: ch.describe(), dialect: legacy ? 'legacy' : 'modern' });
     await consumer.start((batch, ctl) => processor.handleBatch(batch, ctl));
     await worker.stopped;
     log.info('stopped', { consumed: m.consumed.total(), inserted: m.inserted.total(), rejected: m.rejected.total(), skipped: m.skipped.total() });
-    return 0;
+    return failed === undefined ? 0 : 1;
   },
 };

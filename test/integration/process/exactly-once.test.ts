@@ -83,3 +83,36 @@ describe('processor: produce N lines, N accounted for', () => {
     await ch.close();
   });
 });
+
+describe('processor: permanent insert errors', () => {
+  it('narrows a rejected batch down to the bad rows: they reach the dead-letter topic and rejects, the rest is stored', async () => {
+    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('n') });
+    await ch.createDatabase();
+    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    // remote_addr too narrow for IPv6 clients: ClickHouse refuses exactly those rows.
+    await ch.exec('ALTER TABLE access_log MODIFY COLUMN remote_addr FixedString(15)');
+    const topic = uniqueName('raw');
+    const dlq = uniqueName('dlq');
+    topics.push(topic, dlq);
+    await createTopic(kafka, topic, 2);
+    await createTopic(kafka, dlq, 1);
+    const lines = readLines(fixture('logs', 'basjes_hackers.log'));
+    const ipv6 = lines.filter((l) => (l.split(' ')[0] ?? '').length > 15);
+    expect(ipv6).toHaveLength(12);
+    await produceLines(kafka, topic, lines);
+    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: ch.isLegacy ? 'legacy' : 'modern', deadLetterTopic: dlq });
+    try {
+      await waitUntil('all lines stored', async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length);
+      expect(await count(ch, 'SELECT count() AS c FROM access_log')).toBe(lines.length - 12);
+      const rejected = await ch.query<{ line: string; reason: string }>("SELECT line, reason FROM rejects ORDER BY line");
+      expect(rejected.map((r) => r.reason)).toEqual(new Array(12).fill('insert_rejected'));
+      expect(rejected.map((r) => r.line).sort()).toEqual([...ipv6].sort());
+      const dead = await readTopic(kafka, dlq, 12, 20_000);
+      expect(dead.map((d) => (JSON.parse(d.value) as { reason: string }).reason)).toEqual(new Array(12).fill('insert_rejected'));
+    } finally {
+      await run.stop();
+      await ch.exec(`DROP DATABASE ${ch.database}`);
+      await ch.close();
+    }
+  });
+});

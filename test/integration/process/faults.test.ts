@@ -1,0 +1,140 @@
+/**
+ * Fault tests on real servers: kill -9 of processor replicas at seeded random
+ * moments, a ClickHouse outage, replicas joining and leaving. After each, the
+ * count is exact and no (partition, offset) is stored twice.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import type { ChildProcess } from 'node:child_process';
+import { legacySchemaDir } from '../../../src/cli/commands/process.js';
+import { migrate } from '../../../src/schema/migrate.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
+import { fixture, readLines } from '../../helpers/datasets.js';
+import { createTopic, deleteTopics, produceLines, testKafka } from '../../helpers/kafka.js';
+import { uniqueName } from '../../helpers/names.js';
+import { killHard, spawnProcessor, startProcessor } from '../../helpers/processor.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const kafka = testKafka();
+const topics: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await deleteTopics(kafka, topics);
+});
+
+const sample = readLines(fixture('logs', 'elastic_apache.log'));
+/** n lines cycling through the real sample (the one cut-off line included, so rejects occur). */
+const input = (n: number) => Array.from({ length: n }, (_, i) => sample[i % sample.length] as string);
+const rejectsIn = (lines: string[]) => lines.filter((l) => !l.endsWith('"')).length;
+
+let seed = 20261127;
+const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+
+async function database(url: string): Promise<HttpClickHouse> {
+  const ch = new HttpClickHouse({ url, database: uniqueName('f'), requestTimeoutMs: 10_000 });
+  await ch.createDatabase();
+  await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+  cleanups.push(async () => {
+    await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+    await ch.close();
+  });
+  return ch;
+}
+
+async function totals(ch: HttpClickHouse) {
+  const [r] = await ch.query<Record<string, string | number>>(
+    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects, (SELECT count() - uniqExact(kafka_partition, kafka_offset) FROM access_log) AS dup_rows, (SELECT count() - uniqExact(kafka_partition, kafka_offset) FROM rejects) AS dup_rejects',
+  );
+  return { rows: Number(r?.rows), rejects: Number(r?.rejects), dupRows: Number(r?.dup_rows), dupRejects: Number(r?.dup_rejects) };
+}
+
+async function topicWith(lines: string[], partitions: number): Promise<string> {
+  const topic = uniqueName('raw');
+  topics.push(topic);
+  await createTopic(kafka, topic, partitions);
+  await produceLines(kafka, topic, lines);
+  return topic;
+}
+
+function track(child: ChildProcess): ChildProcess {
+  cleanups.push(() => killHard(child));
+  return child;
+}
+
+describe('exactly once under faults', () => {
+  it('kill -9 of the processor at random moments, restarted each time (200k lines)', async () => {
+    const url = inject('endpoints').clickhouseUrl;
+    const ch = await database(url);
+    const lines = input(200_000);
+    const topic = await topicWith(lines, 4);
+    const group = uniqueName('g');
+    const args = ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-insert-rows', '5000', '--max-batch-bytes', '1048576', '--no-create-topics', '--session-timeout-ms', '6000'];
+    let kills = 0;
+    for (let i = 0; i < 5; i++) {
+      const child = track(spawnProcessor(args));
+      // kill once some rows have landed, at a random point of the run
+      const before = (await totals(ch)).rows;
+      await waitUntil('progress before kill', async () => (await totals(ch)).rows > before + 2000 || undefined, 90_000, 50);
+      await new Promise((r) => setTimeout(r, rnd() * 1500));
+      const t = await totals(ch);
+      if (t.rows + t.rejects >= lines.length) break;
+      await killHard(child);
+      kills++;
+    }
+    const last = track(spawnProcessor(args));
+    await waitUntil('all lines stored', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 180_000);
+    await killHard(last);
+    const t = await totals(ch);
+    expect(kills).toBeGreaterThanOrEqual(3);
+    expect(t).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  }, 420_000);
+
+  it('a ClickHouse outage of ~20 s mid-run: retried, nothing lost or doubled', async () => {
+    const server = new DedicatedClickHouse();
+    cleanups.push(() => server.destroy());
+    await server.start();
+    const ch = await database(server.url);
+    const lines = input(60_000);
+    const topic = await topicWith(lines, 3);
+    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 2000, maxRetryDelayMs: 2000 });
+    cleanups.push(() => run.stop());
+    await waitUntil('first rows', async () => (await totals(ch)).rows > 5000 || undefined, 60_000, 50);
+    await server.stop();
+    const down = Date.now();
+    await new Promise((r) => setTimeout(r, 20_000));
+    await server.start();
+    const outage = Date.now() - down;
+    await waitUntil('all lines stored', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 120_000);
+    expect(outage).toBeGreaterThanOrEqual(20_000);
+    expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
+    await run.stop();
+    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  }, 240_000);
+
+  it.each([2, 3])('%i replicas in one group, one killed mid-run: partitions rebalance, counts exact', async (replicas) => {
+    const url = inject('endpoints').clickhouseUrl;
+    const ch = await database(url);
+    const lines = input(120_000);
+    const topic = await topicWith(lines, 6);
+    const group = uniqueName('g');
+    const args = ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-insert-rows', '3000', '--max-batch-bytes', '524288', '--no-create-topics', '--session-timeout-ms', '6000'];
+    const children = Array.from({ length: replicas }, () => track(spawnProcessor(args)));
+    await waitUntil('progress', async () => (await totals(ch)).rows > 20_000 || undefined, 90_000, 50);
+    await killHard(children[0] as ChildProcess);
+    await waitUntil('all lines stored by the survivors', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 180_000);
+    for (const c of children) await killHard(c);
+    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+    const perPartition = await ch.query<{ p: number; c: string | number }>('SELECT kafka_partition AS p, count() AS c FROM access_log GROUP BY p ORDER BY p');
+    expect(perPartition).toHaveLength(6);
+  }, 300_000);
+});
