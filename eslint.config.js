@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', '.stack/', '.cache/', 'coverage/', 'eslint.config.js', 'bin/'] },
+  { ignores: ['node_modules/', 'dist/', '.stack/', '.cache/', 'coverage/', 'eslint.config.js', 'bin/', 't*.mts', 'weblog-data/'] },
   ...tseslint.configs.recommended,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },

@@ -6,8 +6,9 @@ import { migrateCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
 import { processCommand } from './commands/process.js';
 import { reportCommand } from './commands/report.js';
+import { shipCommand } from './commands/ship.js';
 
-const commands: CommandSpec[] = [parseCommand, processCommand, migrateCommand, reportCommand];
+const commands: CommandSpec[] = [shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

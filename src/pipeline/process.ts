@@ -165,7 +165,9 @@ export class Processor {
     let skipped = 0;
     const rowOpts = { site: this.opts.site, dialect: this.opts.dialect ?? 'modern' } as const;
     for (const msg of messages) {
-      const res = this.parse(msg.value);
+      const res: ReturnType<LineParser> = msg.rejectReason
+        ? { ok: false, reject: { line: msg.value, reason: msg.rejectReason as Reject['reason'], detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes` } }
+        : this.parse(msg.value);
       if (res.ok) {
         if (msg.offset <= stored.rows) {
           skipped++;

@@ -21,6 +21,8 @@ export interface SplitOptions {
   maxLineBytes?: number;
   /** Offset of the stream's first byte, when resuming mid-object (default 0). */
   startOffset?: number;
+  /** Emit a last line that has no LF (default true); false for files still being written. */
+  emitPartialLast?: boolean;
 }
 
 const PREVIEW_BYTES = 256;
@@ -72,5 +74,5 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | st
     if (out.length > 0) yield out;
   }
   if (skipping) yield [{ text: skipPreview, offset: skipStart, size: offset - skipStart, tooLong: true }];
-  else if (pending.length > 0) yield [make(pending, 0, pending.length, offset, pending.length)];
+  else if (pending.length > 0 && opts.emitPartialLast !== false) yield [make(pending, 0, pending.length, offset, pending.length)];
 }

@@ -8,7 +8,7 @@
  */
 
 /** Message headers written by the shipper. */
-export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offset', etag: 'weblog-etag' } as const;
+export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offset', etag: 'weblog-etag', reject: 'weblog-reject' } as const;
 
 export interface LogMessage {
   /** The raw log line. */
@@ -20,6 +20,8 @@ export interface LogMessage {
   sourceOffset: number;
   /** Produce time, epoch ms. */
   timestamp: number;
+  /** Set by the shipper when it could not send the line as is (e.g. line_too_long). */
+  rejectReason?: string | undefined;
 }
 
 export interface LogBatch {
@@ -57,5 +59,29 @@ export interface OutboundMessage {
 export interface LogProducer {
   /** Resolves when the messages are durable (acknowledged). */
   send(topic: string, messages: OutboundMessage[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** How far one source object has been shipped. Stored per object key. */
+export interface ShipProgress {
+  key: string;
+  etag: string;
+  /** Byte offset (in the decompressed content) after the last line shipped. */
+  offset: number;
+  /** Lines shipped so far. */
+  lines: number;
+  /** The whole object is shipped (S3 objects; local files can grow and stay open). */
+  done: boolean;
+  /** Why the object could not be read, when it could not. */
+  failed?: string | undefined;
+  updatedAt: number;
+}
+
+/** Where the shipper puts lines: the messages and the progress record land together or not at all. */
+export interface ShipSink {
+  loadProgress(): Promise<Map<string, ShipProgress>>;
+  ship(topic: string, messages: OutboundMessage[], progress: ShipProgress): Promise<void>;
+  /** Records progress alone (e.g. a failure). */
+  record(progress: ShipProgress): Promise<void>;
   close(): Promise<void>;
 }

@@ -1,0 +1,233 @@
+/**
+ * The shipper: lists source objects, streams each one (never whole in
+ * memory) as lines, and ships them in batches. Each batch and the object's
+ * progress go out together (ShipSink), so a restarted shipper resumes at the
+ * next line: each line lands exactly once. With --follow it keeps polling
+ * for new objects and, for local files, appended lines (like tail -F).
+ */
+import { describeError, WeblogError } from '../errors.js';
+import { fnv1a64 } from '../enrich/hash.js';
+import type { Logger } from '../observe/log.js';
+import type { Registry } from '../observe/metrics.js';
+import { retry, sleep } from '../retry.js';
+import { splitLines, type Line } from '../source/lines.js';
+import type { ObjectSource, SourceObject } from '../source/objects.js';
+import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } from '../transport/types.js';
+
+export interface ShipOptions {
+  topic: string;
+  /** Message key: none (spread over partitions), source (one object -> one partition), ip (first field of the line). Default none. */
+  key?: 'none' | 'source' | 'ip';
+  /** Lines per batch (default 5,000). */
+  batchLines?: number;
+  /** Bytes per batch (default 1 MiB). */
+  batchBytes?: number;
+  /** Longest line in bytes; longer ones go on as rejects with a reason (default 64 KiB). */
+  maxLineBytes?: number;
+  /** This replica's index and the number of replicas: objects are sharded by a hash of their key. */
+  replicaIndex?: number;
+  replicas?: number;
+  /** Ship an object again from the start when its ETag changed (default true). */
+  reshipChanged?: boolean;
+  /** Try objects recorded as failed again (default false). */
+  retryFailed?: boolean;
+  /** Keep polling (default false). */
+  follow?: boolean;
+  /** Poll interval with --follow, ms (default 5,000). */
+  pollIntervalMs?: number;
+}
+
+export interface ShipMetrics {
+  objects: ReturnType<Registry['counter']>;
+  lines: ReturnType<Registry['counter']>;
+  bytes: ReturnType<Registry['counter']>;
+  failures: ReturnType<Registry['counter']>;
+  tooLong: ReturnType<Registry['counter']>;
+  pending: ReturnType<Registry['gauge']>;
+}
+
+export function shipMetrics(r: Registry): ShipMetrics {
+  return {
+    objects: r.counter('weblog_ship_objects_total', 'Objects shipped to the end'),
+    lines: r.counter('weblog_ship_lines_total', 'Lines shipped'),
+    bytes: r.counter('weblog_ship_bytes_total', 'Bytes of lines shipped'),
+    failures: r.counter('weblog_ship_failures_total', 'Objects that could not be read'),
+    tooLong: r.counter('weblog_ship_lines_too_long_total', 'Lines over --max-line-bytes, sent as rejects'),
+    pending: r.gauge('weblog_ship_objects_pending', 'Objects listed but not yet shipped (lag behind the newest object)'),
+  };
+}
+
+/** Stable shard of a key among `n` replicas. */
+export function shardOf(key: string, n: number): number {
+  return n <= 1 ? 0 : fnv1a64(key).lo % n;
+}
+
+export class Shipper {
+  private progress = new Map<string, ShipProgress>();
+  readonly metrics: ShipMetrics;
+  private readonly abort = new AbortController();
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly source: ObjectSource,
+    private readonly sink: ShipSink,
+    private readonly opts: ShipOptions,
+    private readonly log: Logger,
+    registry: Registry,
+  ) {
+    this.metrics = shipMetrics(registry);
+    const n = opts.replicas ?? 1;
+    const i = opts.replicaIndex ?? 0;
+    if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
+      throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${n - 1} and --replicas >= 1 (got ${i} of ${n})`);
+    }
+  }
+
+  /** Runs until done (or, with follow, until stop()). */
+  run(): Promise<void> {
+    this.running ??= this.loop();
+    return this.running;
+  }
+
+  /** Finishes the batch in flight and returns; idempotent. */
+  async stop(): Promise<void> {
+    this.abort.abort(new WeblogError('ABORTED', 'shipper stopping'));
+    await this.running?.catch(() => undefined);
+  }
+
+  private get stopped(): boolean {
+    return this.abort.signal.aborted;
+  }
+
+  private async loop(): Promise<void> {
+    this.progress = await retry(() => this.sink.loadProgress(), { signal: this.abort.signal });
+    this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
+    do {
+      await this.pass();
+      if (!this.opts.follow || this.stopped) break;
+      await sleep(this.opts.pollIntervalMs ?? 5000, this.abort.signal).catch(() => undefined);
+    } while (!this.stopped);
+  }
+
+  /** One listing: ships what is new or grown. */
+  async pass(): Promise<void> {
+    let objects: SourceObject[];
+    try {
+      objects = await retry(() => this.source.list(), { signal: this.abort.signal, maxAttempts: this.opts.follow ? undefined : 5 });
+    } catch (err) {
+      if (this.stopped) return;
+      throw err;
+    }
+    const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? 1) === (this.opts.replicaIndex ?? 0));
+    const todo = mine.map((o) => ({ o, from: this.startOffset(o) })).filter((t): t is { o: SourceObject; from: number } => t.from !== undefined);
+    this.metrics.pending.set(todo.length);
+    for (const { o, from } of todo) {
+      if (this.stopped) return;
+      await this.shipObject(o, from);
+      this.metrics.pending.set(Math.max(0, todo.length - this.metrics.objects.total()));
+    }
+  }
+
+  /** Where to start in `o`, or undefined to skip it. */
+  private startOffset(o: SourceObject): number | undefined {
+    let p = this.progress.get(o.key);
+    if (!p && this.source.appendable) {
+      // A rotated (renamed) file keeps its inode: continue where it was left.
+      for (const q of this.progress.values()) if (q.etag === o.etag && !q.failed) p = { ...q, key: o.key };
+    }
+    if (!p) return 0;
+    if (p.etag !== o.etag) return this.opts.reshipChanged === false ? undefined : 0;
+    if (p.failed) return this.opts.retryFailed ? p.offset : undefined;
+    if (p.done) return undefined;
+    if (this.growing(o)) {
+      if (o.size > p.offset) return p.offset;
+      if (o.size < p.offset) return 0; // truncated in place (copytruncate): the content is new
+      return undefined;
+    }
+    return p.offset;
+  }
+
+  /** A local plain file may still grow; S3 objects and gzip archives do not. */
+  private growing(o: SourceObject): boolean {
+    return this.source.appendable && !o.gzip;
+  }
+
+  private keyOf(o: SourceObject, line: Line): string | null {
+    switch (this.opts.key) {
+      case 'source':
+        return o.key;
+      case 'ip': {
+        const sp = line.text.indexOf(' ');
+        return sp === -1 ? line.text : line.text.slice(0, sp);
+      }
+      default:
+        return null;
+    }
+  }
+
+  private async shipObject(o: SourceObject, from: number): Promise<void> {
+    const prior = this.progress.get(o.key);
+    let lines = prior && prior.etag === o.etag && from > 0 ? prior.lines : 0;
+    let offset = from;
+    const maxLines = this.opts.batchLines ?? 5000;
+    const maxBytes = this.opts.batchBytes ?? 1024 * 1024;
+    let batch: OutboundMessage[] = [];
+    let batchBytes = 0;
+    let batchEnd = offset;
+    const flush = async (done: boolean) => {
+      if (batch.length === 0 && !done) return;
+      const progress: ShipProgress = { key: o.key, etag: o.etag, offset: batchEnd, lines: lines + batch.length, done, updatedAt: Date.now() };
+      const messages = batch;
+      await retry(() => this.sink.ship(this.opts.topic, messages, progress), {
+        signal: this.abort.signal,
+        onRetry: (err, attempt) => this.log.warn('ship: retrying', { attempt, error: describeError(err) }),
+      });
+      this.progress.set(o.key, progress);
+      this.metrics.lines.inc(undefined, messages.length);
+      this.metrics.bytes.inc(undefined, batchBytes);
+      lines += messages.length;
+      offset = batchEnd;
+      batch = [];
+      batchBytes = 0;
+    };
+    try {
+      const stream = await this.source.open(o, from);
+      // A local file may be mid-write: its last line counts only once it ends with LF.
+      const partialLast = !(this.growing(o) && this.opts.follow);
+      for await (const chunk of splitLines(stream, { startOffset: from, maxLineBytes: this.opts.maxLineBytes ?? 65536, emitPartialLast: partialLast })) {
+        for (const line of chunk) {
+          const headers: Record<string, string> = { [headerNames.source]: o.key, [headerNames.sourceOffset]: String(line.offset), [headerNames.etag]: o.etag };
+          if (line.tooLong) {
+            headers[headerNames.reject] = 'line_too_long';
+            this.metrics.tooLong.inc();
+          }
+          batch.push({ key: this.keyOf(o, line), value: line.text, headers });
+          batchBytes += line.size;
+          batchEnd = line.offset + line.size;
+          if (batch.length >= maxLines || batchBytes >= maxBytes) {
+            await flush(false);
+            if (this.stopped) return;
+          }
+        }
+      }
+      await flush(!this.growing(o));
+      this.metrics.objects.inc();
+      this.log.info('shipped', { object: o.key, from, to: offset, lines });
+    } catch (err) {
+      if (this.stopped) return;
+      if (err instanceof WeblogError && err.retriable) {
+        // Server trouble, not the object's fault: leave it for the next pass.
+        this.metrics.failures.inc();
+        this.log.warn('object postponed', { object: o.key, offset, error: describeError(err) });
+        return;
+      }
+      // Unreadable object: record why, carry on with the others.
+      this.metrics.failures.inc();
+      const reason = describeError(err);
+      this.log.error('object failed', { object: o.key, offset, error: reason });
+      const progress: ShipProgress = { key: o.key, etag: o.etag, offset, lines, done: false, failed: reason, updatedAt: Date.now() };
+      await retry(() => this.sink.record(progress), { signal: this.abort.signal }).catch(() => undefined);
+      this.progress.set(o.key, progress);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+/**
+ * The shipper on a real S3 server and a real broker: exact lines in the
+ * topic for awkward objects, exactly once across kill -9, --follow, and two
+ * replicas that never ship the same object.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
+import { deleteTopics, readTopic, testKafka } from '../../helpers/kafka.js';
+import { uniqueBucket, uniqueName } from '../../helpers/names.js';
+import { killHard } from '../../helpers/processor.js';
+import { createBucket, emptyAndDeleteBucket, expectedLines, put, s3Env, testS3 } from '../../helpers/s3.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const kafka = testKafka();
+const s3 = testS3();
+const buckets: string[] = [];
+const topics: string[] = [];
+const children: ChildProcess[] = [];
+const sample = readLines(fixture('logs', 'elastic_apache.log'));
+
+afterAll(async () => {
+  for (const c of children) await killHard(c);
+  for (const b of buckets) await emptyAndDeleteBucket(s3, b);
+  await deleteTopics(kafka, topics);
+});
+
+function ship(args: string[]): ChildProcess {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), 'ship', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...s3Env() },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  children.push(child);
+  return child;
+}
+
+function finished(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
+}
+
+function names() {
+  const bucket = uniqueBucket('ship');
+  const topic = uniqueName('raw');
+  buckets.push(bucket);
+  topics.push(topic, `${topic}.progress`);
+  return { bucket, topic, progress: `${topic}.progress` };
+}
+
+type Msg = Awaited<ReturnType<typeof readTopic>>[number];
+/** Lines in the topic grouped by source object, in byte-offset order. */
+function bySource(msgs: Msg[]): Map<string, string[]> {
+  const m = new Map<string, { off: number; v: string }[]>();
+  for (const x of msgs) {
+    const k = x.headers['weblog-source'] ?? '';
+    const list = m.get(k) ?? [];
+    list.push({ off: Number(x.headers['weblog-offset']), v: x.value });
+    m.set(k, list);
+  }
+  return new Map([...m].map(([k, l]) => [k, l.sort((a, b) => a.off - b.off).map((e) => e.v)]));
+}
+
+describe('ship from S3', () => {
+  const objects: Record<string, Buffer> = {};
+  let big = '';
+  beforeAll(() => {
+    // A multi-MB object full of multi-byte UTF-8 (so characters straddle chunk edges) and varied line lengths.
+    const parts: string[] = [];
+    for (let i = 0, size = 0; size < 6_000_000; i++) {
+      const line = `${sample[i % sample.length]} ${'п'.repeat(i % 300)} ${'😀'.repeat(i % 7)}\n`;
+      parts.push(line);
+      size += line.length;
+    }
+    big = parts.join('');
+    objects['logs/01-plain.log'] = Buffer.from(sample.slice(0, 500).join('\n') + '\n');
+    objects['logs/02-crlf.log'] = Buffer.from(sample.slice(500, 700).join('\r\n') + '\r\n');
+    objects['logs/03-no-trailing-newline.log'] = Buffer.from(sample.slice(700, 800).join('\n'));
+    objects['logs/04-gzip.log.gz'] = gzipSync(sample.slice(800, 3000).join('\n') + '\n');
+    objects['logs/05-big-utf8.log'] = Buffer.from(big);
+    objects['logs/06-long-line.log'] = Buffer.from(`short\n${'x'.repeat(200_000)}\nafter\n`);
+  });
+
+  it('ships the exact lines of plain, CRLF, unterminated, gzip, multi-MB UTF-8 and over-long-line objects; a corrupt gzip fails alone', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    for (const [k, v] of Object.entries(objects)) await put(s3, bucket, k, v);
+    const corrupt = gzipSync(Buffer.from(sample.slice(0, 2000).join('\n')));
+    corrupt.fill(0x41, 200, 400);
+    await put(s3, bucket, 'logs/07-corrupt.log.gz', corrupt);
+    await put(s3, bucket, 'other/skip.log', 'not under the prefix\n');
+
+    const run = finished(ship(['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--batch-lines', '700']));
+    const { code, stderr } = await run;
+    expect(code, stderr.slice(-2000)).toBe(1); // one object failed
+    expect(stderr).toMatch(/"msg":"object failed","object":"logs\/07-corrupt\.log\.gz"/);
+
+    const total = Object.values(objects).reduce((n, b, i) => n + (i === 3 ? 2200 : expectedLines(b).length), 0);
+    const msgs = await readTopic(kafka, topic, total + 10_000, 15_000);
+    const got = bySource(msgs.filter((m) => m.headers['weblog-source'] !== 'logs/07-corrupt.log.gz'));
+    expect([...got.keys()].sort()).toEqual(Object.keys(objects).sort());
+    expect(got.get('logs/01-plain.log')).toEqual(sample.slice(0, 500));
+    expect(got.get('logs/02-crlf.log')).toEqual(sample.slice(500, 700));
+    expect(got.get('logs/03-no-trailing-newline.log')).toEqual(sample.slice(700, 800));
+    expect(got.get('logs/04-gzip.log.gz')).toEqual(sample.slice(800, 3000));
+    expect(got.get('logs/05-big-utf8.log')).toEqual(expectedLines(big));
+    const long = msgs.filter((m) => m.headers['weblog-source'] === 'logs/06-long-line.log').sort((a, b) => Number(a.headers['weblog-offset']) - Number(b.headers['weblog-offset']));
+    expect(long.map((m) => m.headers['weblog-reject'] ?? 'ok')).toEqual(['ok', 'line_too_long', 'ok']);
+    expect(long.map((m) => m.value.length)).toEqual([5, 256, 5]);
+    // the lines of the corrupt object before the damage may be shipped, never a broken one
+    for (const m of msgs.filter((x) => x.headers['weblog-source'] === 'logs/07-corrupt.log.gz')) expect(sample).toContain(m.value);
+
+    // A second run ships nothing new.
+    const again = await finished(ship(['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress]));
+    expect(again.stderr).toMatch(/"msg":"done","objects":0,"lines":0/);
+  });
+
+  it('kill -9 mid-object, restarted several times: every line in the topic exactly once', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    const n = 8;
+    const perObject = 25_000;
+    for (let o = 0; o < n; o++) {
+      const lines = Array.from({ length: perObject }, (_, i) => sample[(o * perObject + i) % sample.length] as string);
+      await put(s3, bucket, `k/${o}.log`, lines.join('\n') + '\n');
+    }
+    const args = ['--source', `s3://${bucket}/k/`, '--topic', topic, '--progress-topic', progress, '--batch-lines', '1000'];
+    let seed = 7;
+    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const offsets = async () => {
+      const admin = kafka.admin();
+      await admin.connect();
+      const o = await admin.fetchTopicOffsets(topic).catch(() => []);
+      await admin.disconnect();
+      return o.reduce((s, p) => s + Number(p.high), 0);
+    };
+    for (let k = 0; k < 4; k++) {
+      const child = ship(args);
+      const before = await offsets();
+      await waitUntil('some lines shipped', async () => (await offsets()) > before + 3000 || undefined, 60_000, 50);
+      await new Promise((r) => setTimeout(r, rnd() * 800));
+      await killHard(child);
+    }
+    const last = await finished(ship(args));
+    expect(last.code, last.stderr.slice(-1500)).toBe(0);
+    const msgs = await readTopic(kafka, topic, n * perObject + 1, 20_000);
+    expect(msgs).toHaveLength(n * perObject);
+    const keys = new Set(msgs.map((m) => `${m.headers['weblog-source']}@${m.headers['weblog-offset']}`));
+    expect(keys.size).toBe(n * perObject);
+  }, 300_000);
+
+  it('--follow picks up an object uploaded while it runs; two replicas never ship the same object', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    for (let o = 0; o < 6; o++) await put(s3, bucket, `f/${o}.log`, sample.slice(o * 100, o * 100 + 100).join('\n') + '\n');
+    const common = ['--source', `s3://${bucket}/f/`, '--topic', topic, '--progress-topic', progress, '--follow', '--poll-interval-ms', '500', '--replicas', '2'];
+    const r0 = ship([...common, '--replica-index', '0']);
+    const r1 = ship([...common, '--replica-index', '1']);
+    await waitUntil('first objects', async () => (await readTopic(kafka, topic, 600, 3000)).length >= 600 || undefined, 60_000, 500);
+    await put(s3, bucket, 'f/late.log', 'late line 1\nlate line 2\n');
+    const all = await waitUntil('late object shipped', async () => {
+      const msgs = await readTopic(kafka, topic, 602, 3000);
+      return msgs.length >= 602 ? msgs : undefined;
+    }, 60_000, 500);
+    r0.kill('SIGTERM');
+    r1.kill('SIGTERM');
+    const [e0, e1] = await Promise.all([finished(r0), finished(r1)]);
+    expect([e0.code, e1.code]).toEqual([0, 0]);
+    expect(all).toHaveLength(602);
+    const got = bySource(all);
+    expect(got.get('f/late.log')).toEqual(['late line 1', 'late line 2']);
+    for (let o = 0; o < 6; o++) expect(got.get(`f/${o}.log`)).toEqual(sample.slice(o * 100, o * 100 + 100));
+  }, 180_000);
+});
