@@ -6,9 +6,10 @@ import { migrateCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
 import { processCommand } from './commands/process.js';
 import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
 import { shipCommand } from './commands/ship.js';
 
-const commands: CommandSpec[] = [shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
+const commands: CommandSpec[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

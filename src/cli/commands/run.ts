@@ -1,0 +1,196 @@
+/**
+ * `weblog run`: migrations + shipper + processor in one process, then the
+ * headline reports. With no servers configured: the bundled sample log, an
+ * in-process queue instead of Kafka, and embedded ClickHouse (chdb) in
+ * ./weblog-data. With --brokers / --clickhouse / --source s3://... the same
+ * job runs on real servers.
+ */
+import { existsSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Kafka } from 'kafkajs';
+import { describeError, WeblogError } from '../../errors.js';
+import { createLogger, type Logger } from '../../observe/log.js';
+import { Registry } from '../../observe/metrics.js';
+import { Processor } from '../../pipeline/process.js';
+import { Shipper } from '../../pipeline/ship.js';
+import { formatRate, startWorker } from '../../pipeline/worker.js';
+import { renderTable } from '../../report/render.js';
+import { runReport } from '../../report/reports.js';
+import { migrate } from '../../schema/migrate.js';
+import { HttpClickHouse } from '../../sink/clickhouse/http.js';
+import type { ClickHouse } from '../../sink/clickhouse/types.js';
+import { sleep } from '../../retry.js';
+import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, KafkaShipSink, validateTopic } from '../../transport/kafka.js';
+import { MemoryTransport } from '../../transport/memory.js';
+import type { LogConsumer, ShipSink } from '../../transport/types.js';
+import type { CommandSpec, ParsedOptions } from '../options.js';
+import { clickhouseOptions, defaultDataDir, openClickHouse } from './clickhouse.js';
+import { brokersOf, legacySchemaDir, workerOptions } from './process.js';
+import { enrichOptions, formatOption } from './shared.js';
+import { openSource, sourceOptions } from './ship.js';
+
+/** The real sample shipped with weblog: 10,000 Apache lines (Elastic examples, Apache-2.0). */
+export const bundledSample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'logs', 'elastic_apache.log');
+
+async function caughtUp(kafka: Kafka, topic: string, group: string): Promise<boolean> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+    // Transactional topics end with a commit marker: consumed means committed >= end - 1.
+    return ends.every((e) => Number(e.high) === 0 || (byPartition.get(e.partition) ?? -1) >= Number(e.high) - 1);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function printReports(ch: ClickHouse, log: Logger, site: string | undefined): Promise<void> {
+  if (ch instanceof HttpClickHouse && ch.isLegacy) {
+    log.warn(`reports need ClickHouse 21.8 or newer (window functions, query parameters); ${ch.describe()} is ${ch.serverVersion}`);
+    return;
+  }
+  const [span] = await ch.query<{ last: string }>('SELECT toUnixTimestamp64Milli(max(time)) AS last FROM access_log');
+  const last = Number(span?.last ?? 0);
+  const common = { site: site ?? '', limit: 10 };
+  const out: string[] = [];
+  out.push(renderTable(await runReport(ch, 'traffic-hourly', { ...common, from: last - 23 * 3_600_000 })));
+  for (const name of ['top-pages', 'countries', 'browsers', 'status']) out.push(renderTable(await runReport(ch, name, common)));
+  process.stdout.write(`${out.join('\n')}\n`);
+}
+
+export const runCommand: CommandSpec = {
+  name: 'run',
+  summary: 'Ship, process and report in one process (embedded defaults: no servers needed).',
+  usage: 'weblog run [--source URI] [--brokers HOST:PORT] [--clickhouse URL | --embedded DIR] [--follow]',
+  options: [
+    ...sourceOptions,
+    { name: 'brokers', type: 'string', arg: 'HOST:PORT,...', env: ['KAFKA_BROKERS'], description: 'Kafka brokers; default: an in-process queue instead of Kafka' },
+    { name: 'topic', type: 'string', default: 'weblog.raw', arg: 'NAME', description: 'topic of raw lines (with --brokers)' },
+    { name: 'group', type: 'string', default: 'weblog', arg: 'ID', description: 'consumer group (with --brokers)' },
+    { name: 'progress-topic', type: 'string', default: 'weblog.ship-progress', arg: 'NAME', description: 'ship progress topic (with --brokers)' },
+    { name: 'dead-letter-topic', type: 'string', default: 'weblog.rejects', arg: 'NAME', description: "dead-letter topic (with --brokers; '' to disable)" },
+    ...clickhouseOptions,
+    formatOption,
+    ...enrichOptions,
+    { name: 'site', type: 'string', arg: 'NAME', description: 'value of the site column (default: the line vhost)' },
+    { name: 'reports', type: 'boolean', default: true, description: 'print the headline reports at the end (--no-reports to skip)' },
+    ...workerOptions.filter((o) => o.name !== 'metrics'),
+    { name: 'metrics', type: 'boolean', default: false, description: 'serve /metrics while running' },
+  ],
+  notes: `Default source: the bundled sample (${path.relative(process.cwd(), bundledSample) || bundledSample}).\nWithout --follow the command ends when every line shipped is in ClickHouse, then prints the reports.`,
+  async run(opts: ParsedOptions) {
+    const log = createLogger({ level: opts['log-level'] as 'info', name: 'weblog.run' });
+    if (!opts.source) {
+      if (!existsSync(bundledSample)) throw new WeblogError('CONFIG_INVALID', `no --source given and the bundled sample ${bundledSample} is missing`);
+      opts.source = `file://${bundledSample}`;
+    }
+    const source = openSource(opts);
+    const ch = await openClickHouse(opts);
+    const legacy = ch instanceof HttpClickHouse && ch.isLegacy;
+    await migrate(ch, { ...(legacy ? { dir: legacySchemaDir } : {}), log: (m) => log.info(m) });
+    const registry = new Registry();
+    const follow = opts.follow === true;
+    const useKafka = brokersOf(opts).length > 0;
+    let kafka: Kafka | undefined;
+    let memory: MemoryTransport | undefined;
+    let sink: ShipSink;
+    let consumer: LogConsumer & { drained?: Promise<void>; destroy?: () => Promise<void> };
+    let topic: string;
+    const group = String(opts.group);
+    let dlq: KafkaLogProducer | undefined;
+    if (useKafka) {
+      kafka = createKafka({ brokers: brokersOf(opts), logger: log });
+      topic = validateTopic(String(opts.topic), '--topic');
+      const progressTopic = validateTopic(String(opts['progress-topic']), '--progress-topic');
+      const dlqTopic = String(opts['dead-letter-topic'] ?? '');
+      await ensureTopic(kafka, topic);
+      await ensureTopic(kafka, progressTopic, { partitions: 1, compacted: true });
+      if (dlqTopic) {
+        await ensureTopic(kafka, validateTopic(dlqTopic, '--dead-letter-topic'), { partitions: 1 });
+        dlq = new KafkaLogProducer(kafka);
+      }
+      sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: `weblog-run-${progressTopic}` });
+      consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 200 });
+    } else {
+      const dir = path.resolve(String(opts.embedded ?? defaultDataDir));
+      mkdirSync(dir, { recursive: true });
+      memory = new MemoryTransport({ stateFile: path.join(dir, `run-state-${ch.database}.json`) });
+      topic = memory.topic;
+      sink = memory.shipSink();
+      consumer = memory.consumer();
+    }
+    const processor = await Processor.create(
+      ch,
+      {
+        format: String(opts.format),
+        enrich: { anonymizeIp: opts['anonymize-ip'] === true, geoip: opts.geoip as string | undefined, asn: opts.asn as string | undefined, visitorSalt: String(opts['visitor-salt'] ?? '') },
+        site: opts.site as string | undefined,
+        deadLetterTopic: useKafka ? String(opts['dead-letter-topic'] ?? '') : '',
+        dialect: legacy ? 'legacy' : 'modern',
+      },
+      { log, registry, dlq },
+    );
+    consumer.onAssignment(() => processor.onAssignment());
+    const shipper = new Shipper(source, sink, { topic, follow, pollIntervalMs: Number(opts['poll-interval-ms']), maxLineBytes: Number(opts['max-line-bytes']) }, log, registry);
+    const pm = processor.metrics;
+    const sm = shipper.metrics;
+    const started = Date.now();
+    const worker = await startWorker({
+      name: 'weblog run',
+      log,
+      registry,
+      metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
+      shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
+      progress: () =>
+        `shipped ${sm.lines.total().toLocaleString('en-US')} lines from ${sm.objects.total()} objects, stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(pm.consumed.total() / ((Date.now() - started) / 1000))} lines/s`,
+      drain: async () => {
+        await shipper.stop();
+        memory?.end();
+        await consumer.close();
+        await sink.close();
+        await dlq?.close();
+      },
+      abort: async () => {
+        await shipper.stop();
+        await (consumer.destroy?.() ?? consumer.close());
+      },
+    });
+    log.info('running', { source: source.describe(), transport: useKafka ? `kafka ${brokersOf(opts).join(',')} topic ${topic}` : 'in-process queue', clickhouse: ch.describe(), follow });
+    await consumer.start((b, c) => processor.handleBatch(b, c));
+    let failure: unknown;
+    try {
+      await shipper.run();
+      if (!follow) {
+        if (memory) {
+          memory.end();
+          await consumer.drained;
+        } else if (kafka) {
+          const k = kafka;
+          while (!(pm.consumed.total() >= sm.lines.total() && (await caughtUp(k, topic, group)))) await sleep(250);
+        }
+        await worker.stop();
+      } else await worker.stopped;
+    } catch (err) {
+      failure = err;
+      await worker.stop();
+    }
+    if (failure) {
+      await ch.close();
+      throw failure;
+    }
+    const summary = { lines_shipped: sm.lines.total(), objects: sm.objects.total(), failed_objects: sm.failures.total(), rows_inserted: pm.inserted.total(), rejected: pm.rejected.total(), skipped_duplicates: pm.skipped.total() };
+    log.info('done', summary);
+    try {
+      if (opts.reports) await printReports(ch, log, opts.site as string | undefined);
+    } catch (err) {
+      log.error('reports failed', { error: describeError(err) });
+    }
+    const where = ch.kind === 'embedded' ? `${ch.describe()}\n  query it:  weblog report --list   (reports read ${path.relative(process.cwd(), String(opts.embedded)) || '.'})` : ch.describe();
+    process.stderr.write(`\nweblog run: ${summary.lines_shipped.toLocaleString('en-US')} lines shipped, ${summary.rows_inserted.toLocaleString('en-US')} rows stored, ${summary.rejected} rejected.\ndata: ${where}\n`);
+    await ch.close();
+    return sm.failures.total() > 0 ? 1 : 0;
+  },
+};

@@ -1,0 +1,174 @@
+/**
+ * The in-process transport of `weblog run` without Kafka: a bounded queue
+ * with the semantics the processor relies on (one partition, offsets in
+ * order, batches, commit after the handler) and a ShipSink whose progress is
+ * saved to a file once the processor has committed the lines.
+ *
+ * Offsets continue across runs (saved with the progress), so after a crash
+ * the re-shipped lines get the same offsets and the processor skips those
+ * ClickHouse already holds, as it does with Kafka.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { WeblogError } from '../errors.js';
+import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
+
+interface Entry {
+  msg: LogMessage;
+  /** Called once this message is committed. */
+  onCommit?: (() => void) | undefined;
+}
+
+export interface MemoryOptions {
+  /** Topic name written to the rows' kafka_topic (default weblog.run). */
+  topic?: string;
+  /** Capacity in messages; producers wait when full (default 100,000). */
+  capacity?: number;
+  /** Largest batch handed to the processor (default 20,000). */
+  maxBatch?: number;
+  /** Longest wait for a fuller batch, ms (default 200). */
+  flushIntervalMs?: number;
+  /** JSON file for the ship progress and the next offset. */
+  stateFile: string;
+}
+
+interface SavedState {
+  nextOffset: number;
+  progress: Record<string, ShipProgress>;
+}
+
+export class MemoryTransport {
+  readonly topic: string;
+  private readonly entries: Entry[] = [];
+  private nextOffset: number;
+  private readonly state: SavedState;
+  private ended = false;
+  private wakeConsumer: (() => void) | undefined;
+  private readonly spaceWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: MemoryOptions) {
+    this.topic = opts.topic ?? 'weblog.run';
+    this.state = existsSync(opts.stateFile) ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as SavedState) : { nextOffset: 0, progress: {} };
+    this.nextOffset = this.state.nextOffset;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  private save(): void {
+    const tmp = `${this.opts.stateFile}.tmp`;
+    writeFileSync(tmp, JSON.stringify(this.state));
+    renameSync(tmp, this.opts.stateFile); // atomic replace
+  }
+
+  /** Enqueues messages, waiting while the queue is full. */
+  async push(messages: OutboundMessage[], onCommit?: () => void): Promise<void> {
+    if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
+    const cap = this.opts.capacity ?? 100_000;
+    while (this.entries.length + messages.length > cap && this.entries.length > 0) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    const now = Date.now();
+    messages.forEach((m, i) => {
+      const h = m.headers ?? {};
+      this.entries.push({
+        msg: { value: m.value, offset: this.nextOffset++, source: h[headerNames.source] ?? '', sourceOffset: Number(h[headerNames.sourceOffset] ?? -1), timestamp: now, rejectReason: h[headerNames.reject] },
+        onCommit: i === messages.length - 1 ? onCommit : undefined,
+      });
+    });
+    if (messages.length === 0 && onCommit) {
+      // A record without lines (e.g. "object done") counts once everything before it is committed.
+      const last = this.entries[this.entries.length - 1];
+      if (last) {
+        const prev = last.onCommit;
+        last.onCommit = () => {
+          prev?.();
+          onCommit();
+        };
+      } else {
+        onCommit();
+        this.save();
+      }
+    }
+    this.wakeConsumer?.();
+  }
+
+  /** No more messages will come: the consumer stops once the queue is drained. */
+  end(): void {
+    this.ended = true;
+    this.wakeConsumer?.();
+  }
+
+  private commit(count: number): void {
+    const done = this.entries.splice(0, count);
+    const last = done[done.length - 1];
+    if (last) this.state.nextOffset = last.msg.offset + 1;
+    for (const e of done) e.onCommit?.();
+    this.save();
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  consumer(): LogConsumer & { drained: Promise<void> } {
+    const abort = new AbortController();
+    let stop = false;
+    let resolveDrained!: () => void;
+    const drained = new Promise<void>((r) => (resolveDrained = r));
+    let loop: Promise<void> | undefined;
+    const wait = (ms: number) =>
+      new Promise<void>((r) => {
+        const t = setTimeout(r, ms);
+        this.wakeConsumer = () => {
+          clearTimeout(t);
+          r();
+        };
+      });
+    const self = this;
+    return {
+      drained,
+      onAssignment(cb) {
+        cb([{ topic: self.topic, partition: 0 }]);
+      },
+      async start(handler: BatchHandler) {
+        const max = self.opts.maxBatch ?? 20_000;
+        const flush = self.opts.flushIntervalMs ?? 200;
+        loop = (async () => {
+          while (!stop) {
+            if (self.entries.length < max && !self.ended) await wait(self.entries.length === 0 ? 1000 : flush);
+            if (self.entries.length === 0) {
+              if (self.ended) break;
+              continue;
+            }
+            const take = self.entries.slice(0, max);
+            await handler(
+              { topic: self.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: self.nextOffset },
+              { heartbeat: async () => {}, signal: abort.signal },
+            );
+            if (abort.signal.aborted) break;
+            self.commit(take.length);
+          }
+          resolveDrained();
+        })();
+      },
+      async close() {
+        stop = true;
+        self.wakeConsumer?.();
+        await loop;
+      },
+    };
+  }
+
+  /** A ShipSink over this queue: progress is saved once the processor committed the lines. */
+  shipSink(): ShipSink {
+    return {
+      loadProgress: async () => new Map(Object.entries(this.state.progress)),
+      ship: async (_topic, messages, progress) => {
+        await this.push(messages, () => {
+          this.state.progress[progress.key] = progress;
+        });
+      },
+      record: async (progress) => {
+        this.state.progress[progress.key] = progress;
+        this.save();
+      },
+      close: async () => {},
+    };
+  }
+}
