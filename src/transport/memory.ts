@@ -120,36 +120,31 @@ export class MemoryTransport {
           r();
         };
       });
-    const self = this;
+    const run = async (handler: BatchHandler) => {
+      const max = this.opts.maxBatch ?? 20_000;
+      const flush = this.opts.flushIntervalMs ?? 200;
+      while (!stop) {
+        if (this.entries.length < max && !this.ended) await wait(this.entries.length === 0 ? 1000 : flush);
+        if (this.entries.length === 0) {
+          if (this.ended) break;
+          continue;
+        }
+        const take = this.entries.slice(0, max);
+        await handler({ topic: this.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: this.nextOffset }, { heartbeat: async () => {}, signal: abort.signal });
+        if (abort.signal.aborted) break;
+        this.commit(take.length);
+      }
+      resolveDrained();
+    };
     return {
       drained,
-      onAssignment(cb) {
-        cb([{ topic: self.topic, partition: 0 }]);
+      onAssignment: (cb) => cb([{ topic: this.topic, partition: 0 }]),
+      start: async (handler: BatchHandler) => {
+        loop = run(handler);
       },
-      async start(handler: BatchHandler) {
-        const max = self.opts.maxBatch ?? 20_000;
-        const flush = self.opts.flushIntervalMs ?? 200;
-        loop = (async () => {
-          while (!stop) {
-            if (self.entries.length < max && !self.ended) await wait(self.entries.length === 0 ? 1000 : flush);
-            if (self.entries.length === 0) {
-              if (self.ended) break;
-              continue;
-            }
-            const take = self.entries.slice(0, max);
-            await handler(
-              { topic: self.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: self.nextOffset },
-              { heartbeat: async () => {}, signal: abort.signal },
-            );
-            if (abort.signal.aborted) break;
-            self.commit(take.length);
-          }
-          resolveDrained();
-        })();
-      },
-      async close() {
+      close: async () => {
         stop = true;
-        self.wakeConsumer?.();
+        this.wakeConsumer?.();
         await loop;
       },
     };

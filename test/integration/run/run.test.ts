@@ -1,0 +1,84 @@
+/**
+ * `weblog run` as a user runs it: a child process, once on embedded
+ * defaults (no servers) and once against the real broker, ClickHouse server
+ * and S3 server.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { runReport } from '../../../src/report/reports.js';
+import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { fixture, repoRoot } from '../../helpers/datasets.js';
+import { deleteTopics, testKafka } from '../../helpers/kafka.js';
+import { uniqueBucket, uniqueName } from '../../helpers/names.js';
+import { createBucket, emptyAndDeleteBucket, put, s3Env, testS3 } from '../../helpers/s3.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+function weblog(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('weblog run', () => {
+  it('on embedded defaults: the bundled sample into chdb, then the reports', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const { code, stdout, stderr } = await weblog(['run', '--embedded', path.join(dir, 'data')], {}, dir);
+    expect(code, stderr.slice(-2000)).toBe(0);
+    for (const title of ['Traffic per hour', 'Top pages', 'Countries', 'Browsers', 'Status codes']) expect(stdout).toContain(title);
+    expect(stderr).toContain('weblog run: 10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+    // The data stays where it says; a second run ships nothing again.
+    const again = await weblog(['run', '--embedded', path.join(dir, 'data'), '--no-reports'], {}, dir);
+    expect(again.stderr).toContain('weblog run: 0 lines shipped, 0 rows stored, 0 rejected.');
+    const ch = new EmbeddedClickHouse({ dir: path.join(dir, 'data') });
+    const [c] = await ch.query<{ rows: string; rejects: string }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+    expect([Number(c?.rows), Number(c?.rejects)]).toEqual([9999, 1]);
+    const countries = await runReport(ch, 'countries', { limit: 1 });
+    expect(countries.rows[0]).toMatchObject({ country: 'US' });
+    expect(Number(countries.rows[0]?.hits)).toBe(3823);
+    await ch.close();
+  }, 300_000);
+
+  it('on real servers: S3 source, Kafka, ClickHouse over HTTP', async () => {
+    const s3 = testS3();
+    const bucket = uniqueBucket('run');
+    const topic = uniqueName('raw');
+    const progress = `${topic}.progress`;
+    const dlq = `${topic}.dlq`;
+    const database = uniqueName('run');
+    const kafka = testKafka();
+    cleanups.push(() => emptyAndDeleteBucket(s3, bucket));
+    cleanups.push(() => deleteTopics(kafka, [topic, progress, dlq]));
+    await createBucket(s3, bucket);
+    await put(s3, bucket, 'web/access.log', readFileSync(fixture('logs', 'elastic_apache.log')));
+    const { url } = { url: inject('endpoints').clickhouseUrl };
+    const { code, stdout, stderr } = await weblog(
+      ['run', '--source', `s3://${bucket}/web/`, '--brokers', inject('endpoints').kafkaBrokers.join(','), '--topic', topic, '--progress-topic', progress, '--dead-letter-topic', dlq, '--group', uniqueName('g'), '--clickhouse', url, '--database', database],
+      s3Env(),
+    );
+    expect(code, stderr.slice(-3000)).toBe(0);
+    expect(stderr).toContain('weblog run: 10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+    const ch = new HttpClickHouse({ url, database });
+    cleanups.push(async () => {
+      await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
+      await ch.close();
+    });
+    const [c] = await ch.query<{ rows: string; rejects: string }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+    expect([Number(c?.rows), Number(c?.rejects)]).toEqual([9999, 1]);
+    const [us] = await ch.query<{ c: string }>("SELECT count() AS c FROM access_log WHERE country = 'US'");
+    expect(Number(us?.c)).toBe(3823); // the countries report's top row, asked of the raw table
+    await ch.createDatabase();
+    if (ch.isLegacy) expect(stderr).toContain('reports need ClickHouse 21.8 or newer');
+    else expect(stdout).toContain('Countries');
+  }, 300_000);
+});
