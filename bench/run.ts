@@ -6,6 +6,9 @@
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchParse } from './parse.js';
+import { benchProcess } from './process.js';
+import { benchShip } from './ship.js';
+import { benchClickHouse } from './clickhouse.js';
 
 const { values, positionals } = parseArgs({ options: { lines: { type: 'string' } }, allowPositionals: true });
 const which = positionals[0] ?? 'parse';
@@ -17,3 +20,19 @@ if (which === 'parse' || which === 'all') {
   console.log(await benchParse(lines ?? 1_000_000));
   console.log();
 }
+if (which === 'process' || which === 'all') {
+  console.log(`## process\n`);
+  console.log(await benchProcess(lines ?? 500_000));
+  console.log();
+}
+if (which === 'ship' || which === 'all') {
+  console.log(`## ship\n`);
+  console.log(await benchShip(lines ?? 1_000_000));
+  console.log();
+}
+if (which === 'clickhouse' || which === 'all') {
+  console.log(`## clickhouse\n`);
+  console.log(await benchClickHouse(lines ?? 1_000_000));
+  console.log();
+}
+process.exit(0);

@@ -73,7 +73,10 @@ export async function main(argv: string[]): Promise<number> {
 
 main(process.argv.slice(2)).then(
   (code) => {
+    // Exit once stdout is flushed: an idle keep-alive socket must not hold a finished command open.
     process.exitCode = code;
+    if (process.stdout.writableLength === 0) process.exit(code);
+    process.stdout.once('drain', () => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(`weblog: ${describeError(err)}\n`);

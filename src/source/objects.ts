@@ -126,6 +126,8 @@ export class S3Source implements ObjectSource {
     if (!gz) return body as AsyncIterable<Buffer>;
     const gunzip = createGunzip();
     body.on('error', (e) => gunzip.destroy(e));
+    // A corrupt gzip must release the HTTP connection too, or it keeps the process alive.
+    gunzip.on('error', () => body.destroy());
     const stream = body.pipe(gunzip) as AsyncIterable<Buffer>;
     return from > 0 ? skipBytes(stream, from) : stream;
   }
@@ -196,6 +198,7 @@ export class FileSource implements ObjectSource {
     const raw = createReadStream(obj.key, { highWaterMark: 256 * 1024 });
     const gunzip = createGunzip();
     raw.on('error', (e) => gunzip.destroy(e));
+    gunzip.on('error', () => raw.destroy());
     const stream = raw.pipe(gunzip) as AsyncIterable<Buffer>;
     return from > 0 ? skipBytes(stream, from) : stream;
   }

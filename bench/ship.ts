@@ -1,0 +1,73 @@
+/**
+ * Question: how fast does the shipper move log objects from an S3 server into
+ * Kafka (lines/s, MB/s), plain and gzip? Baseline in the same run: reading the
+ * same objects from the S3 server without Kafka.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { silentLogger } from '../src/observe/log.js';
+import { Registry } from '../src/observe/metrics.js';
+import { Shipper } from '../src/pipeline/ship.js';
+import { S3Source, s3Client } from '../src/source/objects.js';
+import { splitLines } from '../src/source/lines.js';
+import { createKafka, ensureTopic, KafkaShipSink } from '../src/transport/kafka.js';
+import { benchEndpoints } from './stack.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const sample = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
+
+export async function benchShip(totalLines: number): Promise<string> {
+  const ep = await benchEndpoints();
+  const creds = { accessKeyId: ep.s3.accessKeyId, secretAccessKey: ep.s3.secretAccessKey };
+  const s3 = s3Client({ endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
+  const bucket = `bench-${Date.now().toString(36)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const objects = 4;
+  const per = Math.ceil(totalLines / objects);
+  let rawBytes = 0;
+  for (let o = 0; o < objects; o++) {
+    const body = Buffer.from(Array.from({ length: per }, (_, i) => sample[(o * per + i) % sample.length]).join('\n') + '\n');
+    rawBytes += body.length;
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `plain/${o}.log`, Body: body }));
+    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `gzip/${o}.log.gz`, Body: gzipSync(body) }));
+  }
+  const kafka = createKafka({ brokers: ep.kafkaBrokers });
+  const rows: string[] = [];
+  const mb = rawBytes / 1e6;
+  let baseline = 0;
+  for (const kind of ['plain', 'gzip'] as const) {
+    const source = new S3Source({ bucket, prefix: `${kind}/`, endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
+    // Baseline: read (and gunzip) the objects, no line splitting, no Kafka.
+    let t0 = performance.now();
+    let bytes = 0;
+    for (const o of await source.list()) for await (const chunk of await source.open(o, 0)) bytes += chunk.length;
+    const read = (performance.now() - t0) / 1000;
+    // Read + split into lines, no Kafka.
+    t0 = performance.now();
+    let lines = 0;
+    for (const o of await source.list()) for await (const b of splitLines(await source.open(o, 0))) lines += b.length;
+    const split = (performance.now() - t0) / 1000;
+    // The shipper into Kafka (transactions of 5,000 lines, gzip compression).
+    const topic = `bench.ship.${kind}.${Date.now().toString(36)}`;
+    await ensureTopic(kafka, topic, { partitions: 6 });
+    await ensureTopic(kafka, `${topic}.progress`, { partitions: 1, compacted: true });
+    const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx` });
+    const shipper = new Shipper(source, sink, { topic }, silentLogger, new Registry());
+    t0 = performance.now();
+    await shipper.run();
+    const ship = (performance.now() - t0) / 1000;
+    await sink.close();
+    if (kind === 'plain') baseline = totalLines / read;
+    const row = (name: string, s: number) => `| ${kind}: ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(mb / s).toFixed(1)} | ${(lines / s / baseline).toFixed(2)}x |`;
+    rows.push(row('S3 read only (baseline)', read), row('S3 read + line split', split), row('weblog ship -> Kafka', ship));
+    if (bytes !== rawBytes || lines < totalLines) throw new Error(`read ${bytes} bytes / ${lines} lines, expected ${rawBytes} / ${totalLines}`);
+  }
+  return [
+    `| ${objects} objects, ${(objects * per).toLocaleString('en-US')} lines, ${mb.toFixed(0)} MB uncompressed | lines/s | MB/s | vs plain S3 read |`,
+    '|---|---:|---:|---:|',
+    ...rows,
+  ].join('\n');
+}
