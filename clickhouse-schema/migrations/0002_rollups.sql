@@ -57,26 +57,28 @@ ENGINE = AggregatingMergeTree
 PARTITION BY toYear(hour)
 ORDER BY (site, hour, country, browser, os, device_type);
 
+-- The monthly rollup is fed from the hourly one (a view on a view): it merges
+-- partial hourly states into monthly ones, so the raw rows are aggregated once.
 CREATE MATERIALIZED VIEW IF NOT EXISTS traffic_monthly_mv TO traffic_monthly AS
 SELECT
     site,
-    toDateTime(toStartOfMonth(time), 'UTC') AS hour,
+    toDateTime(toStartOfMonth(hour), 'UTC') AS hour,
     country, browser, os, device_type,
-    countState() AS hits,
-    countStateIf(toUInt8(is_bot)) AS bot_hits,
-    countStateIf(toUInt8(intDiv(status, 100) = 2)) AS hits_2xx,
-    countStateIf(toUInt8(intDiv(status, 100) = 3)) AS hits_3xx,
-    countStateIf(toUInt8(intDiv(status, 100) = 4)) AS hits_4xx,
-    countStateIf(toUInt8(intDiv(status, 100) = 5)) AS hits_5xx,
-    sumState(bytes) AS bytes,
-    uniqCombinedState(visitor_id) AS visitors,
-    uniqCombinedStateIf(visitor_id, toUInt8(NOT is_bot)) AS human_visitors,
-    quantilesTDigestStateIf(0.5, 0.95, 0.99)(assumeNotNull(request_time), toUInt8(request_time IS NOT NULL)) AS response_time,
-    minState(time) AS first_seen,
-    maxState(time) AS last_seen,
-    argMinState(path, time) AS first_path,
-    argMaxState(path, time) AS last_path
-FROM access_log
+    countMergeState(hits) AS hits,
+    countIfMergeState(bot_hits) AS bot_hits,
+    countIfMergeState(hits_2xx) AS hits_2xx,
+    countIfMergeState(hits_3xx) AS hits_3xx,
+    countIfMergeState(hits_4xx) AS hits_4xx,
+    countIfMergeState(hits_5xx) AS hits_5xx,
+    sumMergeState(bytes) AS bytes,
+    uniqCombinedMergeState(visitors) AS visitors,
+    uniqCombinedIfMergeState(human_visitors) AS human_visitors,
+    quantilesTDigestIfMergeState(0.5, 0.95, 0.99)(response_time) AS response_time,
+    minMergeState(first_seen) AS first_seen,
+    maxMergeState(last_seen) AS last_seen,
+    argMinMergeState(first_path) AS first_path,
+    argMaxMergeState(last_path) AS last_path
+FROM traffic_hourly
 GROUP BY site, hour, country, browser, os, device_type;
 
 -- Pages per day, exact: top pages, 404 paths, per-page visitors and bytes.

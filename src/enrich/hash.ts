@@ -10,8 +10,15 @@ export interface Hash64 {
   lo: number;
 }
 
-export function fnv1a64(s: string): Hash64 {
+/** FNV-1a 64 of `s`, or of `prefix + s` when `seed` is the state after `prefix` (to hash a tuple without concatenating). */
+export function fnv1a64(s: string, seed?: Hash64): Hash64 {
   let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  if (seed) {
+    h0 = seed.lo & 0xffff;
+    h1 = seed.lo >>> 16;
+    h2 = seed.hi & 0xffff;
+    h3 = seed.hi >>> 16;
+  }
   for (let i = 0; i < s.length; i++) {
     let c = s.charCodeAt(i);
     let bytes: number; // up to 4 UTF-8 bytes packed little-end first

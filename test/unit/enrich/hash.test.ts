@@ -25,6 +25,11 @@ describe('fnv1a64', () => {
     }
   });
 
+  it('continues from a seed exactly as if the prefix were concatenated', () => {
+    const seed = fnv1a64('salt\u0000123\u0000');
+    expect(toDecimal(fnv1a64('16500\u00001.2.3.4', seed))).toBe(reference('salt\u0000123\u000016500\u00001.2.3.4').toString());
+  });
+
   it('prints unsigned decimals on both sides of 2^53', () => {
     expect(toDecimal({ hi: 0, lo: 5 })).toBe('5');
     expect(toDecimal({ hi: 0x1fffff, lo: 0xffffffff })).toBe(String(2 ** 53 - 1));
