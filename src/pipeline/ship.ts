@@ -6,7 +6,7 @@
  * for new objects and, for local files, appended lines (like tail -F).
  */
 import { describeError, WeblogError } from '../errors.js';
-import { fnv1a64 } from '../enrich/hash.js';
+import { fnv1a64, toDecimal } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
@@ -119,7 +119,11 @@ export class Shipper {
       throw err;
     }
     const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? 1) === (this.opts.replicaIndex ?? 0));
-    const todo = mine.map((o) => ({ o, from: this.startOffset(o) })).filter((t): t is { o: SourceObject; from: number } => t.from !== undefined);
+    const todo: { o: SourceObject; from: number }[] = [];
+    for (const o of mine) {
+      const from = await this.startOffset(o).catch(() => 0);
+      if (from !== undefined) todo.push({ o, from });
+    }
     this.metrics.pending.set(todo.length);
     for (const { o, from } of todo) {
       if (this.stopped) return;
@@ -128,8 +132,13 @@ export class Shipper {
     }
   }
 
+  private async headOf(o: SourceObject, length: number): Promise<string | undefined> {
+    if (!this.source.head || length <= 0) return undefined;
+    return toDecimal(fnv1a64((await this.source.head(o, length)).toString('latin1')));
+  }
+
   /** Where to start in `o`, or undefined to skip it. */
-  private startOffset(o: SourceObject): number | undefined {
+  private async startOffset(o: SourceObject): Promise<number | undefined> {
     let p = this.progress.get(o.key);
     if (!p && this.source.appendable) {
       // A rotated (renamed) file keeps its inode: continue where it was left.
@@ -140,6 +149,8 @@ export class Shipper {
     if (p.failed) return this.opts.retryFailed ? p.offset : undefined;
     if (p.done) return undefined;
     if (this.growing(o)) {
+      // Rewritten in place (copytruncate, then new lines) when its first bytes differ.
+      if (p.head !== undefined && p.headLength && (await this.headOf(o, p.headLength)) !== p.head) return 0;
       if (o.size > p.offset) return p.offset;
       if (o.size < p.offset) return 0; // truncated in place (copytruncate): the content is new
       return undefined;
@@ -174,9 +185,15 @@ export class Shipper {
     let batch: OutboundMessage[] = [];
     let batchBytes = 0;
     let batchEnd = offset;
+    let head: string | undefined;
+    let headLength = 0;
     const flush = async (done: boolean) => {
       if (batch.length === 0 && !done) return;
-      const progress: ShipProgress = { key: o.key, etag: o.etag, offset: batchEnd, lines: lines + batch.length, done, updatedAt: Date.now() };
+      if (this.growing(o) && headLength < Math.min(256, batchEnd)) {
+        headLength = Math.min(256, batchEnd);
+        head = await this.headOf(o, headLength);
+      }
+      const progress: ShipProgress = { key: o.key, etag: o.etag, offset: batchEnd, lines: lines + batch.length, done, updatedAt: Date.now(), ...(head ? { head, headLength } : {}) };
       const messages = batch;
       await retry(() => this.sink.ship(this.opts.topic, messages, progress), {
         signal: this.abort.signal,

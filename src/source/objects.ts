@@ -4,7 +4,7 @@
  * byte streams of their decompressed content from a byte offset.
  */
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
+import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
@@ -28,6 +28,8 @@ export interface ObjectSource {
   open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>>;
   /** Local files grow; S3 objects do not. */
   readonly appendable: boolean;
+  /** The first `length` bytes (local files only), to fingerprint content rewritten in place. */
+  head?(obj: SourceObject, length: number): Promise<Buffer>;
 }
 
 export interface SourceOptions {
@@ -187,6 +189,16 @@ export class FileSource implements ObjectSource {
       out.push({ key: f, etag: `${s.dev}:${s.ino}`, size: s.size, lastModified: s.mtimeMs, gzip: isGzipKey(f) });
     }
     return sortObjects(out, this.o.order);
+  }
+
+  async head(obj: SourceObject, length: number): Promise<Buffer> {
+    const fh = await open(obj.key, 'r');
+    try {
+      const { bytesRead, buffer } = await fh.read(Buffer.alloc(length), 0, length, 0);
+      return buffer.subarray(0, bytesRead);
+    } finally {
+      await fh.close();
+    }
   }
 
   async open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>> {

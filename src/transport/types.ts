@@ -74,6 +74,9 @@ export interface ShipProgress {
   done: boolean;
   /** Why the object could not be read, when it could not. */
   failed?: string | undefined;
+  /** Growing local files: FNV-1a of their first `headLength` bytes, to notice a file rewritten in place. */
+  head?: string | undefined;
+  headLength?: number | undefined;
   updatedAt: number;
 }
 

@@ -93,6 +93,32 @@ describe('exactly once under faults', () => {
     expect(t).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
   }, 420_000);
 
+  it('SIGTERM drains: exit 0 within the timeout, and a restart finishes with exact counts', async () => {
+    const url = inject('endpoints').clickhouseUrl;
+    const ch = await database(url);
+    const lines = input(80_000);
+    const topic = await topicWith(lines, 3);
+    const args = ['--topic', topic, '--group', uniqueName('g'), '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-batch-bytes', '524288', '--no-create-topics', '--session-timeout-ms', '6000'];
+    const child = track(spawnProcessor(args));
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    await waitUntil('progress', async () => (await totals(ch)).rows > 5000 || undefined, 90_000, 50);
+    const t0 = Date.now();
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(stderr).toContain('"msg":"stopping: draining the batch in flight"');
+    expect(stderr).toContain('"msg":"stopped"');
+    const last = track(spawnProcessor(args));
+    await waitUntil('all lines stored', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 120_000);
+    await killHard(last);
+    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  }, 240_000);
+
   it('a ClickHouse outage of ~20 s mid-run: retried, nothing lost or doubled', async () => {
     const server = new DedicatedClickHouse();
     cleanups.push(() => server.destroy());
