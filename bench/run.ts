@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [parse|clickhouse|process|ship|all] [--lines N]
+ * npm run bench -- [parse|process|ship|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -7,10 +7,10 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchParse } from './parse.js';
 import { benchProcess } from './process.js';
-import { benchShip } from './ship.js';
+import { benchShip, benchShipMemory } from './ship.js';
 import { benchClickHouse } from './clickhouse.js';
 
-const { values, positionals } = parseArgs({ options: { lines: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { lines: { type: 'string' }, mb: { type: 'string' } }, allowPositionals: true });
 const which = positionals[0] ?? 'parse';
 const lines = values.lines ? Number(values.lines) : undefined;
 
@@ -28,6 +28,11 @@ if (which === 'process' || which === 'all') {
 if (which === 'ship' || which === 'all') {
   console.log(`## ship\n`);
   console.log(await benchShip(lines ?? 1_000_000));
+  console.log();
+}
+if (which === 'ship-memory') {
+  console.log(`## ship-memory\n`);
+  console.log(await benchShipMemory(values.mb ? Number(values.mb) : 1000));
   console.log();
 }
 if (which === 'clickhouse' || which === 'all') {

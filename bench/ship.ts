@@ -71,3 +71,42 @@ export async function benchShip(totalLines: number): Promise<string> {
     ...rows,
   ].join('\n');
 }
+
+/**
+ * Question: does the shipper's memory stay flat on one large object? Ships a
+ * single object of `megabytes` MB (uploaded streaming) and samples RSS.
+ */
+export async function benchShipMemory(megabytes: number): Promise<string> {
+  const ep = await benchEndpoints();
+  const creds = { accessKeyId: ep.s3.accessKeyId, secretAccessKey: ep.s3.secretAccessKey };
+  const s3 = s3Client({ endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
+  const bucket = `bench-mem-${Date.now().toString(36)}`;
+  await s3.send(new CreateBucketCommand({ Bucket: bucket }));
+  const block = Buffer.from(sample.join('\n') + '\n');
+  const blocks = Math.ceil((megabytes * 1e6) / block.length);
+  const { Readable } = await import('node:stream');
+  async function* body() {
+    for (let i = 0; i < blocks; i++) yield block;
+  }
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: 'big.log', Body: Readable.from(body()), ContentLength: blocks * block.length }));
+  const kafka = createKafka({ brokers: ep.kafkaBrokers });
+  const topic = `bench.ship.mem.${Date.now().toString(36)}`;
+  await ensureTopic(kafka, topic, { partitions: 6 });
+  await ensureTopic(kafka, `${topic}.progress`, { partitions: 1, compacted: true });
+  const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx` });
+  const source = new S3Source({ bucket, prefix: '', endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
+  const shipper = new Shipper(source, sink, { topic }, silentLogger, new Registry());
+  const samples: { lines: number; rssMb: number }[] = [];
+  const timer = setInterval(() => samples.push({ lines: shipper.metrics.lines.total(), rssMb: Math.round(process.memoryUsage.rss() / 1e6) }), 2000);
+  const t0 = performance.now();
+  await shipper.run();
+  clearInterval(timer);
+  await sink.close();
+  const s = (performance.now() - t0) / 1000;
+  const lines = shipper.metrics.lines.total();
+  const step = Math.max(1, Math.floor(samples.length / 8));
+  return [
+    `One ${((blocks * block.length) / 1e6).toFixed(0)} MB object (${lines.toLocaleString('en-US')} lines) shipped in ${s.toFixed(0)} s (${Math.round(lines / s).toLocaleString('en-US')} lines/s).`,
+    `RSS during the run: ${samples.filter((_, i) => i % step === 0).map((x) => `${x.rssMb} MB at ${x.lines.toLocaleString('en-US')}`).join(', ')}; max ${Math.max(...samples.map((x) => x.rssMb))} MB.`,
+  ].join('\n');
+}

@@ -129,8 +129,10 @@ export class KafkaLogConsumer implements LogConsumer {
           );
         } catch (err) {
           if (this.abort.signal.aborted) return;
-          if (isRetriable(err)) throw err; // kafkajs redelivers the batch
-          // Permanent: stop consuming rather than loop on the same batch.
+          // kafkajs' own errors (a rebalance seen by heartbeat(), a lost coordinator)
+          // and retriable ones go back to kafkajs, which rejoins and redelivers the batch.
+          if (!(err instanceof WeblogError) || isRetriable(err)) throw err;
+          // Permanent (ours): stop consuming rather than loop on the same batch.
           this.abort.abort(err);
           this.fatalCb?.(err);
           return;
