@@ -57,6 +57,11 @@ async function topicWith(lines: string[], partitions: number): Promise<string> {
   return topic;
 }
 
+/** `weblog process` flags for these tests: no DLQ, small batches, fast failover. */
+function processArgs(topic: string, group: string, ch: HttpClickHouse, url: string, extra: string[] = []): string[] {
+  return ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--no-create-topics', '--session-timeout-ms', '6000', ...extra];
+}
+
 function track(child: ChildProcess): ChildProcess {
   cleanups.push(() => killHard(child));
   return child;
@@ -69,7 +74,7 @@ describe('exactly once under faults', () => {
     const lines = input(200_000);
     const topic = await topicWith(lines, 4);
     const group = uniqueName('g');
-    const args = ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-insert-rows', '5000', '--max-batch-bytes', '1048576', '--no-create-topics', '--session-timeout-ms', '6000'];
+    const args = processArgs(topic, group, ch, url, ['--max-insert-rows', '5000', '--max-batch-bytes', '1048576']);
     let kills = 0;
     for (let i = 0; i < 5; i++) {
       const child = track(spawnProcessor(args));
@@ -98,7 +103,7 @@ describe('exactly once under faults', () => {
     const ch = await database(url);
     const lines = input(80_000);
     const topic = await topicWith(lines, 3);
-    const args = ['--topic', topic, '--group', uniqueName('g'), '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-batch-bytes', '524288', '--no-create-topics', '--session-timeout-ms', '6000'];
+    const args = processArgs(topic, uniqueName('g'), ch, url, ['--max-batch-bytes', '524288']);
     const child = track(spawnProcessor(args));
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -150,7 +155,7 @@ describe('exactly once under faults', () => {
     const lines = input(120_000);
     const topic = await topicWith(lines, 6);
     const group = uniqueName('g');
-    const args = ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--max-insert-rows', '3000', '--max-batch-bytes', '524288', '--no-create-topics', '--session-timeout-ms', '6000'];
+    const args = processArgs(topic, group, ch, url, ['--max-insert-rows', '3000', '--max-batch-bytes', '524288']);
     const children = Array.from({ length: replicas }, () => track(spawnProcessor(args)));
     await waitUntil('progress', async () => (await totals(ch)).rows > 20_000 || undefined, 90_000, 50);
     await killHard(children[0] as ChildProcess);
