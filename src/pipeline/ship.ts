@@ -207,12 +207,11 @@ export class Shipper {
       batch = [];
       batchBytes = 0;
     };
-    try {
-      const stream = await this.source.open(o, from);
-      // A local file may be mid-write: its last line counts only once it ends with LF.
-      const partialLast = !(this.growing(o) && this.opts.follow);
-      for await (const chunk of splitLines(stream, { startOffset: from, maxLineBytes: this.opts.maxLineBytes ?? 65536, emitPartialLast: partialLast })) {
-        for (const line of chunk) {
+    // Transient trouble mid-object (a reset connection, a 5xx) re-opens it at the last
+    // line shipped, a few times, before the object is left for the next pass.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.streamObject(o, offset, (line) => {
           const headers: Record<string, string> = { [headerNames.source]: o.key, [headerNames.sourceOffset]: String(line.offset), [headerNames.etag]: o.etag };
           if (line.tooLong) {
             headers[headerNames.reject] = 'line_too_long';
@@ -221,30 +220,70 @@ export class Shipper {
           batch.push({ key: this.keyOf(o, line), value: line.text, headers });
           batchBytes += line.size;
           batchEnd = line.offset + line.size;
-          if (batch.length >= maxLines || batchBytes >= maxBytes) {
-            await flush(false);
+          return batch.length >= maxLines || batchBytes >= maxBytes ? flush(false) : undefined;
+        });
+        if (this.stopped) return;
+        await flush(!this.growing(o));
+        this.metrics.objects.inc();
+        this.log.info('shipped', { object: o.key, from, to: offset, lines });
+        return;
+      } catch (err) {
+        if (this.stopped) return;
+        if (!(err instanceof WeblogError && err.retriable) || attempt >= 5) {
+          await this.giveUp(o, err, offset, lines);
+          return;
+        }
+        this.log.warn('object: retrying after a transient error', { object: o.key, offset, attempt, error: describeError(err) });
+        batch = [];
+        batchBytes = 0;
+        batchEnd = offset;
+        await sleep(200 * 2 ** attempt, this.abort.signal).catch(() => undefined);
+      }
+    }
+  }
+
+  private async giveUp(o: SourceObject, err: unknown, offset: number, lines: number): Promise<void> {
+    this.metrics.failures.inc();
+    if (err instanceof WeblogError && err.retriable) {
+      // Server trouble, not the object's fault: leave it for the next pass.
+      this.log.warn('object postponed', { object: o.key, offset, error: describeError(err) });
+      return;
+    }
+    // Unreadable object: record why, carry on with the others.
+    const reason = describeError(err);
+    this.log.error('object failed', { object: o.key, offset, error: reason });
+    const progress: ShipProgress = { key: o.key, etag: o.etag, offset, lines, done: false, failed: reason, updatedAt: Date.now() };
+    await retry(() => this.sink.record(progress), { signal: this.abort.signal }).catch(() => undefined);
+    this.progress.set(o.key, progress);
+  }
+
+  /** Streams `o` from `from`, calling `onLine` per line (awaiting it when it returns a promise). */
+  private async streamObject(o: SourceObject, from: number, onLine: (line: Line) => Promise<void> | undefined): Promise<void> {
+    let stream: AsyncIterable<Buffer>;
+    try {
+      stream = await this.source.open(o, from);
+    } catch (err) {
+      throw err instanceof WeblogError ? err : new WeblogError('UNAVAILABLE', `open ${o.key}: ${describeError(err)}`, { cause: err });
+    }
+    // A local file may be mid-write: its last line counts only once it ends with LF.
+    const partialLast = !(this.growing(o) && this.opts.follow);
+    try {
+      for await (const chunk of splitLines(stream, { startOffset: from, maxLineBytes: this.opts.maxLineBytes ?? 65536, emitPartialLast: partialLast })) {
+        for (const line of chunk) {
+          const pending = onLine(line);
+          if (pending) {
+            await pending;
             if (this.stopped) return;
           }
         }
       }
-      await flush(!this.growing(o));
-      this.metrics.objects.inc();
-      this.log.info('shipped', { object: o.key, from, to: offset, lines });
     } catch (err) {
-      if (this.stopped) return;
-      if (err instanceof WeblogError && err.retriable) {
-        // Server trouble, not the object's fault: leave it for the next pass.
-        this.metrics.failures.inc();
-        this.log.warn('object postponed', { object: o.key, offset, error: describeError(err) });
-        return;
-      }
-      // Unreadable object: record why, carry on with the others.
-      this.metrics.failures.inc();
-      const reason = describeError(err);
-      this.log.error('object failed', { object: o.key, offset, error: reason });
-      const progress: ShipProgress = { key: o.key, etag: o.etag, offset, lines, done: false, failed: reason, updatedAt: Date.now() };
-      await retry(() => this.sink.record(progress), { signal: this.abort.signal }).catch(() => undefined);
-      this.progress.set(o.key, progress);
+      if (err instanceof WeblogError) throw err;
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      // zlib errors (corrupt gzip) are the object's fault; socket errors are not.
+      const transient = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|UND_ERR|ERR_STREAM_PREMATURE_CLOSE)/.test(code);
+      throw new WeblogError(transient ? 'UNAVAILABLE' : 'INPUT_UNREADABLE', `read ${o.key}: ${describeError(err)}`, { cause: err });
     }
   }
+
 }
