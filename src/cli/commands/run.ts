@@ -188,7 +188,10 @@ export const runCommand: CommandSpec = {
     } catch (err) {
       log.error('reports failed', { error: describeError(err) });
     }
-    const where = ch.kind === 'embedded' ? `${ch.describe()}\n  query it:  weblog report --list   (reports read ${path.relative(process.cwd(), String(opts.embedded)) || '.'})` : ch.describe();
+    const where =
+      ch.kind === 'embedded'
+        ? `${ch.describe()}\n  more reports: npx weblog report --list; e.g. npx weblog report referrers --embedded ${path.relative(process.cwd(), path.resolve(String(opts.embedded))) || '.'}`
+        : `${ch.describe()}\n  more reports: npx weblog report --list; e.g. npx weblog report referrers --clickhouse URL --database ${ch.database}`;
     process.stderr.write(`\nweblog run: ${summary.lines_shipped.toLocaleString('en-US')} lines shipped, ${summary.rows_inserted.toLocaleString('en-US')} rows stored, ${summary.rejected} rejected.\ndata: ${where}\n`);
     await ch.close();
     return sm.failures.total() > 0 ? 1 : 0;
