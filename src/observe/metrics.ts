@@ -48,9 +48,6 @@ export class Gauge implements Metric {
   set(value: number, labels?: Labels): void {
     this.values.set(labelKey(labels), value);
   }
-  delete(labels?: Labels): void {
-    this.values.delete(labelKey(labels));
-  }
   render(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
   }

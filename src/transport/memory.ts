@@ -51,10 +51,6 @@ export class MemoryTransport {
     this.nextOffset = this.state.nextOffset;
   }
 
-  get size(): number {
-    return this.entries.length;
-  }
-
   private save(): void {
     const tmp = `${this.opts.stateFile}.tmp`;
     writeFileSync(tmp, JSON.stringify(this.state));

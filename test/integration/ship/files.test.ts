@@ -3,7 +3,7 @@
  * line, rotation by rename and by truncation; through the in-process
  * transport of `weblog run` (the shipper logic is the same as with Kafka).
  */
-import { appendFileSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,10 +20,8 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('shipping local files with follow', () => {
   it('ships appended lines once, waits for a line to end, survives rotation by rename and by truncation', async () => {
     const logs = path.join(dir, 'logs');
-    rmSync(logs, { recursive: true, force: true });
-    writeFileSync(path.join(dir, 'placeholder'), '');
+    mkdirSync(logs);
     const file = path.join(logs, 'access.log');
-    await import('node:fs/promises').then((fs) => fs.mkdir(logs, { recursive: true }));
     writeFileSync(file, 'a1\na2\n');
     const transport = new MemoryTransport({ stateFile: path.join(dir, 'state.json'), flushIntervalMs: 20 });
     const seen: string[] = [];
