@@ -52,11 +52,19 @@ export function fnv1a64(s: string, seed?: Hash64): Hash64 {
   return { hi: ((h3 << 16) | h2) >>> 0, lo: ((h1 << 16) | h0) >>> 0 };
 }
 
-/** The unsigned decimal form, as ClickHouse UInt64 and JSON output use it. */
+/**
+ * The unsigned decimal form, as ClickHouse UInt64 and JSON output use it.
+ * Number arithmetic only (no BigInt, which cost ~4x on the enrichment path):
+ * hi * 2^32 + lo = (hi * 4294 + c) * 1e6 + r, with every term below 2^53.
+ */
 export function toDecimal(h: Hash64): string {
   if (h.hi < 0x200000) return String(h.hi * 4294967296 + h.lo); // < 2^53: exact in a double
-  return ((BigInt(h.hi) << 32n) | BigInt(h.lo)).toString();
+  const low = h.hi * 967296 + h.lo; // 2^32 = 4294 * 1e6 + 967296; low < 4.2e15
+  const r = low % 1e6;
+  const q = h.hi * 4294 + (low - r) / 1e6;
+  return `${q}${r >= 1e5 ? '' : pad6[String(r).length]}${r}`;
 }
+const pad6 = ['', '00000', '0000', '000', '00', '0', ''];
 
 export function hash64Decimal(s: string): string {
   return toDecimal(fnv1a64(s));

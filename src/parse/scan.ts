@@ -3,13 +3,14 @@
  * indexOf, no regex, and fills an AccessRecord or returns a Reject that names
  * the field and what was wrong. It never throws on input.
  */
+import { generateParser, isEscaped, parseUintAt, type LineParser } from './compile.js';
 import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
 import { emptyRecord, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';
-import { parseClfTime, parseEpochSeconds, parseIsoTime } from './time.js';
+import { parseClfTimeAt, parseEpochSeconds, parseIsoTime } from './time.js';
 import { unescapeField } from './unescape.js';
 
-export type LineParser = (line: string) => ParseResult;
+export type { LineParser };
 
 const reject = (line: string, reason: RejectReason, detail: string): ParseResult => ({ ok: false, reject: { line, reason, detail } });
 
@@ -17,31 +18,18 @@ function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
 }
 
-function isEscaped(line: string, q: number, from: number): boolean {
-  let n = 0;
-  for (let i = q - 1; i >= from && line.charCodeAt(i) === 92; i--) n++;
-  return (n & 1) === 1;
-}
-
-function parseUint(s: string): number {
-  if (s.length === 0 || s.length > 15) return NaN;
-  let v = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
 const decimal = /^\d+(?:\.\d+)?$/;
 
-/** Stores one field's text into the record; returns a Reject result on bad values. */
-function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r: AccessRecord): ParseResult | undefined {
-  const dash = raw === '-';
+/**
+ * Stores the field's text line[pos, end) into the record; returns a Reject
+ * result on bad values. Numbers and CLF times are read in place; only
+ * string values and error details take a substring.
+ */
+function assign(line: string, field: FieldSpec, pos: number, end: number, quoted: boolean, r: AccessRecord): ParseResult | undefined {
+  const dash = end - pos === 1 && line.charCodeAt(pos) === 45;
   switch (field.kind) {
     case 'string': {
-      const value = dash ? '' : quoted ? unescapeField(raw) : raw;
+      const value = dash ? '' : quoted ? unescapeField(line.slice(pos, end)) : line.slice(pos, end);
       const t = field.target;
       if (t === null) (r.extra ??= {})[field.extraName] = value;
       else if (t === 'url') {
@@ -53,28 +41,28 @@ function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r:
     case 'skip':
       return undefined;
     case 'request':
-      if (!dash) splitRequest(quoted ? unescapeField(raw) : raw, r);
+      if (!dash) splitRequest(quoted ? unescapeField(line.slice(pos, end)) : line.slice(pos, end), r);
       return undefined;
     case 'time_clf':
     case 'time_iso':
     case 'time_msec': {
-      if (dash || raw === '') return reject(line, 'missing_time', `${field.variable}: the line has no time ("${raw}")`);
-      const t = field.kind === 'time_clf' ? parseClfTime(raw) : field.kind === 'time_iso' ? parseIsoTime(raw) : parseEpochSeconds(raw);
-      if (Number.isNaN(t)) return reject(line, 'bad_time', `${field.variable}: ${preview(raw)} is not a valid time`);
+      if (dash || end === pos) return reject(line, 'missing_time', `${field.variable}: the line has no time ("${line.slice(pos, end)}")`);
+      const t = field.kind === 'time_clf' ? parseClfTimeAt(line, pos, end) : field.kind === 'time_iso' ? parseIsoTime(line.slice(pos, end)) : parseEpochSeconds(line.slice(pos, end));
+      if (Number.isNaN(t)) return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is not a valid time`);
       r.time = t;
       return undefined;
     }
     case 'status': {
       if (dash) return undefined;
-      const v = parseUint(raw);
-      if (!(v <= 999) || raw.length > 3) return reject(line, 'bad_status', `${field.variable}: expected a 3-digit HTTP status, got ${preview(raw)}`);
+      const v = parseUintAt(line, pos, end);
+      if (!(v <= 999) || end - pos > 3) return reject(line, 'bad_status', `${field.variable}: expected a 3-digit HTTP status, got ${preview(line.slice(pos, end))}`);
       r.status = v;
       return undefined;
     }
     case 'bytes': {
       if (dash) return undefined;
-      const v = parseUint(raw);
-      if (Number.isNaN(v)) return reject(line, 'bad_bytes', `${field.variable}: expected a byte count, got ${preview(raw)}`);
+      const v = parseUintAt(line, pos, end);
+      if (Number.isNaN(v)) return reject(line, 'bad_bytes', `${field.variable}: expected a byte count, got ${preview(line.slice(pos, end))}`);
       r.bytes = v;
       return undefined;
     }
@@ -82,6 +70,7 @@ function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r:
     case 'millis':
     case 'micros': {
       if (dash) return undefined;
+      const raw = line.slice(pos, end);
       if (!decimal.test(raw)) return reject(line, 'bad_number', `${field.variable}: expected a number, got ${preview(raw)}`);
       const n = Number(raw);
       r.request_time = field.kind === 'seconds' ? n : field.kind === 'millis' ? n / 1e3 : n / 1e6;
@@ -93,11 +82,15 @@ function assign(line: string, field: FieldSpec, raw: string, quoted: boolean, r:
 /** One token with everything the hot loop needs precomputed. */
 interface Step {
   literal: string | null;
+  /** First char code of the literal (-1 when none). */
+  literalCode: number;
   field: FieldSpec | null;
   quoted: boolean;
   isTime: boolean;
   /** Text of the literal after this field ('' when none). */
   nextText: string;
+  /** First char code of nextText (-1 when none). */
+  nextCode: number;
   /** The literal after this field is the last token of the format. */
   nextIsEnd: boolean;
   /** This token is in the optional tail. */
@@ -112,10 +105,12 @@ function compileSteps(compiled: CompiledFormat): Step[] {
     const next = tokens[i + 1];
     return {
       literal: tok.type === 'literal' ? tok.text : null,
+      literalCode: tok.type === 'literal' && tok.text !== '' ? tok.text.charCodeAt(0) : -1,
       field: tok.type === 'field' ? tok.field : null,
       quoted: tok.type === 'field' && tok.quoted,
       isTime: tok.type === 'field' && tok.field.kind.startsWith('time_'),
       nextText: next?.type === 'literal' ? next.text : '',
+      nextCode: next?.type === 'literal' && next.text !== '' ? next.text.charCodeAt(0) : -1,
       nextIsEnd: i + 2 >= tokens.length,
       optional: i >= optionalFrom,
       nextOptional: i + 1 >= optionalFrom,
@@ -123,7 +118,18 @@ function compileSteps(compiled: CompiledFormat): Step[] {
   });
 }
 
+/**
+ * The parser of a format: generated straight-line code (compile.ts) for the
+ * lines it accepts, this scanner for everything else. Same results as
+ * createGenericParser, faster.
+ */
 export function createParser(format: string | CompiledFormat = 'combined'): LineParser {
+  const compiled = typeof format === 'string' ? compileFormat(format) : format;
+  return generateParser(compiled, createGenericParser(compiled));
+}
+
+/** The reference scanner: walks the tokens one by one and writes every reject's detail. */
+export function createGenericParser(format: string | CompiledFormat = 'combined'): LineParser {
   const compiled = typeof format === 'string' ? compileFormat(format) : format;
   const steps = compileSteps(compiled);
   const n = steps.length;
@@ -140,7 +146,7 @@ export function createParser(format: string | CompiledFormat = 'combined'): Line
       const literal = step.literal;
       if (literal !== null) {
         if (step.optional && pos >= len) break;
-        if (!line.startsWith(literal, pos)) {
+        if (literal.length === 1 ? line.charCodeAt(pos) !== step.literalCode : !line.startsWith(literal, pos)) {
           if (step.optional) break; // optional tail absent or different: ignore it
           return reject(line, 'no_match', `expected ${JSON.stringify(literal)} at column ${pos + 1}, found ${preview(line.slice(pos))}`);
         }
@@ -184,7 +190,7 @@ export function createParser(format: string | CompiledFormat = 'combined'): Line
           else return reject(line, 'no_match', `${field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
         }
       }
-      const bad = assign(line, field, line.slice(pos, end), step.quoted, r);
+      const bad = assign(line, field, pos, end, step.quoted, r);
       if (bad !== undefined) return bad;
       if (step.isTime) hasTime = true;
       pos = end;

@@ -4,9 +4,6 @@
  * valid time of that layout.
  */
 
-const months: Record<string, number> = {
-  Jan: 0, Feb: 1, Mar: 2, Apr: 3, May: 4, Jun: 5, Jul: 6, Aug: 7, Sep: 8, Oct: 9, Nov: 10, Dec: 11,
-};
 const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 function digits(s: string, at: number, n: number): number {
@@ -45,39 +42,66 @@ function epochMs(y: number, mon0: number, d: number, h: number, mi: number, s: n
 
 /** Parses a `+hhmm` / `-hh:mm` / `Z` zone at `at`; returns minutes east of UTC or NaN. */
 function zone(s: string, at: number, end: number): number {
-  if (at === end - 1 && s[at] === 'Z') return 0;
-  const sign = s[at] === '+' ? 1 : s[at] === '-' ? -1 : 0;
+  const c = s.charCodeAt(at);
+  if (at === end - 1 && c === 90) return 0; // Z
+  const sign = c === 43 ? 1 : c === 45 ? -1 : 0; // + -
   if (sign === 0) return NaN;
   const len = end - at - 1;
   const hh = digits(s, at + 1, 2);
-  const mm = len === 4 ? digits(s, at + 3, 2) : len === 5 && s[at + 3] === ':' ? digits(s, at + 4, 2) : NaN;
+  const mm = len === 4 ? digits(s, at + 3, 2) : len === 5 && s.charCodeAt(at + 3) === 58 ? digits(s, at + 4, 2) : NaN;
   if (!(hh <= 14 && mm <= 59)) return NaN;
   return sign * (hh * 60 + mm);
 }
 
+/** Month index of the three letters at `at` (`Jan`..`Dec`), or -1; no substring. */
+function monthAt(s: string, at: number): number {
+  const k = (s.charCodeAt(at) << 16) | (s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2);
+  switch (k) {
+    case 0x4a616e: return 0; // Jan
+    case 0x466562: return 1; // Feb
+    case 0x4d6172: return 2; // Mar
+    case 0x417072: return 3; // Apr
+    case 0x4d6179: return 4; // May
+    case 0x4a756e: return 5; // Jun
+    case 0x4a756c: return 6; // Jul
+    case 0x417567: return 7; // Aug
+    case 0x536570: return 8; // Sep
+    case 0x4f6374: return 9; // Oct
+    case 0x4e6f76: return 10; // Nov
+    case 0x446563: return 11; // Dec
+    default: return -1;
+  }
+}
+
 // Logs put many lines in the same day: cache the day part of the last CLF date.
-let lastDayKey = '\u0000'; // never a prefix of a valid time
+let lastDayKey = -1;
 let lastDayMs = NaN;
 
 /** `10/Oct/2000:13:55:36 -0700` (Apache %t, nginx $time_local). */
 export function parseClfTime(s: string): number {
-  if (s.length !== 26 || s.charCodeAt(2) !== 47 || s.charCodeAt(6) !== 47 || s.charCodeAt(11) !== 58 || s.charCodeAt(20) !== 32) return NaN;
+  return parseClfTimeAt(s, 0, s.length);
+}
+
+/** parseClfTime of `s.slice(at, end)`, without the slice (the scanner's hot path). */
+export function parseClfTimeAt(s: string, at: number, end: number): number {
+  if (end - at !== 26 || s.charCodeAt(at + 2) !== 47 || s.charCodeAt(at + 6) !== 47 || s.charCodeAt(at + 11) !== 58 || s.charCodeAt(at + 20) !== 32) return NaN;
+  const d = digits(s, at, 2);
+  const mon = monthAt(s, at + 3);
+  const y = digits(s, at + 7, 4);
+  const key = y * 10000 + mon * 100 + d; // NaN when a digit is not one
   let dayMs: number;
-  if (s.startsWith(lastDayKey)) dayMs = lastDayMs; // no substring allocation on the common path
+  if (key === lastDayKey) dayMs = lastDayMs;
   else {
-    const d = digits(s, 0, 2);
-    const mon = months[s.slice(3, 6)];
-    const y = digits(s, 7, 4);
-    if (mon === undefined || !validDate(y, mon, d)) return NaN;
+    if (mon < 0 || !validDate(y, mon, d)) return NaN;
     dayMs = daysFromCivil(y, mon + 1, d) * 86_400_000;
-    lastDayKey = s.slice(0, 11);
+    lastDayKey = key;
     lastDayMs = dayMs;
   }
-  const h = digits(s, 12, 2);
-  const mi = digits(s, 15, 2);
-  const sec = digits(s, 18, 2);
-  if (!(h <= 23 && mi <= 59 && sec <= 60) || s.charCodeAt(14) !== 58 || s.charCodeAt(17) !== 58) return NaN;
-  const off = zone(s, 21, 26);
+  const h = digits(s, at + 12, 2);
+  const mi = digits(s, at + 15, 2);
+  const sec = digits(s, at + 18, 2);
+  if (!(h <= 23 && mi <= 59 && sec <= 60) || s.charCodeAt(at + 14) !== 58 || s.charCodeAt(at + 17) !== 58) return NaN;
+  const off = zone(s, at + 21, at + 26);
   if (Number.isNaN(off)) return NaN;
   return dayMs + ((h * 60 + mi - off) * 60 + sec) * 1000;
 }

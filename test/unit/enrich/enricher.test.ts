@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createEnricher } from '../../../src/enrich/index.js';
 import { createParser } from '../../../src/parse/scan.js';
-import { fixture } from '../../helpers/datasets.js';
+import { fnv1a64, hash64Decimal, toDecimal } from '../../../src/enrich/hash.js';
+import { GeoLookup } from '../../../src/enrich/geoip.js';
+import { fixture, readLines } from '../../helpers/datasets.js';
 
 const parse = createParser('combined');
 function record(line: string) {
@@ -37,5 +39,28 @@ describe('createEnricher', () => {
     expect(r1.ip).toBe('81.2.69.0');
     expect(r1.remote_addr).toBe('81.2.69.0');
     expect(r1.visitor_id).toBe(r2.visitor_id);
+  });
+
+  it('gives every line of a real log in stream order the ids and geo fields computed from scratch', async () => {
+    // Consecutive lines that share a client are served from one-entry memos;
+    // here each line's ids are recomputed independently and compared.
+    const salt = 'rot-7';
+    const e = await createEnricher({ visitorSalt: salt });
+    const geo = await GeoLookup.open({ cacheSize: 1 });
+    let repeats = 0;
+    let prev = '';
+    for (const l of readLines(fixture('logs', 'elastic_apache.log'))) {
+      const p = parse(l);
+      if (!p.ok) continue;
+      const r = e.enrich(p.record);
+      const uaId = hash64Decimal(r.user_agent);
+      const day = Math.floor(r.time / 86_400_000);
+      expect(r.ua_id).toBe(uaId);
+      expect(r.visitor_id, l).toBe(toDecimal(fnv1a64(`${salt}\u0000${uaId}\u0000${day}\u0000${r.ip}`)));
+      expect(r.country, l).toBe(geo.lookup(r.ip, r.ip_version).country);
+      if (r.ip === prev) repeats++;
+      prev = r.ip;
+    }
+    expect(repeats).toBeGreaterThan(1000); // the memo path really ran
   });
 });

@@ -36,4 +36,12 @@ describe('fnv1a64', () => {
     expect(toDecimal({ hi: 0xffffffff, lo: 0xffffffff })).toBe('18446744073709551615');
     expect(fnv1a64('x').hi).toBeGreaterThanOrEqual(0);
   });
+
+  it('prints the same decimals as BigInt for seeded random 64-bit values and the remainder edges', () => {
+    let seed = 11;
+    const u32 = () => (seed = (seed * 16807) % 2147483647) * 2 + (seed & 1);
+    const cases: [number, number][] = [[0x200000, 0], [0x200000, 999_999], [0x200000, 1_000_000], [0xffffffff, 0], [0x12345678, 32_704]];
+    for (let i = 0; i < 20_000; i++) cases.push([u32() >>> 0, u32() >>> 0]);
+    for (const [hi, lo] of cases) expect(toDecimal({ hi, lo }), `${hi}:${lo}`).toBe(((BigInt(hi) << 32n) | BigInt(lo)).toString());
+  });
 });
