@@ -52,7 +52,9 @@ const q = (s: string) => JSON.stringify(s);
 
 /** The statement that stores the field line[pos, end) (`dash` true for a lone `-`); `slow()` on a bad value. */
 function storeField(field: FieldSpec, quoted: boolean): string {
-  const text = quoted ? 'h.unescapeField(line.slice(pos, end))' : 'line.slice(pos, end)';
+  // `bs` is the first backslash at or after the field, or -1: most lines have
+  // none, and then no quoted field needs an unescape scan of its own.
+  const text = quoted ? '(bs !== -1 && (bs >= pos || (bs = line.indexOf("\\\\", pos)) !== -1) && bs < end ? h.unescapeField(line.slice(pos, end)) : line.slice(pos, end))' : 'line.slice(pos, end)';
   switch (field.kind) {
     case 'string': {
       const value = `(dash ? '' : ${text})`;
@@ -119,6 +121,11 @@ export function generateParser(compiled: CompiledFormat, slow: LineParser): Line
     const next = tokens[i + 1];
     if (tok === undefined) continue;
     if (tok.type === 'literal') {
+      if (i < optionalFrom && tokens[i - 1]?.type === 'field') {
+        // The field before ended exactly where this literal was found.
+        body.push(`pos += ${tok.text.length};`);
+        continue;
+      }
       const test =
         tok.text.length === 1 ? `line.charCodeAt(pos) !== ${tok.text.charCodeAt(0)}` : `!line.startsWith(${q(tok.text)}, pos)`;
       if (i >= optionalFrom) body.push(`if (pos >= len || ${test}) break scan;`);
@@ -140,7 +147,7 @@ export function generateParser(compiled: CompiledFormat, slow: LineParser): Line
       if (len > 0 && line.charCodeAt(len - 1) === 13) line = line.slice(0, --len);
       if (len === 0 || (line.charCodeAt(0) <= 32 && line.trim().length === 0)) return slow(original);
       const r = h.emptyRecord();
-      let pos = 0, end = 0, dash = false, hasTime = false;
+      let pos = 0, end = 0, dash = false, hasTime = false, bs = line.indexOf('\\\\');
       scan: {
         ${body.join('\n        ')}
       }
