@@ -32,10 +32,13 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
   await admin.disconnect();
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
-  for (let i = 0; i < n; i += 10_000) {
-    const msgs = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ value: sample[(i + j) % sample.length] as string, headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(i + j) } }));
+  const step = 20_000;
+  for (let i = 0; i < n; i += step) {
+    const msgs = Array.from({ length: Math.min(step, n - i) }, (_, j) => ({ value: sample[(i + j) % sample.length] as string, headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(i + j) } }));
     await p.send({ topic, messages: msgs });
+    if (n >= 1_000_000 && (i / step) % 50 === 0) process.stderr.write(`\rproduced ${i.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} lines`);
   }
+  if (n >= 1_000_000) process.stderr.write('\n');
   await p.disconnect();
 }
 
@@ -63,7 +66,7 @@ async function plainConsume(kafka: Kafka, topic: string, n: number): Promise<{ s
   return { seconds: (t1 - t0) / 1000, cpuUs: cpu.user + cpu.system };
 }
 
-async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy') {
+async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy', samples = 5) {
   const processor = await Processor.create(ch, { dialect, deadLetterTopic: '' }, { log: silentLogger, registry: new Registry() });
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: id(), maxBytesPerPartition: 4 * 1024 * 1024 });
   consumer.onAssignment(() => processor.onAssignment());
@@ -78,7 +81,10 @@ async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number
       const done = processor.metrics.consumed.total();
       const rss = process.memoryUsage.rss();
       peakRss = Math.max(peakRss, rss);
-      if (rssAt.length === 0 || done - (rssAt[rssAt.length - 1]?.lines ?? 0) >= n / 5) rssAt.push({ lines: done, rssMb: Math.round(rss / 1e6) });
+      if (rssAt.length === 0 || done - (rssAt[rssAt.length - 1]?.lines ?? 0) >= n / samples) {
+        rssAt.push({ lines: done, rssMb: Math.round(rss / 1e6) });
+        if (samples > 5) process.stderr.write(`\rprocessed ${done.toLocaleString('en-US')} lines, RSS ${Math.round(rss / 1e6)} MB   `);
+      }
       if (done >= n && t1 === 0) {
         t1 = performance.now();
         resolve();
@@ -179,5 +185,40 @@ export async function benchProcess(n: number): Promise<string> {
     '',
     `Freshness at a steady 20,000 lines/s for 20 s (produce -> row stored in ClickHouse ${http.serverVersion} over HTTP): p50 ${percentile(fresh, 0.5)} ms, p99 ${percentile(fresh, 0.99)} ms, max ${fresh[fresh.length - 1]} ms (${fresh.length.toLocaleString('en-US')} lines).`,
     `Memory (RSS) while processing into ClickHouse over HTTP: ${h.rssAt.map((r) => `${r.rssMb} MB at ${r.lines.toLocaleString('en-US')}`).join(', ')}; peak ${h.peakRssMb} MB.`,
+  ].join('\n');
+}
+
+/**
+ * Question: does one replica's memory stay flat over a long run? Processes
+ * `n` lines (default 10 M) from the real broker into ClickHouse over HTTP and
+ * samples RSS every n/20 lines.
+ */
+export async function benchProcessMemory(n: number): Promise<string> {
+  const ep = await benchEndpoints();
+  const kafka = new Kafka({ clientId: 'bench', brokers: ep.kafkaBrokers, logLevel: logLevel.NOTHING });
+  const wk = createKafka({ brokers: ep.kafkaBrokers });
+  const topic = id();
+  await produce(kafka, topic, n, 4);
+  const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
+  await http.createDatabase();
+  await migrate(http, { dir: http.isLegacy ? legacySchemaDir : undefined });
+  const h = await processAll(wk, http, topic, n, http.isLegacy ? 'legacy' : 'modern', 20);
+  process.stderr.write('\n');
+  const [count] = await http.query<{ c: string }>('SELECT count() AS c FROM access_log');
+  await http.exec(`DROP DATABASE ${http.database}`);
+  await http.close();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics: [topic] });
+  await admin.disconnect();
+  const rss = h.rssAt.map((r) => r.rssMb);
+  const second = rss.slice(Math.floor(rss.length / 2));
+  return [
+    `| lines processed | RSS (MB) |`,
+    '|---:|---:|',
+    ...h.rssAt.map((r) => `| ${r.lines.toLocaleString('en-US')} | ${r.rssMb} |`),
+    '',
+    `${n.toLocaleString('en-US')} lines into ClickHouse ${http.serverVersion} over HTTP in ${h.seconds.toFixed(0)} s (${Math.round(n / h.seconds).toLocaleString('en-US')} lines/s, ${(h.cpuUs / n).toFixed(2)} µs CPU/line); rows stored: ${Number(count?.c ?? 0).toLocaleString('en-US')}.`,
+    `Peak RSS ${h.peakRssMb} MB; over the second half of the run RSS stayed between ${Math.min(...second)} and ${Math.max(...second)} MB.`,
   ].join('\n');
 }

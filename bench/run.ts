@@ -1,12 +1,13 @@
 /**
- * npm run bench -- [parse|process|ship|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000]
+ * npm run bench -- [parse|process|ship|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- process-memory [--lines 10000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchParse } from './parse.js';
-import { benchProcess } from './process.js';
+import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
 import { benchClickHouse } from './clickhouse.js';
 
@@ -23,6 +24,11 @@ if (which === 'parse' || which === 'all') {
 if (which === 'process' || which === 'all') {
   console.log(`## process\n`);
   console.log(await benchProcess(lines ?? 500_000));
+  console.log();
+}
+if (which === 'process-memory') {
+  console.log(`## process-memory\n`);
+  console.log(await benchProcessMemory(lines ?? 10_000_000));
   console.log();
 }
 if (which === 'ship' || which === 'all') {

@@ -21,7 +21,8 @@ import { createParser, type LineParser } from '../parse/scan.js';
 import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
-import { accessLogRow } from '../sink/rows.js';
+import { RowBuffer } from '../sink/batch.js';
+import { accessLogColumns, writeAccessLogTsv } from '../sink/rows.js';
 import { validateTopic } from '../transport/kafka.js';
 import type { BatchControl, LogBatch, LogMessage, LogProducer } from '../transport/types.js';
 
@@ -48,9 +49,11 @@ interface Stored {
   rejects: number;
 }
 
+/** Rows [from, to) of a batch's RowBuffer. */
 interface Pending {
-  offset: number;
-  json: string;
+  rows: RowBuffer;
+  from: number;
+  to: number;
 }
 
 /** Narrowing statistics of one batch: a systematic error must not turn into one INSERT per row. */
@@ -160,7 +163,9 @@ export class Processor {
     this.metrics.consumed.inc(undefined, messages.length);
     this.metrics.batchRows.observe(messages.length);
     const stored = await this.knownStored(batch, ctl);
-    const rows: Pending[] = [];
+    let bytes = 0;
+    for (const m of messages) bytes += m.value.length;
+    const rows = new RowBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
     const rejects: { msg: LogMessage; reject: Reject }[] = [];
     let skipped = 0;
     const rowOpts = { site: this.opts.site, dialect: this.opts.dialect ?? 'modern' } as const;
@@ -174,63 +179,65 @@ export class Processor {
           continue;
         }
         const rec = this.enricher.enrich(res.record);
-        rows.push({ offset: msg.offset, json: accessLogRow(rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset }, rowOpts) });
+        writeAccessLogTsv(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset }, rowOpts);
       } else if (msg.offset > stored.rejects) rejects.push({ msg, reject: res.reject });
       else skipped++;
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
     const narrowing: Narrowing = { singleTried: 0, singleFailed: 0 };
-    for (let i = 0; i < rows.length; i += this.maxRows) await this.insertRows(batch, rows.slice(i, i + this.maxRows), stored, ctl, narrowing);
+    for (let i = 0; i < rows.count; i += this.maxRows) await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
     const last = messages[messages.length - 1] as LogMessage;
     this.metrics.lag.set(Math.max(0, batch.highWatermark - last.offset - 1), { topic, partition });
     this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
   }
 
   /** Inserts rows (offset order); transient errors retry, permanent ones are narrowed down to the bad rows. */
-  private async insertRows(batch: LogBatch, rows: Pending[], stored: Stored, ctl: BatchControl, narrowing: Narrowing): Promise<void> {
+  private async insertRows(batch: LogBatch, part: Pending, stored: Stored, ctl: BatchControl, narrowing: Narrowing): Promise<void> {
     if (ctl.signal.aborted) throw new WeblogError('ABORTED', 'shutting down: batch left uncommitted');
-    let pending = rows;
-    if (rows.length === 1) narrowing.singleTried++;
+    const { rows, to } = part;
+    let from = part.from;
+    const columns = accessLogColumns[this.opts.dialect ?? 'modern'];
+    if (to - from === 1) narrowing.singleTried++;
     try {
       await retry(async (attempt) => {
         if (attempt > 1) {
           // The previous attempt may have landed (timeout after commit): re-read and drop what is stored.
-          const now = await this.readStored(batch.topic, batch.partition, (pending[0] as Pending).offset);
+          const now = await this.readStored(batch.topic, batch.partition, rows.offsets[from] as number);
           stored.rows = Math.max(stored.rows, now.rows);
-          pending = pending.filter((r) => r.offset > stored.rows);
-          if (pending.length === 0) return;
+          while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
+          if (from === to) return;
         }
         await ctl.heartbeat();
         const t0 = performance.now();
         await this.queue.add(() =>
-          this.ch.insertJson('access_log', pending.map((r) => r.json).join('\n'), {
-            dedupToken: `${batch.topic}:${batch.partition}:${(pending[0] as Pending).offset}-${(pending[pending.length - 1] as Pending).offset}`,
+          this.ch.insertTsv('access_log', columns, rows.bytes(from, to), {
+            dedupToken: `${batch.topic}:${batch.partition}:${rows.offsets[from] as number}-${rows.offsets[to - 1] as number}`,
           }),
         );
         this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
       }, this.retryOptions(ctl, 'insert'));
     } catch (err) {
       if (!(err instanceof WeblogError) || err.code !== 'INSERT_REJECTED') throw err;
-      if (pending.length === 1) {
+      if (to - from === 1) {
         narrowing.singleFailed++;
         if (narrowing.singleFailed >= SYSTEMATIC_AFTER && narrowing.singleFailed > 0.9 * narrowing.singleTried) {
           throw new WeblogError('INSERT_REJECTED', `ClickHouse rejects nearly every row (${narrowing.singleFailed} of ${narrowing.singleTried} tried one by one): schema or configuration mismatch, stopping without committing: ${err.message}`, { cause: err, retriable: false });
         }
-        const row = pending[0] as Pending;
-        const msg = batch.messages.find((m) => m.offset === row.offset) as LogMessage;
+        const offset = rows.offsets[from] as number;
+        const msg = batch.messages.find((m) => m.offset === offset) as LogMessage;
         await this.storeRejects(batch, [{ msg, reject: { line: msg.value, reason: 'insert_rejected', detail: err.message } }], stored, ctl, true);
         return;
       }
-      this.log.warn('insert rejected: narrowing the batch down to the bad rows', { rows: pending.length, error: err.message });
-      const mid = Math.ceil(pending.length / 2);
-      await this.insertRows(batch, pending.slice(0, mid), stored, ctl, narrowing);
-      await this.insertRows(batch, pending.slice(mid), stored, ctl, narrowing);
+      this.log.warn('insert rejected: narrowing the batch down to the bad rows', { rows: to - from, error: err.message });
+      const mid = from + Math.ceil((to - from) / 2);
+      await this.insertRows(batch, { rows, from, to: mid }, stored, ctl, narrowing);
+      await this.insertRows(batch, { rows, from: mid, to }, stored, ctl, narrowing);
       return;
     }
-    if (pending.length) {
-      stored.rows = (pending[pending.length - 1] as Pending).offset;
-      this.metrics.inserted.inc(undefined, pending.length);
+    if (to > from) {
+      stored.rows = rows.offsets[to - 1] as number;
+      this.metrics.inserted.inc(undefined, to - from);
     }
   }
 

@@ -114,6 +114,22 @@ export class EmbeddedClickHouse implements ClickHouse {
     }
   }
 
+  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
+    try {
+      await this.run((session) =>
+        session.insert({
+          table,
+          columns,
+          values: tsv,
+          format: 'TabSeparated',
+          ...(opts?.dedupToken ? { settings: { insert_deduplication_token: opts.dedupToken } } : {}),
+        }),
+      );
+    } catch (err) {
+      throw wrap(err, `insert into ${table}`, 'INSERT_REJECTED');
+    }
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

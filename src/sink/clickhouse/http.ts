@@ -1,4 +1,5 @@
 /** ClickHouse over HTTP with @clickhouse/client. */
+import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import type { ClickHouse, QueryParams } from './types.js';
 import { wrapClickHouseError } from './errors.js';
@@ -91,6 +92,20 @@ export class HttpClickHouse implements ClickHouse {
     try {
       await this.client.command({
         query: `INSERT INTO ${table} FORMAT JSONEachRow\n${ndjson}`,
+        clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
+      });
+    } catch (err) {
+      throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');
+    }
+  }
+
+  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
+    try {
+      await this.client.insert({
+        table,
+        columns: [...columns] as [string, ...string[]],
+        format: 'TabSeparated',
+        values: Readable.from([tsv]),
         clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
       });
     } catch (err) {

@@ -22,5 +22,11 @@ export interface ClickHouse {
    * table supports it.
    */
   insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void>;
+  /**
+   * Inserts TabSeparated rows (newline-terminated) into the given columns, in
+   * that order; the body is sent as is, without a copy. `dedupToken` as for
+   * insertJson.
+   */
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void>;
   close(): Promise<void>;
 }
