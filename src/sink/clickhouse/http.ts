@@ -105,7 +105,7 @@ export class HttpClickHouse implements ClickHouse {
         table,
         columns: [...columns] as [string, ...string[]],
         format: 'TabSeparated',
-        values: Readable.from([tsv]),
+        values: Readable.from([tsv], { objectMode: false }),
         clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
       });
     } catch (err) {
