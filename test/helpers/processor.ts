@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
-import { silentLogger } from '../../src/observe/log.js';
+import { createLogger, silentLogger } from '../../src/observe/log.js';
 import { Registry } from '../../src/observe/metrics.js';
 import { Processor, type ProcessorOptions } from '../../src/pipeline/process.js';
 import type { ClickHouse } from '../../src/sink/clickhouse/types.js';
@@ -18,7 +18,7 @@ export interface RunningProcessor {
 export async function startProcessor(ch: ClickHouse, topic: string, group: string, opts: ProcessorOptions = {}): Promise<RunningProcessor> {
   const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
   const dlq = opts.deadLetterTopic ? new KafkaLogProducer(kafka) : undefined;
-  const processor = await Processor.create(ch, { enrich: {}, ...opts, deadLetterTopic: opts.deadLetterTopic ?? '' }, { log: silentLogger, registry: new Registry(), dlq });
+  const processor = await Processor.create(ch, { enrich: {}, ...opts, deadLetterTopic: opts.deadLetterTopic ?? '' }, { log: process.env.WEBLOG_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger, registry: new Registry(), dlq });
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 100, minBytes: 1 });
   consumer.onAssignment(() => processor.onAssignment());
   await consumer.start((b, c) => processor.handleBatch(b, c));

@@ -37,11 +37,14 @@ function serverCode(err: unknown): number | undefined {
 export function isTransient(err: unknown): boolean {
   if (err instanceof WeblogError) return err.retriable;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown };
-  if (typeof e.code === 'string' && networkCodes.has(e.code)) return true;
-  const msg = typeof e.message === 'string' ? e.message : '';
-  if (/socket hang up|ECONNREFUSED|ECONNRESET|Timeout error|timed out|EPIPE|other side closed|503|502|504/i.test(msg)) return true;
+  // The server's own verdict first: when it refuses a streamed INSERT it
+  // answers and closes the connection before reading the whole body, so the
+  // client may also report EPIPE/ECONNRESET for an error that is permanent.
   const code = serverCode(err);
   if (code !== undefined) return retriableCodes.has(code);
+  if (typeof e.code === 'string' && networkCodes.has(e.code)) return true;
+  const msg = typeof e.message === 'string' ? e.message : '';
+  if (/socket hang up|ECONNREFUSED|ECONNRESET|Timeout error|timed out|EPIPE|other side closed|\b50[234]\b/i.test(msg)) return true;
   if (e.cause) return isTransient(e.cause);
   return false;
 }

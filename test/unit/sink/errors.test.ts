@@ -1,0 +1,22 @@
+import { describe, expect, it } from 'vitest';
+import { isTransient, wrapClickHouseError } from '../../../src/sink/clickhouse/errors.js';
+
+const err = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
+
+describe('ClickHouse error classification', () => {
+  it('trusts the server code over a broken pipe it caused by refusing a streamed INSERT', () => {
+    expect(isTransient(err('Code: 131, e.displayText() = DB::Exception: Too large value for FixedString(15): (at row 1254)', 'EPIPE'))).toBe(false);
+    expect(wrapClickHouseError(err('Code: 27. DB::Exception: Cannot parse input', 'ECONNRESET'), 'insert', 'INSERT_REJECTED').code).toBe('INSERT_REJECTED');
+  });
+
+  it('retries network failures and retriable server codes', () => {
+    expect(isTransient(err('connect ECONNREFUSED 127.0.0.1:8123', 'ECONNREFUSED'))).toBe(true);
+    expect(isTransient(err('socket hang up'))).toBe(true);
+    expect(isTransient(err('Code: 252. DB::Exception: Too many parts'))).toBe(true);
+    expect(isTransient(err('Request failed with status 503'))).toBe(true);
+  });
+
+  it('does not take digits inside a message for an HTTP status', () => {
+    expect(isTransient(err('Cannot parse input at row 5021'))).toBe(false);
+  });
+});
