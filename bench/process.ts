@@ -32,7 +32,7 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
   await admin.disconnect();
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
-  const step = 20_000;
+  const step = 10_000; // 4 partitions x 2,500 lines stays under the broker's 1 MB batch limit
   for (let i = 0; i < n; i += step) {
     const msgs = Array.from({ length: Math.min(step, n - i) }, (_, j) => ({ value: sample[(i + j) % sample.length] as string, headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(i + j) } }));
     await p.send({ topic, messages: msgs });
