@@ -66,7 +66,7 @@ async function plainConsume(kafka: Kafka, topic: string, n: number): Promise<{ s
   return { seconds: (t1 - t0) / 1000, cpuUs: cpu.user + cpu.system };
 }
 
-async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy', samples = 5) {
+async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy', opts: { samples: number; progress: boolean } = { samples: 5, progress: false }) {
   const processor = await Processor.create(ch, { dialect, deadLetterTopic: '' }, { log: silentLogger, registry: new Registry() });
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: id(), maxBytesPerPartition: 4 * 1024 * 1024 });
   consumer.onAssignment(() => processor.onAssignment());
@@ -81,9 +81,9 @@ async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number
       const done = processor.metrics.consumed.total();
       const rss = process.memoryUsage.rss();
       peakRss = Math.max(peakRss, rss);
-      if (rssAt.length === 0 || done - (rssAt[rssAt.length - 1]?.lines ?? 0) >= n / samples) {
+      if (rssAt.length === 0 || done - (rssAt[rssAt.length - 1]?.lines ?? 0) >= n / opts.samples) {
         rssAt.push({ lines: done, rssMb: Math.round(rss / 1e6) });
-        if (samples > 5) process.stderr.write(`\rprocessed ${done.toLocaleString('en-US')} lines, RSS ${Math.round(rss / 1e6)} MB   `);
+        if (opts.progress) process.stderr.write(`\rprocessed ${done.toLocaleString('en-US')} lines, RSS ${Math.round(rss / 1e6)} MB   `);
       }
       if (done >= n && t1 === 0) {
         t1 = performance.now();
@@ -202,7 +202,7 @@ export async function benchProcessMemory(n: number): Promise<string> {
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
   await http.createDatabase();
   await migrate(http, { dir: http.isLegacy ? legacySchemaDir : undefined });
-  const h = await processAll(wk, http, topic, n, http.isLegacy ? 'legacy' : 'modern', 20);
+  const h = await processAll(wk, http, topic, n, http.isLegacy ? 'legacy' : 'modern', { samples: 20, progress: true });
   process.stderr.write('\n');
   const [count] = await http.query<{ c: string }>('SELECT count() AS c FROM access_log');
   await http.exec(`DROP DATABASE ${http.database}`);

@@ -54,23 +54,18 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
   const salt = opts.visitorSalt ?? '';
   const anonymize = opts.anonymizeIp === true;
   // Consecutive lines often share a client (57 % of the Elastic sample): the
-  // last UA entry and the last visitor_id are checked before any hashing.
-  let lastUa = '\u0000';
-  let lastEntry: UaEntry | undefined;
+  // last visitor_id is reused when UA, day and IP are the same.
   let lastVisitorDay = NaN;
   let lastVisitorIp = '';
   let lastVisitorEntry: UaEntry | undefined;
   let lastVisitor = '';
   const lookupUa = (ua: string): UaEntry => {
-    if (ua === lastUa && lastEntry !== undefined) return lastEntry;
     let e = uaCache.get(ua);
     if (e === undefined) {
       const info = parseUserAgent(ua);
       e = { info, seed: fnv1a64(`${salt}\u0000${info.ua_id}\u0000`) };
       uaCache.set(ua, e);
     }
-    lastUa = ua;
-    lastEntry = e;
     return e;
   };
 

@@ -44,7 +44,8 @@ export function isEscaped(line: string, q: number, from: number): boolean {
   return (n & 1) === 1;
 }
 
-const decimal = /^\d+(?:\.\d+)?$/;
+/** A plain decimal number (request times). */
+export const decimal = /^\d+(?:\.\d+)?$/;
 
 const helpers = { emptyRecord, splitRequest, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
 

@@ -3,7 +3,7 @@
  * indexOf, no regex, and fills an AccessRecord or returns a Reject that names
  * the field and what was wrong. It never throws on input.
  */
-import { generateParser, isEscaped, parseUintAt, type LineParser } from './compile.js';
+import { decimal, generateParser, isEscaped, parseUintAt, type LineParser } from './compile.js';
 import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
 import { emptyRecord, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';
@@ -17,8 +17,6 @@ const reject = (line: string, reason: RejectReason, detail: string): ParseResult
 function preview(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}...` : s);
 }
-
-const decimal = /^\d+(?:\.\d+)?$/;
 
 /**
  * Stores the field's text line[pos, end) into the record; returns a Reject

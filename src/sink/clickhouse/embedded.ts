@@ -99,30 +99,24 @@ export class EmbeddedClickHouse implements ClickHouse {
     }
   }
 
-  async insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void> {
-    try {
-      await this.run((session) =>
-        session.insert({
-          table,
-          values: Buffer.from(ndjson),
-          format: 'JSONEachRow',
-          ...(opts?.dedupToken ? { settings: { insert_deduplication_token: opts.dedupToken } } : {}),
-        }),
-      );
-    } catch (err) {
-      throw wrap(err, `insert into ${table}`, 'INSERT_REJECTED');
-    }
+  insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void> {
+    return this.insertRaw(table, 'JSONEachRow', Buffer.from(ndjson), undefined, opts?.dedupToken);
   }
 
-  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
+    return this.insertRaw(table, 'TabSeparated', tsv, columns, opts?.dedupToken);
+  }
+
+  /** One raw insert: the bytes go to chdb as they are. */
+  private async insertRaw(table: string, format: 'JSONEachRow' | 'TabSeparated', values: Buffer, columns: readonly string[] | undefined, dedupToken: string | undefined): Promise<void> {
     try {
       await this.run((session) =>
         session.insert({
           table,
-          columns,
-          values: tsv,
-          format: 'TabSeparated',
-          ...(opts?.dedupToken ? { settings: { insert_deduplication_token: opts.dedupToken } } : {}),
+          values,
+          format,
+          ...(columns ? { columns } : {}),
+          ...(dedupToken ? { settings: { insert_deduplication_token: dedupToken } } : {}),
         }),
       );
     } catch (err) {

@@ -92,7 +92,7 @@ export class HttpClickHouse implements ClickHouse {
     try {
       await this.client.command({
         query: `INSERT INTO ${table} FORMAT JSONEachRow\n${ndjson}`,
-        clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
+        clickhouse_settings: this.dedupSettings(opts?.dedupToken),
       });
     } catch (err) {
       throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');
@@ -105,12 +105,17 @@ export class HttpClickHouse implements ClickHouse {
         table,
         columns: [...columns] as [string, ...string[]],
         format: 'TabSeparated',
+        // A byte stream: the client refuses object-mode streams for raw formats.
         values: Readable.from([tsv], { objectMode: false }),
-        clickhouse_settings: opts?.dedupToken && !this.legacy ? { insert_deduplication_token: opts.dedupToken } : {},
+        clickhouse_settings: this.dedupSettings(opts?.dedupToken),
       });
     } catch (err) {
       throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');
     }
+  }
+
+  private dedupSettings(token: string | undefined) {
+    return token && !this.legacy ? { insert_deduplication_token: token } : {};
   }
 
   async close(): Promise<void> {
