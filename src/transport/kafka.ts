@@ -4,6 +4,7 @@
  */
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
 import { isRetriable, WeblogError } from '../errors.js';
+import { installFastRecordDecoder } from './kafkajs-decoder.js';
 import type { Logger } from '../observe/log.js';
 import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
 
@@ -26,6 +27,9 @@ export function createKafka(opts: KafkaOptions): Kafka {
   if (opts.brokers.length === 0) throw new WeblogError('CONFIG_INVALID', '--brokers: expected HOST:PORT[,HOST:PORT...]');
   for (const b of opts.brokers) if (!/^[^:\s]+:\d+$/.test(b)) throw new WeblogError('CONFIG_INVALID', `--brokers: "${b}" is not HOST:PORT`);
   const log = opts.logger;
+  // Before kafkajs loads its Fetch decoders (on the first fetch): see kafkajs-decoder.ts.
+  const decoder = installFastRecordDecoder();
+  if (decoder === 'too-late' || decoder === 'unsupported-version') log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
   return new Kafka({
     clientId: opts.clientId ?? 'weblog',
     brokers: opts.brokers,
@@ -42,21 +46,46 @@ export function createKafka(opts: KafkaOptions): Kafka {
   });
 }
 
-function header(m: KafkaMessage, name: string): string | undefined {
+function headerBytes(m: KafkaMessage, name: string): Buffer | undefined {
   const v = m.headers?.[name];
   if (v === undefined || v === null) return undefined;
   const one = Array.isArray(v) ? v[0] : v;
-  return one === undefined ? undefined : one.toString();
+  return one === undefined || one === null ? undefined : typeof one === 'string' ? Buffer.from(one) : one;
+}
+
+/** A decimal header read from its bytes (no string in between); NaN when it is not plain digits. */
+function decimalHeader(b: Buffer | undefined): number {
+  if (b === undefined) return -1;
+  if (b.length === 0 || b.length > 15) return Number(b.toString());
+  let v = 0;
+  for (let i = 0; i < b.length; i++) {
+    const d = (b[i] as number) - 48;
+    if (d < 0 || d > 9) return Number(b.toString());
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+/** The source header repeats on every line of an object: its text is decoded once per run of equal bytes. */
+let lastSourceBytes: Buffer | undefined;
+let lastSource = '';
+function sourceHeader(b: Buffer | undefined): string {
+  if (b === undefined) return '';
+  if (lastSourceBytes === undefined || !b.equals(lastSourceBytes)) {
+    lastSource = b.toString('utf8');
+    lastSourceBytes = Buffer.from(b); // a copy: b is a view into the whole fetch response
+  }
+  return lastSource;
 }
 
 function toLogMessage(m: KafkaMessage): LogMessage {
-  const off = header(m, headerNames.sourceOffset);
+  const reject = headerBytes(m, headerNames.reject);
   return {
-    rejectReason: header(m, headerNames.reject),
+    rejectReason: reject === undefined ? undefined : reject.toString('utf8'),
     value: m.value ? m.value.toString('utf8') : '',
     offset: Number(m.offset),
-    source: header(m, headerNames.source) ?? '',
-    sourceOffset: off === undefined ? -1 : Number(off),
+    source: sourceHeader(headerBytes(m, headerNames.source)),
+    sourceOffset: decimalHeader(headerBytes(m, headerNames.sourceOffset)),
     timestamp: Number(m.timestamp),
   };
 }
