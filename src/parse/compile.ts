@@ -17,7 +17,7 @@
  */
 import type { CompiledFormat, FieldSpec } from './format.js';
 import { emptyRecord, type ParseResult } from './record.js';
-import { splitRequest, splitUrl } from './request.js';
+import { splitRequest, splitRequestAt, splitUrl } from './request.js';
 import { parseClfTimeAt, parseEpochSeconds, parseIsoTime } from './time.js';
 import { unescapeField } from './unescape.js';
 
@@ -47,7 +47,7 @@ export function isEscaped(line: string, q: number, from: number): boolean {
 /** A plain decimal number (request times). */
 export const decimal = /^\d+(?:\.\d+)?$/;
 
-const helpers = { emptyRecord, splitRequest, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
+const helpers = { emptyRecord, splitRequest, splitRequestAt, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -55,7 +55,8 @@ const q = (s: string) => JSON.stringify(s);
 function storeField(field: FieldSpec, quoted: boolean): string {
   // `bs` is the first backslash at or after the field, or -1: most lines have
   // none, and then no quoted field needs an unescape scan of its own.
-  const text = quoted ? '(bs !== -1 && (bs >= pos || (bs = line.indexOf("\\\\", pos)) !== -1) && bs < end ? h.unescapeField(line.slice(pos, end)) : line.slice(pos, end))' : 'line.slice(pos, end)';
+  const escaped = quoted ? '(bs !== -1 && (bs >= pos || (bs = line.indexOf("\\\\", pos)) !== -1) && bs < end)' : 'false';
+  const text = quoted ? `(${escaped} ? h.unescapeField(line.slice(pos, end)) : line.slice(pos, end))` : 'line.slice(pos, end)';
   switch (field.kind) {
     case 'string': {
       const value = `(dash ? '' : ${text})`;
@@ -68,7 +69,9 @@ function storeField(field: FieldSpec, quoted: boolean): string {
     case 'skip':
       return '';
     case 'request':
-      return `if (!dash) h.splitRequest(${text}, r);`;
+      // in place unless it has escapes to undo
+      if (!quoted) return 'if (!dash) h.splitRequestAt(line, pos, end, r);';
+      return `if (!dash) { if ${escaped} h.splitRequest(h.unescapeField(line.slice(pos, end)), r); else h.splitRequestAt(line, pos, end, r); }`;
     case 'time_clf':
     case 'time_iso':
     case 'time_msec': {

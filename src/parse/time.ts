@@ -16,6 +16,13 @@ function digits(s: string, at: number, n: number): number {
   return v;
 }
 
+/** Two digits at `at`, or NaN. */
+function digits2(s: string, at: number): number {
+  const a = s.charCodeAt(at) - 48;
+  const b = s.charCodeAt(at + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : NaN;
+}
+
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
 
 /** Days since 1970-01-01 for a proleptic Gregorian date (H. Hinnant's days_from_civil). */
@@ -47,8 +54,8 @@ function zone(s: string, at: number, end: number): number {
   const sign = c === 43 ? 1 : c === 45 ? -1 : 0; // + -
   if (sign === 0) return NaN;
   const len = end - at - 1;
-  const hh = digits(s, at + 1, 2);
-  const mm = len === 4 ? digits(s, at + 3, 2) : len === 5 && s.charCodeAt(at + 3) === 58 ? digits(s, at + 4, 2) : NaN;
+  const hh = digits2(s, at + 1);
+  const mm = len === 4 ? digits2(s, at + 3) : len === 5 && s.charCodeAt(at + 3) === 58 ? digits2(s, at + 4) : NaN;
   if (!(hh <= 14 && mm <= 59)) return NaN;
   return sign * (hh * 60 + mm);
 }
@@ -85,7 +92,7 @@ export function parseClfTime(s: string): number {
 /** parseClfTime of `s.slice(at, end)`, without the slice (the scanner's hot path). */
 export function parseClfTimeAt(s: string, at: number, end: number): number {
   if (end - at !== 26 || s.charCodeAt(at + 2) !== 47 || s.charCodeAt(at + 6) !== 47 || s.charCodeAt(at + 11) !== 58 || s.charCodeAt(at + 20) !== 32) return NaN;
-  const d = digits(s, at, 2);
+  const d = digits2(s, at);
   const mon = monthAt(s, at + 3);
   const y = digits(s, at + 7, 4);
   const key = y * 10000 + mon * 100 + d; // NaN when a digit is not one
@@ -97,9 +104,9 @@ export function parseClfTimeAt(s: string, at: number, end: number): number {
     lastDayKey = key;
     lastDayMs = dayMs;
   }
-  const h = digits(s, at + 12, 2);
-  const mi = digits(s, at + 15, 2);
-  const sec = digits(s, at + 18, 2);
+  const h = digits2(s, at + 12);
+  const mi = digits2(s, at + 15);
+  const sec = digits2(s, at + 18);
   if (!(h <= 23 && mi <= 59 && sec <= 60) || s.charCodeAt(at + 14) !== 58 || s.charCodeAt(at + 17) !== 58) return NaN;
   const off = zone(s, at + 21, at + 26);
   if (Number.isNaN(off)) return NaN;
