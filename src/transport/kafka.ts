@@ -53,7 +53,7 @@ function headerBytes(m: KafkaMessage, name: string): Buffer | undefined {
   return one === undefined || one === null ? undefined : typeof one === 'string' ? Buffer.from(one) : one;
 }
 
-/** A decimal header read from its bytes (no string in between); NaN when it is not plain digits. */
+/** A decimal header read from its bytes (no string in between); -1 when absent, else what Number() makes of it. */
 function decimalHeader(b: Buffer | undefined): number {
   if (b === undefined) return -1;
   if (b.length === 0 || b.length > 15) return Number(b.toString());
