@@ -21,6 +21,7 @@ import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { ClickHouse } from '../src/sink/clickhouse/types.js';
 import { createKafka, KafkaLogConsumer } from '../src/transport/kafka.js';
 import { legacySchemaDir } from '../src/cli/commands/process.js';
+import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,31 +49,6 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
 function stockConsume(brokers: string[], topic: string, n: number): { seconds: number; cpuUs: number } {
   const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/consume-baseline.ts'), brokers.join(','), topic, String(n)], { cwd: root, encoding: 'utf8' });
   return JSON.parse(out) as { seconds: number; cpuUs: number };
-}
-
-/** kafkajs in this process, where createKafka() installed weblog's record decoder. */
-async function plainConsume(kafka: Kafka, topic: string, n: number): Promise<{ seconds: number; cpuUs: number }> {
-  const c = kafka.consumer({ groupId: id(), maxBytesPerPartition: 4 * 1024 * 1024 });
-  await c.connect();
-  await c.subscribe({ topic, fromBeginning: true });
-  const cpu0 = process.cpuUsage();
-  const t0 = performance.now();
-  let seen = 0;
-  let t1 = 0;
-  await new Promise<void>((resolve) => {
-    void c.run({
-      eachBatch: async ({ batch }) => {
-        seen += batch.messages.length;
-        if (seen >= n) {
-          t1 = performance.now();
-          resolve();
-        }
-      },
-    });
-  });
-  const cpu = process.cpuUsage(cpu0);
-  await c.disconnect();
-  return { seconds: (t1 - t0) / 1000, cpuUs: cpu.user + cpu.system };
 }
 
 async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy', opts: { samples: number; progress: boolean } = { samples: 5, progress: false }) {
@@ -155,7 +131,7 @@ export async function benchProcess(n: number): Promise<string> {
   const plain = stockConsume(ep.kafkaBrokers, topic, n);
   const plainRate = n / plain.seconds;
   rows.push(fmt('baseline: kafkajs consume, no processing', n, plain.seconds, plain.cpuUs));
-  const fast = await plainConsume(kafka, topic, n);
+  const fast = await plainConsume(kafka, topic, n); // in this process, where createKafka() installed weblog's decoder
   rows.push(fmt("kafkajs consume with weblog's record decoder, no processing", n, fast.seconds, fast.cpuUs, plainRate));
 
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
