@@ -9,7 +9,18 @@ import { anonymizeIp, normalizeIp } from './ip.js';
 import { GeoLookup, type GeoInfo } from './geoip.js';
 import { parseUserAgent, type UaInfo } from './useragent.js';
 
+/**
+ * Keys of the cached objects a record's user-agent and GeoIP fields were
+ * copied from. Their identity is stable while they stay cached, so a sink can
+ * encode those fields once per object (sink/rows.ts does, after checking the
+ * record still holds the object's values). Symbol keys stay out of JSON.
+ */
+export const uaSource: unique symbol = Symbol('weblog.uaSource');
+export const geoSource: unique symbol = Symbol('weblog.geoSource');
+
 export interface EnrichedRecord extends AccessRecord, UaInfo, GeoInfo {
+  [uaSource]?: UaInfo;
+  [geoSource]?: GeoInfo;
   ip: string;
   ip_version: 0 | 4 | 6;
   is_private: boolean;
@@ -134,6 +145,8 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
         asn: g.asn,
         as_org: g.as_org,
         visitor_id: visitor,
+        [uaSource]: u,
+        [geoSource]: g,
       };
     },
   };

@@ -22,7 +22,7 @@ import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { RowBuffer } from '../sink/batch.js';
-import { accessLogColumns, writeAccessLogTsv } from '../sink/rows.js';
+import { AccessLogTsvWriter, accessLogColumns } from '../sink/rows.js';
 import { validateTopic } from '../transport/kafka.js';
 import type { BatchControl, LogBatch, LogMessage, LogProducer } from '../transport/types.js';
 
@@ -98,6 +98,7 @@ export class Processor {
   private readonly queue: PQueue;
   private readonly maxRows: number;
   private readonly dlqTopic: string;
+  private readonly rowWriter: AccessLogTsvWriter;
 
   private constructor(
     private readonly ch: ClickHouse,
@@ -111,6 +112,7 @@ export class Processor {
     this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? 2 });
     this.maxRows = opts.maxInsertRows ?? 50_000;
     this.dlqTopic = opts.deadLetterTopic ?? 'weblog.rejects';
+    this.rowWriter = new AccessLogTsvWriter({ site: opts.site, dialect: opts.dialect ?? 'modern' });
     if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
   }
 
@@ -168,7 +170,6 @@ export class Processor {
     const rows = new RowBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
     const rejects: { msg: LogMessage; reject: Reject }[] = [];
     let skipped = 0;
-    const rowOpts = { site: this.opts.site, dialect: this.opts.dialect ?? 'modern' } as const;
     for (const msg of messages) {
       const res: ReturnType<LineParser> = msg.rejectReason
         ? { ok: false, reject: { line: msg.value, reason: msg.rejectReason as Reject['reason'], detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes` } }
@@ -179,7 +180,7 @@ export class Processor {
           continue;
         }
         const rec = this.enricher.enrich(res.record);
-        writeAccessLogTsv(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset }, rowOpts);
+        this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset });
       } else if (msg.offset > stored.rejects) rejects.push({ msg, reject: res.reject });
       else skipped++;
     }

@@ -56,7 +56,7 @@ export class RowBuffer {
    */
   str(s: string): void {
     const n = s.length;
-    this.ensure(n * 3);
+    this.ensure(n * 3 + 1); // + 1: strTab's separator
     if (n > 24 && !special.test(s)) {
       // Long and nothing to escape: the native encoder is 3-5x faster per character than the loop below.
       this.pos += this.buf.write(s, this.pos, 'utf8');
@@ -100,6 +100,28 @@ export class RowBuffer {
     this.pos = p;
   }
 
+  /** A string field and its separator. */
+  strTab(s: string): void {
+    this.str(s);
+    this.buf[this.pos++] = 9;
+  }
+
+  /** Bytes already encoded (a cached run of fields). */
+  raw(bytes: Uint8Array): void {
+    const n = bytes.length;
+    this.ensure(n);
+    // A loop: runs are short, and TypedArray#set costs ~100 ns a call here.
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) b[p++] = bytes[i] as number;
+    this.pos = p;
+  }
+
+  /** A copy of everything written so far (for encoding a run of fields once). */
+  written(): Buffer {
+    return Buffer.from(this.buf.subarray(0, this.pos));
+  }
+
   /** Text that needs no escaping and is ASCII (numbers as text, `\N`, map literals already escaped). */
   ascii(s: string): void {
     const n = s.length;
@@ -122,7 +144,7 @@ export class RowBuffer {
       this.ascii(String(v));
       return;
     }
-    this.ensure(16);
+    this.ensure(17); // 16 digits at most, + 1: uintTab's separator
     const b = this.buf;
     let digits = 1;
     for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
@@ -133,6 +155,12 @@ export class RowBuffer {
       b[--p] = 48 + (v - q * 10);
       v = q;
     } while (v > 0);
+  }
+
+  /** A uint field and its separator. */
+  uintTab(v: number): void {
+    this.uint(v);
+    this.tab();
   }
 
   get count(): number {

@@ -2,8 +2,10 @@
  * An enriched record as one JSONEachRow line for the `access_log` table,
  * with the provenance of the line. Column names are the record's names.
  */
-import type { EnrichedRecord } from '../enrich/index.js';
-import type { RowBuffer } from './batch.js';
+import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
+import type { GeoInfo } from '../enrich/geoip.js';
+import type { UaInfo } from '../enrich/useragent.js';
+import { RowBuffer } from './batch.js';
 
 export interface Provenance {
   /** Object key or file the line came from ('' when unknown). */
@@ -110,67 +112,167 @@ function mapLiteral(m: Record<string, string>): string {
 /**
  * Appends the same row as accessLogRow to `b` as one TabSeparated line, in the
  * order of accessLogColumns[dialect]; read by every ClickHouse version.
+ * Every field is encoded afresh; the processor uses AccessLogTsvWriter, which
+ * writes the same bytes and encodes repeating runs of fields once.
  */
 export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance, opts: RowOptions = {}): void {
   const legacy = opts.dialect === 'legacy';
   b.beginRow(p.offset);
-  b.str(opts.site ?? r.vhost); b.tab();
-  b.uint(legacy ? Math.floor(r.time / 1000) : r.time); b.tab();
-  b.str(r.remote_addr); b.tab();
-  b.str(r.remote_user); b.tab();
-  b.str(r.ip === '' ? '::' : r.ip); b.tab();
-  b.uint(r.ip_version); b.tab();
-  bool(b, r.is_private, legacy); b.tab();
-  bool(b, r.is_loopback, legacy); b.tab();
-  b.str(r.request); b.tab();
-  b.str(r.method); b.tab();
-  b.str(r.url); b.tab();
-  b.str(r.path); b.tab();
-  b.str(r.query); b.tab();
-  b.str(r.protocol); b.tab();
-  b.uint(r.status); b.tab();
-  b.uint(r.bytes); b.tab();
-  b.str(r.referer); b.tab();
-  b.str(r.user_agent); b.tab();
-  b.str(r.vhost); b.tab();
-  nullableNumber(b, r.request_time); b.tab();
-  b.str(r.upstream_response_time); b.tab();
-  b.str(r.x_forwarded_for); b.tab();
+  writeLineFields(b, r, opts.site, legacy);
+  writeUaFields(b, r, legacy);
+  writeGeoFields(b, r);
+  b.ascii(r.ua_id); b.tab();
+  b.ascii(r.visitor_id); b.tab();
+  b.strTab(p.source);
+  b.uintTab(Math.max(0, p.sourceOffset));
+  b.strTab(p.topic);
+  b.uintTab(p.partition);
+  b.uint(p.offset);
+  b.endRow();
+}
+
+/**
+ * Writes access_log rows like writeAccessLogTsv, byte for byte, with the runs
+ * of fields that repeat from row to row encoded once and copied after that:
+ * - the user-agent fields (browser .. is_bot), per cached UaInfo object;
+ * - the GeoIP fields (country .. as_org), per cached GeoInfo object;
+ * - source, and kafka_topic with kafka_partition, while they stay the same.
+ * A run is copied only when the record still holds its object's values (a
+ * record may be a modified copy); otherwise it is encoded field by field.
+ * Memory: the encodings live as long as the enricher keeps their objects.
+ */
+export class AccessLogTsvWriter {
+  private readonly legacy: boolean;
+  private readonly site: string | undefined;
+  private readonly uaRuns = new WeakMap<UaInfo, Buffer>();
+  private readonly geoRuns = new WeakMap<GeoInfo, Buffer>();
+  private lastSource: string | undefined;
+  private lastSourceRun: Buffer = Buffer.alloc(0);
+  private lastTopic: string | undefined;
+  private lastPartition = -1;
+  private lastTopicRun: Buffer = Buffer.alloc(0);
+
+  constructor(opts: RowOptions = {}) {
+    this.legacy = opts.dialect === 'legacy';
+    this.site = opts.site;
+  }
+
+  write(b: RowBuffer, r: EnrichedRecord, p: Provenance): void {
+    const legacy = this.legacy;
+    b.beginRow(p.offset);
+    writeLineFields(b, r, this.site, legacy);
+
+    const u = r[uaSource];
+    if (u !== undefined && sameUa(r, u)) {
+      let run = this.uaRuns.get(u);
+      if (run === undefined) this.uaRuns.set(u, (run = encodeRun(writeUaFields, r, legacy)));
+      b.raw(run);
+    } else writeUaFields(b, r, legacy);
+
+    const g = r[geoSource];
+    if (g !== undefined && sameGeo(r, g)) {
+      let run = this.geoRuns.get(g);
+      if (run === undefined) this.geoRuns.set(g, (run = encodeRun(writeGeoFields, r, legacy)));
+      b.raw(run);
+    } else writeGeoFields(b, r);
+
+    b.ascii(r.ua_id); b.tab();
+    b.ascii(r.visitor_id); b.tab();
+    if (p.source !== this.lastSource) {
+      this.lastSource = p.source;
+      this.lastSourceRun = encodeRun((t) => t.strTab(p.source), r, legacy);
+    }
+    b.raw(this.lastSourceRun);
+    b.uintTab(Math.max(0, p.sourceOffset));
+    if (p.topic !== this.lastTopic || p.partition !== this.lastPartition) {
+      this.lastTopic = p.topic;
+      this.lastPartition = p.partition;
+      this.lastTopicRun = encodeRun((t) => { t.strTab(p.topic); t.uintTab(p.partition); }, r, legacy);
+    }
+    b.raw(this.lastTopicRun);
+    b.uint(p.offset);
+    b.endRow();
+  }
+}
+
+function encodeRun(write: (b: RowBuffer, r: EnrichedRecord, legacy: boolean) => void, r: EnrichedRecord, legacy: boolean): Buffer {
+  const t = new RowBuffer(256);
+  write(t, r, legacy);
+  return t.written();
+}
+
+const sameUa = (r: EnrichedRecord, u: UaInfo) =>
+  r.browser === u.browser && r.browser_version === u.browser_version && r.os === u.os && r.os_version === u.os_version &&
+  r.device_type === u.device_type && r.device_vendor === u.device_vendor && r.device_model === u.device_model && r.is_bot === u.is_bot;
+
+const sameGeo = (r: EnrichedRecord, g: GeoInfo) =>
+  r.country === g.country && r.region === g.region && r.city === g.city && r.latitude === g.latitude &&
+  r.longitude === g.longitude && r.asn === g.asn && r.as_org === g.as_org;
+
+/** site .. x_forwarded_for, then extra (modern only), each with its separator. */
+function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefined, legacy: boolean): void {
+  b.strTab(site ?? r.vhost);
+  b.uintTab(legacy ? Math.floor(r.time / 1000) : r.time);
+  b.strTab(r.remote_addr);
+  b.strTab(r.remote_user);
+  b.strTab(r.ip === '' ? '::' : r.ip);
+  b.uintTab(r.ip_version);
+  bool(b, r.is_private, legacy);
+  bool(b, r.is_loopback, legacy);
+  b.strTab(r.request);
+  b.strTab(r.method);
+  b.strTab(r.url);
+  b.strTab(r.path);
+  b.strTab(r.query);
+  b.strTab(r.protocol);
+  b.uintTab(r.status);
+  b.uintTab(r.bytes);
+  b.strTab(r.referer);
+  b.strTab(r.user_agent);
+  b.strTab(r.vhost);
+  nullableNumber(b, r.request_time);
+  b.strTab(r.upstream_response_time);
+  b.strTab(r.x_forwarded_for);
   if (!legacy) {
     if (r.extra === null) b.ascii('{}');
     else b.utf8(mapLiteral(r.extra));
     b.tab();
   }
-  b.str(r.browser); b.tab();
-  b.str(r.browser_version); b.tab();
-  b.str(r.os); b.tab();
-  b.str(r.os_version); b.tab();
-  b.str(r.device_type); b.tab();
-  b.str(r.device_vendor); b.tab();
-  b.str(r.device_model); b.tab();
-  bool(b, r.is_bot, legacy); b.tab();
-  b.str(r.country); b.tab();
-  b.str(r.region); b.tab();
-  b.str(r.city); b.tab();
-  nullableNumber(b, r.latitude); b.tab();
-  nullableNumber(b, r.longitude); b.tab();
-  b.uint(r.asn); b.tab();
-  b.str(r.as_org); b.tab();
-  b.ascii(r.ua_id); b.tab();
-  b.ascii(r.visitor_id); b.tab();
-  b.str(p.source); b.tab();
-  b.uint(Math.max(0, p.sourceOffset)); b.tab();
-  b.str(p.topic); b.tab();
-  b.uint(p.partition); b.tab();
-  b.uint(p.offset);
-  b.endRow();
 }
 
+/** browser .. is_bot, each with its separator. */
+function writeUaFields(b: RowBuffer, r: EnrichedRecord, legacy: boolean): void {
+  b.strTab(r.browser);
+  b.strTab(r.browser_version);
+  b.strTab(r.os);
+  b.strTab(r.os_version);
+  b.strTab(r.device_type);
+  b.strTab(r.device_vendor);
+  b.strTab(r.device_model);
+  bool(b, r.is_bot, legacy);
+}
+
+/** country .. as_org, each with its separator. */
+function writeGeoFields(b: RowBuffer, r: EnrichedRecord): void {
+  b.strTab(r.country);
+  b.strTab(r.region);
+  b.strTab(r.city);
+  nullableNumber(b, r.latitude);
+  nullableNumber(b, r.longitude);
+  b.uintTab(r.asn);
+  b.strTab(r.as_org);
+}
+
+/** A boolean and its separator. */
 function bool(b: RowBuffer, v: boolean, legacy: boolean): void {
-  b.ascii(legacy ? (v ? '1' : '0') : v ? 'true' : 'false');
+  b.ascii(legacy ? (v ? '1\t' : '0\t') : v ? 'true\t' : 'false\t');
 }
 
+/** A Nullable number and its separator. */
 function nullableNumber(b: RowBuffer, v: number | null): void {
-  if (v === null || !Number.isFinite(v)) b.ascii('\\N');
-  else b.ascii(String(v));
+  if (v === null || !Number.isFinite(v)) b.ascii('\\N\t');
+  else {
+    b.ascii(String(v));
+    b.tab();
+  }
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { EnrichedRecord } from '../../../src/enrich/index.js';
-import { accessLogRow } from '../../../src/sink/rows.js';
+import { geoSource, uaSource, type EnrichedRecord } from '../../../src/enrich/index.js';
+import { RowBuffer } from '../../../src/sink/batch.js';
+import { AccessLogTsvWriter, accessLogRow, writeAccessLogTsv, type Provenance } from '../../../src/sink/rows.js';
+import { fixture, readLines } from '../../helpers/datasets.js';
+import { enrichLines } from '../../helpers/load.js';
 
 const rec: EnrichedRecord = {
   remote_addr: '1.2.3.4', remote_user: 'a"b', time: 1431857103123, request: 'GET /x?y HTTP/1.1', method: 'GET', url: '/x?y', path: '/x', query: 'y',
@@ -21,5 +24,40 @@ describe('accessLogRow', () => {
     const row = JSON.parse(accessLogRow(rec, prov, { dialect: 'legacy', site: 's' })) as Record<string, unknown>;
     expect(row).toMatchObject({ site: 's', time: 1431857103, is_bot: 1, is_private: 0 });
     expect(row).not.toHaveProperty('extra');
+  });
+});
+
+describe('AccessLogTsvWriter', () => {
+  it('writes the bytes of writeAccessLogTsv while copying cached runs, also for records that no longer match their cached objects', async () => {
+    const real = await enrichLines([...readLines(fixture('logs', 'elastic_apache.log')), ...readLines(fixture('logs', 'basjes_hackers.log'))]);
+    expect(real.length).toBeGreaterThan(10_000);
+    expect(real.every((r) => r[uaSource] !== undefined && r[geoSource] !== undefined)).toBe(true);
+    const base = real[0] as EnrichedRecord;
+    // Copies that keep the symbol references but change fields of the cached runs.
+    const changed: EnrichedRecord[] = [
+      { ...base, browser: 'Changed' },
+      { ...base, device_model: 'tab\there' },
+      { ...base, is_bot: !base.is_bot },
+      { ...base, city: 'Elsewhere' },
+      { ...base, latitude: 1.25, longitude: null },
+      { ...base, asn: 64512, as_org: 'пример' },
+    ];
+    const records = [...real, ...changed, base, ...changed];
+    const prov = (i: number): Provenance => ({ source: i % 700 < 350 ? 's3://b/a\tb' : `s3://b/k${Math.floor(i / 1000)}`, sourceOffset: i * 100 - 1, topic: i % 5000 < 2500 ? 'weblog.raw' : 'other', partition: Math.floor(i / 300) % 3, offset: i });
+    for (const dialect of ['modern', 'legacy'] as const) {
+      for (const site of [undefined, 'site']) {
+        const want = new RowBuffer(1024);
+        const got = new RowBuffer(1024);
+        const writer = new AccessLogTsvWriter({ dialect, site });
+        records.forEach((r, i) => {
+          writeAccessLogTsv(want, r, prov(i), { dialect, site });
+          writer.write(got, r, prov(i));
+        });
+        expect(got.count).toBe(records.length);
+        const bad = records.findIndex((_, i) => got.row(i) !== want.row(i));
+        expect(bad === -1 ? '' : `row ${bad}: ${got.row(bad)}\nwant ${want.row(bad)}`).toBe('');
+        expect(got.bytes(0, got.count).equals(want.bytes(0, want.count))).toBe(true);
+      }
+    }
   });
 });
