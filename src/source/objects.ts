@@ -116,6 +116,9 @@ export class S3Source implements ObjectSource {
 
   async open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>> {
     const ranged = !obj.gzip && from > 0;
+    // Nothing left (a restart after an object's last batch, before it was
+    // marked done): a Range starting at the end would be refused (HTTP 416).
+    if (ranged && from >= obj.size) return nothingLeft();
     let res;
     try {
       res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: obj.key, IfMatch: `"${obj.etag}"`, ...(ranged ? { Range: `bytes=${from}-` } : {}) }));
@@ -134,6 +137,8 @@ export class S3Source implements ObjectSource {
     return from > 0 ? skipBytes(stream, from) : stream;
   }
 }
+
+async function* nothingLeft(): AsyncIterable<Buffer> {}
 
 function s3Error(err: unknown, what: string): WeblogError {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };

@@ -152,6 +152,32 @@ describe('ship from S3', () => {
     expect(keys.size).toBe(n * perObject);
   }, 300_000);
 
+  it('a restart after an object\'s last batch, before it was marked done, marks it done without reading past its end', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    const body = sample.slice(0, 2000).join('\n') + '\n';
+    await put(s3, bucket, 'e/0.log', body);
+    const args = ['--source', `s3://${bucket}/e/`, '--topic', topic, '--progress-topic', progress, '--batch-lines', '1000'];
+    const first = await finished(ship(args));
+    expect(first.code, first.stderr.slice(-2000)).toBe(0);
+    // What a kill -9 between the last batch (1,000 lines that end the object) and the final "done" record leaves.
+    const records = (await readTopic(kafka, progress, 3, 10_000)).map((m) => JSON.parse(m.value) as { etag: string; offset: number; lines: number; done: boolean });
+    expect(records).toHaveLength(3); // after each batch of 1,000 lines, then "done"
+    const stored = records[2];
+    expect(stored).toMatchObject({ offset: Buffer.byteLength(body), lines: 2000, done: true });
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: progress, messages: [{ key: 'e/0.log', value: JSON.stringify({ ...stored, done: false, updatedAt: Date.now() }) }] });
+    await producer.disconnect();
+
+    const again = await finished(ship(args));
+    expect(again.code, again.stderr.split('\n').filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('kafkajs')).join('\n')).toBe(0);
+    expect(again.stderr).toMatch(/"msg":"done","objects":1,"lines":0/);
+    const third = await finished(ship(args));
+    expect(third.stderr).toMatch(/"msg":"done","objects":0,"lines":0/);
+    expect(await readTopic(kafka, topic, 2001, 5_000)).toHaveLength(2000);
+  });
+
   it('--follow picks up an object uploaded while it runs; two replicas never ship the same object', async () => {
     const { bucket, topic, progress } = names();
     await createBucket(s3, bucket);
