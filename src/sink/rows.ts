@@ -1,6 +1,7 @@
 /**
- * An enriched record as one JSONEachRow line for the `access_log` table,
- * with the provenance of the line. Column names are the record's names.
+ * An enriched record as one `access_log` row, with the provenance of the
+ * line: as a JSONEachRow line (column names are the record's names), or as a
+ * TabSeparated line written into a RowBuffer (what the processor inserts).
  */
 import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
 import type { GeoInfo } from '../enrich/geoip.js';
@@ -165,14 +166,14 @@ export class AccessLogTsvWriter {
     const u = r[uaSource];
     if (u !== undefined && sameUa(r, u)) {
       let run = this.uaRuns.get(u);
-      if (run === undefined) this.uaRuns.set(u, (run = encodeRun(writeUaFields, r, legacy)));
+      if (run === undefined) this.uaRuns.set(u, (run = encodeRun((t) => writeUaFields(t, r, legacy))));
       b.raw(run);
     } else writeUaFields(b, r, legacy);
 
     const g = r[geoSource];
     if (g !== undefined && sameGeo(r, g)) {
       let run = this.geoRuns.get(g);
-      if (run === undefined) this.geoRuns.set(g, (run = encodeRun(writeGeoFields, r, legacy)));
+      if (run === undefined) this.geoRuns.set(g, (run = encodeRun((t) => writeGeoFields(t, r))));
       b.raw(run);
     } else writeGeoFields(b, r);
 
@@ -180,14 +181,14 @@ export class AccessLogTsvWriter {
     b.ascii(r.visitor_id); b.tab();
     if (p.source !== this.lastSource) {
       this.lastSource = p.source;
-      this.lastSourceRun = encodeRun((t) => t.strTab(p.source), r, legacy);
+      this.lastSourceRun = encodeRun((t) => t.strTab(p.source));
     }
     b.raw(this.lastSourceRun);
     b.uintTab(Math.max(0, p.sourceOffset));
     if (p.topic !== this.lastTopic || p.partition !== this.lastPartition) {
       this.lastTopic = p.topic;
       this.lastPartition = p.partition;
-      this.lastTopicRun = encodeRun((t) => { t.strTab(p.topic); t.uintTab(p.partition); }, r, legacy);
+      this.lastTopicRun = encodeRun((t) => { t.strTab(p.topic); t.uintTab(p.partition); });
     }
     b.raw(this.lastTopicRun);
     b.uint(p.offset);
@@ -195,9 +196,10 @@ export class AccessLogTsvWriter {
   }
 }
 
-function encodeRun(write: (b: RowBuffer, r: EnrichedRecord, legacy: boolean) => void, r: EnrichedRecord, legacy: boolean): Buffer {
+/** The bytes `write` produces, once. */
+function encodeRun(write: (b: RowBuffer) => void): Buffer {
   const t = new RowBuffer(256);
-  write(t, r, legacy);
+  write(t);
   return t.written();
 }
 
