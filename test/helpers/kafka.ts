@@ -20,17 +20,36 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
   await admin.disconnect();
 }
 
-/** Produces lines round-robin over partitions (key = line number), with shipper-style headers. */
+/** Messages in a topic: the sum of its partitions' end offsets. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  return ends.reduce((n, p) => n + Number(p.high), 0);
+}
+
+/**
+ * Produces lines spread over partitions by key (key = line number), with
+ * shipper-style headers, each line exactly once: the producer is idempotent
+ * (a plain one writes a batch twice when a timed-out request is retried, and
+ * tests that count rows would blame the processor), and the topic's end
+ * offsets must have moved by exactly lines.length.
+ */
 export async function produceLines(kafka: Kafka, topic: string, lines: string[], source = 'test.log'): Promise<void> {
-  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  const before = await endOffsets(kafka, topic);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   for (let i = 0; i < lines.length; i += 5000) {
     await producer.send({
       topic,
+      acks: -1,
       messages: lines.slice(i, i + 5000).map((value, j) => ({ key: String(i + j), value, headers: { 'weblog-source': source, 'weblog-offset': String(i + j) } })),
     });
   }
   await producer.disconnect();
+  const added = (await endOffsets(kafka, topic)) - before;
+  if (added !== lines.length) throw new Error(`test setup: topic ${topic} got ${added} messages for ${lines.length} lines`);
 }
 
 /** Reads every message of a topic from the beginning until `expected` arrived or `timeoutMs` passed. */
