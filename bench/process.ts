@@ -185,7 +185,7 @@ export async function benchProcess(n: number): Promise<string> {
   const cpu = process.cpuUsage(cpu0);
   rows.push(fmt('baseline: chdb ingesting raw lines itself (regex MV, no enrichment)', n, s, cpu.user + cpu.system, plainRate));
 
-  const fresh = await freshness(wk, http, http.isLegacy ? 'legacy' : 'modern', 20_000, 20);
+  const fresh = await freshness(wk, http, dialect, 20_000, 20);
   await http.exec(`DROP DATABASE ${http.database}`);
   await http.close();
   await emb.close();
