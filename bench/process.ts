@@ -61,6 +61,7 @@ class DiscardClickHouse implements ClickHouse {
   }
   async insertJson(): Promise<void> {}
   async insertTsv(): Promise<void> {}
+  async settle(): Promise<void> {}
   async close(): Promise<void> {}
 }
 

@@ -141,10 +141,19 @@ export class Processor {
     let s = this.stored.get(key);
     if (!s) {
       const first = (batch.messages[0] as LogMessage).offset;
-      s = await retry(() => this.readStored(batch.topic, batch.partition, first), this.retryOptions(ctl, 'read stored offsets'));
+      const scope = this.scope(batch.topic, batch.partition);
+      s = await retry(async () => {
+        await this.ch.settle(scope); // nothing of ours or of a replica before us may land after the read-back
+        return this.readStored(batch.topic, batch.partition, first);
+      }, this.retryOptions(ctl, 'read stored offsets'));
       this.stored.set(key, s);
     }
     return s;
+  }
+
+  /** The insert scope of a partition's rows (see ClickHouse.settle). */
+  private scope(topic: string, partition: number): string {
+    return `${this.ch.database}/${topic}/${partition}`;
   }
 
   private retryOptions(ctl: BatchControl, what: string) {
@@ -199,11 +208,14 @@ export class Processor {
     const { rows, to } = part;
     let from = part.from;
     const columns = accessLogColumns[this.opts.dialect ?? 'modern'];
+    const scope = this.scope(batch.topic, batch.partition);
     if (to - from === 1) narrowing.singleTried++;
     try {
       await retry(async (attempt) => {
         if (attempt > 1) {
-          // The previous attempt may have landed (timeout after commit): re-read and drop what is stored.
+          // The previous attempt may have landed, or may still land on a server
+          // that hung: wait until its outcome is known, then re-read and drop what is stored.
+          await this.ch.settle(scope);
           const now = await this.readStored(batch.topic, batch.partition, rows.offsets[from] as number);
           stored.rows = Math.max(stored.rows, now.rows);
           while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
@@ -214,6 +226,7 @@ export class Processor {
         await this.queue.add(() =>
           this.ch.insertTsv('access_log', columns, rows.bytes(from, to), {
             dedupToken: `${batch.topic}:${batch.partition}:${rows.offsets[from] as number}-${rows.offsets[to - 1] as number}`,
+            scope,
           }),
         );
         this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
@@ -244,14 +257,15 @@ export class Processor {
 
   private async storeRejects(batch: LogBatch, list: { msg: LogMessage; reject: Reject }[], stored: Stored, ctl: BatchControl, checkPresent = false): Promise<void> {
     const { topic, partition } = batch;
+    const scope = this.scope(topic, partition);
     let todo = list;
     if (checkPresent) {
       // Rejects found while narrowing sit between stored rows; skip ones a crashed run already stored.
       const offs = todo.map((r) => r.msg.offset).join(',');
-      const present = await retry(
-        () => this.ch.query<{ o: string | number }>(`SELECT kafka_offset AS o FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset IN (${offs})`),
-        this.retryOptions(ctl, 'read rejects'),
-      );
+      const present = await retry(async () => {
+        await this.ch.settle(scope);
+        return this.ch.query<{ o: string | number }>(`SELECT kafka_offset AS o FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset IN (${offs})`);
+      }, this.retryOptions(ctl, 'read rejects'));
       const have = new Set(present.map((p) => Number(p.o)));
       todo = todo.filter((r) => !have.has(r.msg.offset));
       if (todo.length === 0) return;
@@ -287,15 +301,20 @@ export class Processor {
       .join('\n');
     let skip = false;
     await retry(async (attempt) => {
-      if (attempt > 1 && !checkPresent) {
-        const now = await this.readStored(topic, partition, (todo[0] as { msg: LogMessage }).msg.offset);
-        if (now.rejects >= (todo[todo.length - 1] as { msg: LogMessage }).msg.offset) {
-          skip = true; // the earlier attempt landed
+      if (attempt > 1) {
+        // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
+        await this.ch.settle(scope);
+        const first = (todo[0] as { msg: LogMessage }).msg.offset;
+        const landed = checkPresent
+          ? (await this.ch.query(`SELECT 1 FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset = ${first} LIMIT 1`)).length > 0
+          : (await this.readStored(topic, partition, first)).rejects >= (todo[todo.length - 1] as { msg: LogMessage }).msg.offset;
+        if (landed) {
+          skip = true;
           return;
         }
       }
       await ctl.heartbeat();
-      await this.queue.add(() => this.ch.insertJson('rejects', json));
+      await this.queue.add(() => this.ch.insertJson('rejects', json, { scope }));
     }, this.retryOptions(ctl, 'insert rejects'));
     stored.rejects = Math.max(stored.rejects, (todo[todo.length - 1] as { msg: LogMessage }).msg.offset);
     if (!skip) for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });

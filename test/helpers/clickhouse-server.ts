@@ -57,7 +57,18 @@ export class DedicatedClickHouse {
     this.child = undefined;
   }
 
+  /** Pauses the server (SIGSTOP): it hangs instead of refusing, as a stuck server does. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Resumes a paused server (SIGCONT). */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   async destroy(): Promise<void> {
+    this.resume();
     await this.stop();
     rmSync(this.dir, { recursive: true, force: true });
   }

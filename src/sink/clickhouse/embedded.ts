@@ -6,7 +6,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
-import type { ClickHouse, QueryParams } from './types.js';
+import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
 
 export interface EmbeddedOptions {
   /** Data folder (created if missing). */
@@ -99,11 +99,11 @@ export class EmbeddedClickHouse implements ClickHouse {
     }
   }
 
-  insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void> {
+  insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void> {
     return this.insertRaw(table, 'JSONEachRow', Buffer.from(ndjson), undefined, opts?.dedupToken);
   }
 
-  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void> {
     return this.insertRaw(table, 'TabSeparated', tsv, columns, opts?.dedupToken);
   }
 
@@ -122,6 +122,11 @@ export class EmbeddedClickHouse implements ClickHouse {
     } catch (err) {
       throw wrap(err, `insert into ${table}`, 'INSERT_REJECTED');
     }
+  }
+
+  /** In-process: every insert has finished or failed when its call returns. */
+  settle(): Promise<void> {
+    return Promise.resolve();
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,11 @@
 /** ClickHouse over HTTP with @clickhouse/client. */
+import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
-import type { ClickHouse, QueryParams } from './types.js';
+import { WeblogError } from '../../errors.js';
+import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
 import { wrapClickHouseError } from './errors.js';
+import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
 export interface HttpOptions {
   /** Server URL, e.g. http://localhost:8123 (credentials may be in the URL). */
@@ -13,7 +16,16 @@ export interface HttpOptions {
   requestTimeoutMs?: number;
   /** Old servers (18.x) know no query parameters or insert_deduplication_token. */
   legacy?: boolean;
+  /**
+   * How long a timed-out INSERT must leave no trace (not running, not in
+   * query_log) while the server answers before it counts as never arrived, ms
+   * (default 10,000). See unsettled.ts.
+   */
+  settleGraceMs?: number;
 }
+
+/** SQL string literal (for servers without query parameters). */
+const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 /** The URL without user:password, for logs and messages. */
 export function redactUrl(url: string): string {
@@ -34,6 +46,12 @@ export class HttpClickHouse implements ClickHouse {
   private legacy: boolean;
   /** The server's version, known after createDatabase(). */
   serverVersion = '';
+  /** INSERTs that timed out or lost their connection, by query_id (see unsettled.ts). */
+  private readonly unsettled = new Map<string, Unsettled>();
+  /** False once system.query_log turned out to be unreadable. */
+  private queryLog = true;
+  private readonly idBase = randomUUID().slice(0, 8);
+  private seq = 0;
 
   constructor(private readonly opts: HttpOptions) {
     this.database = opts.database ?? 'weblog';
@@ -88,34 +106,94 @@ export class HttpClickHouse implements ClickHouse {
     }
   }
 
-  async insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void> {
-    try {
-      await this.client.command({
-        query: `INSERT INTO ${table} FORMAT JSONEachRow\n${ndjson}`,
-        clickhouse_settings: this.dedupSettings(opts?.dedupToken),
-      });
-    } catch (err) {
-      throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');
-    }
+  async insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void> {
+    await this.tracked(table, opts, (query_id, clickhouse_settings) =>
+      this.client.command({ query: `INSERT INTO ${table} FORMAT JSONEachRow\n${ndjson}`, query_id, clickhouse_settings }),
+    );
   }
 
-  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void> {
-    try {
-      await this.client.insert({
+  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void> {
+    await this.tracked(table, opts, (query_id, clickhouse_settings) =>
+      this.client.insert({
         table,
         columns: [...columns] as [string, ...string[]],
         format: 'TabSeparated',
         // A byte stream: the client refuses object-mode streams for raw formats.
         values: Readable.from([tsv], { objectMode: false }),
-        clickhouse_settings: this.dedupSettings(opts?.dedupToken),
-      });
+        query_id,
+        clickhouse_settings,
+      }),
+    );
+  }
+
+  /** Runs one INSERT under its own query_id; one whose outcome is unknown is kept until settle() knows it. */
+  private async tracked(table: string, opts: InsertOptions | undefined, send: (queryId: string, settings: Record<string, string | number>) => Promise<unknown>): Promise<void> {
+    const queryId = `weblog|${opts?.scope ?? ''}|${this.idBase}-${++this.seq}`;
+    const settings: Record<string, string | number> = this.queryLog ? { log_queries: 1 } : {};
+    if (opts?.dedupToken && !this.legacy) settings.insert_deduplication_token = opts.dedupToken;
+    const sentAt = Date.now();
+    try {
+      await send(queryId, settings);
     } catch (err) {
+      if (!insertNeverRan(err)) this.unsettled.set(queryId, { queryId, sentAt });
       throw wrapClickHouseError(err, `insert into ${table}`, 'INSERT_REJECTED');
     }
   }
 
-  private dedupSettings(token: string | undefined) {
-    return token && !this.legacy ? { insert_deduplication_token: token } : {};
+  /**
+   * Resolves once no INSERT of this connection can still land: each one that
+   * timed out has finished, failed, been killed, or provably never arrived;
+   * with `scope`, also once no other process's INSERT of that scope is
+   * running. Throws a retriable UNAVAILABLE while that is not known yet.
+   */
+  async settle(scope?: string): Promise<void> {
+    const ids = [...this.unsettled.keys()];
+    if (ids.length === 0 && scope === undefined) return;
+    const list = ids.length ? ids.map(sqlString).join(',') : "''";
+    const others = scope === undefined ? '0' : `countIf(startsWith(query_id, ${sqlString(`weblog|${scope}|`)}) AND NOT startsWith(query_id, ${sqlString(`weblog|${scope}|${this.idBase}-`)}))`;
+    const [view] = await this.adminQuery<{ up: number | string; running: string[]; others: number | string }>(
+      `SELECT uptime() AS up, groupArrayIf(query_id, query_id IN (${list})) AS running, ${others} AS others FROM system.processes`,
+    );
+    if (Number(view?.others ?? 0) > 0) throw new WeblogError('UNAVAILABLE', `waiting for another worker's INSERT into ${scope} to finish`);
+    if (ids.length === 0) return;
+    const logged = new Map<string, number[]>();
+    if (this.queryLog) {
+      try {
+        await this.admin.command({ query: 'SYSTEM FLUSH LOGS' });
+        const rows = await this.adminQuery<{ id: string; types: (number | string)[] }>(
+          `SELECT query_id AS id, groupArray(type) AS types FROM system.query_log WHERE event_date >= yesterday() AND query_id IN (${list}) GROUP BY query_id`,
+        );
+        for (const r of rows) logged.set(r.id, r.types.map(Number));
+      } catch (err) {
+        const e = wrapClickHouseError(err, 'read query_log', 'QUERY_FAILED');
+        if (e.retriable) throw e;
+        this.queryLog = false; // no log or no right to read it: the grace period decides alone
+      }
+    }
+    const now = Date.now();
+    const startedAt = now - Number(view?.up ?? 0) * 1000;
+    const running = new Set(view?.running ?? []);
+    const grace = this.opts.settleGraceMs ?? 10_000;
+    const killAfter = 2 * (this.opts.requestTimeoutMs ?? 30_000);
+    for (const u of [...this.unsettled.values()]) {
+      const verdict = judge(u, { startedAt, running, logged }, now, grace);
+      if (verdict === 'settled') this.unsettled.delete(u.queryId);
+      else if (verdict === 'running' && now - u.sentAt > killAfter) {
+        await this.admin.command({ query: `KILL QUERY WHERE query_id = ${sqlString(u.queryId)} SYNC` }).catch(() => undefined);
+      }
+    }
+    if (this.unsettled.size > 0) {
+      throw new WeblogError('UNAVAILABLE', `waiting for the outcome of ${this.unsettled.size} INSERT(s) that timed out (query_id ${ids[0]}) before reading back stored offsets`);
+    }
+  }
+
+  private async adminQuery<T>(sql: string): Promise<T[]> {
+    try {
+      const rs = await this.admin.query({ query: sql, format: 'JSONEachRow' });
+      return await rs.json<T>();
+    } catch (err) {
+      throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
+    }
   }
 
   async close(): Promise<void> {

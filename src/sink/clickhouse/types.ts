@@ -5,6 +5,16 @@
 
 export type QueryParams = Record<string, string | number | boolean>;
 
+export interface InsertOptions {
+  /**
+   * With it, a retry of the same block is dropped by the server
+   * (insert_deduplication_token) where the table supports it.
+   */
+  dedupToken?: string;
+  /** What the rows belong to (e.g. a topic-partition), so settle(scope) can wait for them. */
+  scope?: string;
+}
+
 export interface ClickHouse {
   /** 'http' or 'embedded'. */
   readonly kind: 'http' | 'embedded';
@@ -16,17 +26,20 @@ export interface ClickHouse {
   exec(sql: string): Promise<void>;
   /** Runs one SELECT with `{name:Type}` parameters bound server-side; rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
-  /**
-   * Inserts newline-delimited JSON rows. With `dedupToken`, a retry of the
-   * same block is dropped by the server (insert_deduplication_token) where the
-   * table supports it.
-   */
-  insertJson(table: string, ndjson: string, opts?: { dedupToken?: string }): Promise<void>;
+  /** Inserts newline-delimited JSON rows. */
+  insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void>;
   /**
    * Inserts TabSeparated rows (newline-terminated) into the given columns, in
-   * that order; the body is sent as is, without a copy. `dedupToken` as for
-   * insertJson.
+   * that order; the body is sent as is, without a copy.
    */
-  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: { dedupToken?: string }): Promise<void>;
+  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void>;
+  /**
+   * Resolves once no INSERT sent by this connection can still land (an INSERT
+   * that timed out may run later on a server that hung), and, with `scope`,
+   * none of another process's INSERTs of that scope is running. Call it before
+   * reading back what is stored. Throws a retriable error while that is not
+   * known yet.
+   */
+  settle(scope?: string): Promise<void>;
   close(): Promise<void>;
 }

@@ -31,8 +31,8 @@ const rejectsIn = (lines: string[]) => lines.filter((l) => !l.endsWith('"')).len
 let seed = 20261127;
 const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 
-async function database(url: string): Promise<HttpClickHouse> {
-  const ch = new HttpClickHouse({ url, database: uniqueName('f'), requestTimeoutMs: 10_000 });
+async function database(url: string, requestTimeoutMs = 10_000): Promise<HttpClickHouse> {
+  const ch = new HttpClickHouse({ url, database: uniqueName('f'), requestTimeoutMs });
   await ch.createDatabase();
   await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
   cleanups.push(async () => {
@@ -145,6 +145,35 @@ describe('exactly once under faults', () => {
     }, 120_000);
     expect(outage).toBeGreaterThanOrEqual(20_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
+    await run.stop();
+    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  }, 240_000);
+
+  it('ClickHouse hangs (SIGSTOP) longer than the request timeout, three times: no INSERT lands after its read-back', async () => {
+    // Regression: a timed-out INSERT sat in the paused server's socket and ran
+    // after resume, after the retry's read-back had found nothing: 41,000 rows
+    // for 40,000 offsets.
+    const server = new DedicatedClickHouse();
+    cleanups.push(() => server.destroy());
+    await server.start();
+    const ch = await database(server.url, 1500);
+    const lines = input(40_000);
+    const topic = await topicWith(lines, 2);
+    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 1000, maxRetryDelayMs: 500 });
+    cleanups.push(() => run.stop());
+    for (let i = 0; i < 3; i++) {
+      const before = (await totals(ch)).rows;
+      await waitUntil('rows flowing', async () => (await totals(ch)).rows > before + 1500 || undefined, 60_000, 20);
+      server.pause();
+      await new Promise((r) => setTimeout(r, 5000));
+      server.resume();
+    }
+    await waitUntil('all lines stored', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 120_000);
+    expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now
     await run.stop();
     expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
   }, 240_000);
