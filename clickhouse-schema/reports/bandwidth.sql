@@ -6,7 +6,7 @@ FROM
 (
     SELECT toDate(hour) AS day, sumMerge(bytes) AS bytes, countMerge(hits) AS hits
     FROM traffic_hourly
-    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY day
 )
 ORDER BY day

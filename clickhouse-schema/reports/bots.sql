@@ -8,6 +8,6 @@ SELECT
     round(100 * bot_hits / hits, 1) AS bot_pct,
     uniqCombinedIfMerge(human_visitors) AS human_visitors
 FROM traffic_hourly
-WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
 GROUP BY day
 ORDER BY day

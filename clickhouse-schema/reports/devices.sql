@@ -5,7 +5,7 @@ FROM
 (
     SELECT device_type, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors
     FROM traffic_hourly
-    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY device_type
 )
 ORDER BY hits DESC, device_type

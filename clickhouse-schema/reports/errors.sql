@@ -7,6 +7,6 @@ SELECT
     countMerge(hits_5xx) AS server_errors,
     round(100 * (client_errors + server_errors) / hits, 2) AS error_pct
 FROM traffic_hourly
-WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
 GROUP BY day
 ORDER BY day

@@ -2,7 +2,7 @@
 -- about: paths answered with 404, most frequent first
 SELECT path, countMerge(not_found) AS not_found, countMerge(hits) AS hits
 FROM pages_daily
-WHERE day >= toDate({from:DateTime64(3)}) AND day < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+WHERE day >= toDate({from:DateTime64(3, 'UTC')}) AND day < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
 GROUP BY path
 HAVING not_found > 0
 ORDER BY not_found DESC, path

@@ -2,7 +2,7 @@
 -- about: referring sites (domain of the Referer header, own site excluded when --site is set), from the raw table
 SELECT domain(referer) AS referrer, count() AS hits, uniqExact(visitor_id) AS visitors
 FROM access_log
-WHERE time >= {from:DateTime64(3)} AND time < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String}) AND referer != '' AND domain(referer) != {site:String}
+WHERE time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String}) AND referer != '' AND domain(referer) != {site:String}
 GROUP BY referrer
 ORDER BY hits DESC, referrer
 LIMIT {limit:UInt32}

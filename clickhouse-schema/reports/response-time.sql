@@ -10,7 +10,7 @@ FROM
 (
     SELECT toDate(hour) AS day, countMerge(hits) AS hits, quantilesTDigestIfMerge(0.5, 0.95, 0.99)(response_time) AS q
     FROM traffic_hourly
-    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY day
 )
 ORDER BY day

@@ -2,6 +2,6 @@
 -- about: responses by status code with their share, from the raw table
 SELECT status, count() AS hits, round(100 * hits / sum(hits) OVER (), 2) AS share_pct
 FROM access_log
-WHERE time >= {from:DateTime64(3)} AND time < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+WHERE time >= {from:DateTime64(3, 'UTC')} AND time < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
 GROUP BY status
 ORDER BY hits DESC, status

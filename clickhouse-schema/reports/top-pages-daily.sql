@@ -8,7 +8,7 @@ FROM
     (
         SELECT day, path, countMerge(hits) AS hits
         FROM pages_daily
-        WHERE day >= toDate({from:DateTime64(3)}) AND day < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+        WHERE day >= toDate({from:DateTime64(3, 'UTC')}) AND day < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
         GROUP BY day, path
     )
 )

@@ -5,7 +5,7 @@ FROM
 (
     SELECT path, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
     FROM pages_daily
-    WHERE day >= toDate({from:DateTime64(3)}) AND day < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE day >= toDate({from:DateTime64(3, 'UTC')}) AND day < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY path
 )
 ORDER BY hits DESC, path

@@ -12,7 +12,7 @@ FROM
 (
     SELECT hour, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
     FROM traffic_hourly
-    WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY hour
 )
 ORDER BY hour

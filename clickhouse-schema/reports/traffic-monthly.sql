@@ -11,7 +11,7 @@ FROM
 (
     SELECT hour, countMerge(hits) AS hits, uniqCombinedMerge(visitors) AS visitors, sumMerge(bytes) AS bytes
     FROM traffic_monthly
-    WHERE hour >= toStartOfMonth({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+    WHERE hour >= toStartOfMonth({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
     GROUP BY hour
 )
 ORDER BY hour

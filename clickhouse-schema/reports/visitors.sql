@@ -2,6 +2,6 @@
 -- about: distinct visitor_id per day (all, and humans only), from the hourly rollup
 SELECT toDate(hour) AS day, uniqCombinedMerge(visitors) AS visitors, uniqCombinedIfMerge(human_visitors) AS human_visitors, countMerge(hits) AS hits
 FROM traffic_hourly
-WHERE hour >= toStartOfHour({from:DateTime64(3)}) AND hour < {to:DateTime64(3)} AND ({site:String} = '' OR site = {site:String})
+WHERE hour >= toStartOfHour({from:DateTime64(3, 'UTC')}) AND hour < {to:DateTime64(3, 'UTC')} AND ({site:String} = '' OR site = {site:String})
 GROUP BY day
 ORDER BY day

@@ -2,14 +2,12 @@
 import { WeblogError } from '../../errors.js';
 import { render, type ReportFormat } from '../../report/render.js';
 import { listReports, runReport } from '../../report/reports.js';
+import { parseReportTime } from '../../report/time.js';
 import type { CommandSpec } from '../options.js';
 import { clickhouseOptions, openClickHouse } from './clickhouse.js';
 
 function parseTime(name: string, v: unknown): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const t = Date.parse(String(v));
-  if (Number.isNaN(t)) throw new WeblogError('CONFIG_INVALID', `--${name}: expected an ISO-8601 date or time such as 2015-05-17 or 2015-05-17T10:00:00Z, got "${String(v)}"`);
-  return t;
+  return v === undefined || v === '' ? undefined : parseReportTime(name, String(v));
 }
 
 export const reportCommand: CommandSpec = {
@@ -17,8 +15,8 @@ export const reportCommand: CommandSpec = {
   summary: 'Print a report (traffic, top pages, countries, ...) from ClickHouse.',
   usage: 'weblog report NAME [--from ISO] [--to ISO] [--site S] [--format table|json|csv]   (weblog report --list)',
   options: [
-    { name: 'from', type: 'string', arg: 'ISO', description: 'start of the range, inclusive (rollup reports round down to the hour/day); default: the beginning' },
-    { name: 'to', type: 'string', arg: 'ISO', description: 'end of the range, exclusive; default: now' },
+    { name: 'from', type: 'string', arg: 'ISO', description: 'start of the range, inclusive, UTC unless a zone is given (rollup reports round down to their hour/day/month); default: the beginning' },
+    { name: 'to', type: 'string', arg: 'ISO', description: 'end of the range, exclusive, UTC unless a zone is given (rollup reports round up to their hour/day/month); default: now' },
     { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
     { name: 'limit', type: 'number', default: 20, unit: 'rows', description: 'rows of top-N reports' },
     { name: 'format', type: 'string', default: 'table', arg: 'table|json|csv', description: 'output format' },
@@ -33,6 +31,7 @@ export const reportCommand: CommandSpec = {
     const format = String(opts.format) as ReportFormat;
     if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--format: expected table, json or csv, got "${format}"`);
     const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
+    if (params.from !== undefined && params.to !== undefined && params.from >= params.to) throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
     const ch = await openClickHouse(opts);
     try {
       for (const name of names) {
