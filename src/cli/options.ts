@@ -17,6 +17,11 @@ export interface OptionSpec {
   short?: string;
   /** Value placeholder shown in help, e.g. PATH. */
   arg?: string;
+  /**
+   * Options whose environment variables this flag overrides when given on the
+   * command line (`--embedded DIR` beats a CLICKHOUSE_URL in the environment).
+   */
+  overrides?: string[];
 }
 
 export interface CommandSpec {
@@ -49,11 +54,13 @@ export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.Proce
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const opts: ParsedOptions = { help: values.help === true };
+  // Flags win over the environment, also over the environment of an option they replace.
+  const envIgnored = new Set(cmd.options.filter((o) => values[o.name] !== undefined).flatMap((o) => o.overrides ?? []));
   for (const o of cmd.options) {
     let raw: string | boolean | undefined = values[o.name];
     let from = `--${o.name}`;
     if (o.type === 'boolean' && values[`no-${o.name}`] === true) raw = false;
-    if (raw === undefined) {
+    if (raw === undefined && !envIgnored.has(o.name)) {
       for (const e of [envName(o.name), ...(o.env ?? [])]) {
         if (env[e] !== undefined && env[e] !== '') {
           raw = env[e];

@@ -18,7 +18,7 @@
 import type { CompiledFormat, FieldSpec } from './format.js';
 import { emptyRecord, type ParseResult } from './record.js';
 import { splitRequest, splitRequestAt, splitUrl } from './request.js';
-import { parseClfTimeAt, parseEpochSeconds, parseIsoTime } from './time.js';
+import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME } from './time.js';
 import { unescapeField } from './unescape.js';
 
 export type LineParser = (line: string) => ParseResult;
@@ -77,7 +77,8 @@ function storeField(field: FieldSpec, quoted: boolean): string {
     case 'time_msec': {
       const call =
         field.kind === 'time_clf' ? 'h.parseClfTimeAt(line, pos, end)' : field.kind === 'time_iso' ? 'h.parseIsoTime(line.slice(pos, end))' : 'h.parseEpochSeconds(line.slice(pos, end))';
-      return `if (dash || end === pos) return slow(original); { const t = ${call}; if (t !== t) return slow(original); r.time = t; } hasTime = true;`;
+      // NaN and times outside what is stored fail the test alike: the scanner names which.
+      return `if (dash || end === pos) return slow(original); { const t = ${call}; if (!(t >= ${STORABLE_TIME.min} && t < ${STORABLE_TIME.max})) return slow(original); r.time = t; } hasTime = true;`;
     }
     case 'status':
       return 'if (!dash) { const v = h.parseUintAt(line, pos, end); if (!(v <= 999) || end - pos > 3) return slow(original); r.status = v; }';

@@ -7,7 +7,7 @@ import { decimal, generateParser, isEscaped, parseUintAt, type LineParser } from
 import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
 import { emptyRecord, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';
-import { parseClfTimeAt, parseEpochSeconds, parseIsoTime } from './time.js';
+import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME, storableRangeText } from './time.js';
 import { unescapeField } from './unescape.js';
 
 export type { LineParser };
@@ -47,6 +47,7 @@ function assign(line: string, field: FieldSpec, pos: number, end: number, quoted
       if (dash || end === pos) return reject(line, 'missing_time', `${field.variable}: the line has no time ("${line.slice(pos, end)}")`);
       const t = field.kind === 'time_clf' ? parseClfTimeAt(line, pos, end) : field.kind === 'time_iso' ? parseIsoTime(line.slice(pos, end)) : parseEpochSeconds(line.slice(pos, end));
       if (Number.isNaN(t)) return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is not a valid time`);
+      if (!(t >= STORABLE_TIME.min && t < STORABLE_TIME.max)) return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is outside the times weblog stores (${storableRangeText})`);
       r.time = t;
       return undefined;
     }

@@ -6,6 +6,15 @@
 
 const monthDays = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
+/**
+ * The times weblog stores, epoch ms [min, max): what every time column of the
+ * schema can hold (the rollups' DateTime and 18.x's DateTime are UInt32
+ * seconds, to 2106-02-07). A line outside is rejected as bad_time instead of
+ * being stored as another date.
+ */
+export const STORABLE_TIME = { min: 0, max: Date.UTC(2106, 0, 1) } as const;
+export const storableRangeText = '1970-01-01T00:00:00Z to 2106-01-01T00:00:00Z';
+
 function digits(s: string, at: number, n: number): number {
   let v = 0;
   for (let i = at; i < at + n; i++) {

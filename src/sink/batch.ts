@@ -12,12 +12,35 @@
  */
 const special = /[\t\n\r\\\0\ud800-\udfff]/; // lone surrogates are left to the loop too
 
+/** `YYYY-MM-DD ` of a day number since 1970-01-01 (H. Hinnant's civil_from_days), for years 0..9999. */
+export function civilDate(day: number): string {
+  const z = day + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const m = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+  return `${String(y).padStart(4, '0')}-${m < 10 ? '0' : ''}${m}-${d < 10 ? '0' : ''}${d} `;
+}
+
+/** A UTC time as `YYYY-MM-DD hh:mm:ss.sss`, as RowBuffer.utcTime writes it (JSON rows). */
+export function utcTimeText(ms: number): string {
+  const t = new RowBuffer(32);
+  t.utcTime(ms);
+  return t.written().toString('latin1');
+}
+
 export class RowBuffer {
   private buf: Buffer;
   private pos = 0;
   private readonly starts: number[] = [];
   /** Kafka offset of each row, in append order (increasing within a partition batch). */
   readonly offsets: number[] = [];
+  private lastDay = NaN;
+  private lastDate = '';
 
   /** @param initialBytes first allocation; it doubles as needed (default 1 MiB). */
   constructor(initialBytes = 1 << 20) {
@@ -155,6 +178,46 @@ export class RowBuffer {
       b[--p] = 48 + (v - q * 10);
       v = q;
     } while (v > 0);
+  }
+
+  /**
+   * A UTC time as `YYYY-MM-DD hh:mm:ss.sss` (ms since the epoch, 1970 to 9999).
+   * Text, not the epoch number: a DateTime64 column reads a number by its digit
+   * count (12 digits are refused, 14 read as YYYYMMDDhhmmss), so epoch ms
+   * before 2001-09-09 did not load; the text is read in the column's own zone
+   * (UTC), whatever the server's. The date part is cached per day.
+   */
+  utcTime(ms: number): void {
+    this.ensure(24);
+    const day = Math.floor(ms / 86_400_000);
+    if (day !== this.lastDay) {
+      this.lastDay = day;
+      this.lastDate = civilDate(day);
+    }
+    const b = this.buf;
+    let p = this.pos;
+    const d = this.lastDate;
+    for (let i = 0; i < 11; i++) b[p++] = d.charCodeAt(i);
+    let rest = ms - day * 86_400_000;
+    const h = Math.floor(rest / 3_600_000);
+    rest -= h * 3_600_000;
+    const mi = Math.floor(rest / 60_000);
+    rest -= mi * 60_000;
+    const sec = Math.floor(rest / 1000);
+    const milli = rest - sec * 1000;
+    b[p++] = 48 + Math.floor(h / 10);
+    b[p++] = 48 + (h % 10);
+    b[p++] = 58;
+    b[p++] = 48 + Math.floor(mi / 10);
+    b[p++] = 48 + (mi % 10);
+    b[p++] = 58;
+    b[p++] = 48 + Math.floor(sec / 10);
+    b[p++] = 48 + (sec % 10);
+    b[p++] = 46;
+    b[p++] = 48 + Math.floor(milli / 100);
+    b[p++] = 48 + (Math.floor(milli / 10) % 10);
+    b[p++] = 48 + (milli % 10);
+    this.pos = p;
   }
 
   /** A uint field and its separator. */

@@ -6,7 +6,7 @@
 import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
 import type { GeoInfo } from '../enrich/geoip.js';
 import type { UaInfo } from '../enrich/useragent.js';
-import { RowBuffer } from './batch.js';
+import { RowBuffer, utcTimeText } from './batch.js';
 
 export interface Provenance {
   /** Object key or file the line came from ('' when unknown). */
@@ -35,7 +35,7 @@ export function accessLogRow(r: EnrichedRecord, p: Provenance, opts: RowOptions 
   // JSON.stringify (node 20). JSON.stringify leaves out the undefined `extra`.
   return JSON.stringify({
     site: opts.site ?? r.vhost,
-    time: legacy ? Math.floor(r.time / 1000) : r.time,
+    time: legacy ? Math.floor(r.time / 1000) : utcTimeText(r.time),
     remote_addr: r.remote_addr,
     remote_user: r.remote_user,
     ip: r.ip === '' ? '::' : r.ip,
@@ -214,7 +214,11 @@ const sameGeo = (r: EnrichedRecord, g: GeoInfo) =>
 /** site .. x_forwarded_for, then extra (modern only), each with its separator. */
 function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefined, legacy: boolean): void {
   b.strTab(site ?? r.vhost);
-  b.uintTab(legacy ? Math.floor(r.time / 1000) : r.time);
+  if (legacy) b.uintTab(Math.floor(r.time / 1000)); // 18.x DateTime: epoch seconds are unambiguous there
+  else {
+    b.utcTime(r.time);
+    b.tab();
+  }
   b.strTab(r.remote_addr);
   b.strTab(r.remote_user);
   b.strTab(r.ip === '' ? '::' : r.ip);

@@ -9,7 +9,7 @@ export const defaultDataDir = 'weblog-data';
 
 export const clickhouseOptions: OptionSpec[] = [
   { name: 'clickhouse', type: 'string', arg: 'URL', env: ['CLICKHOUSE_URL'], description: 'ClickHouse server over HTTP, e.g. http://user:pass@host:8123 (default: embedded)' },
-  { name: 'embedded', type: 'string', arg: 'DIR', default: defaultDataDir, description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given' },
+  { name: 'embedded', type: 'string', arg: 'DIR', default: defaultDataDir, overrides: ['clickhouse'], description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given (given as a flag, it beats CLICKHOUSE_URL)' },
   { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
 ];
 

@@ -4,7 +4,7 @@
  * and S3 server.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
@@ -48,6 +48,36 @@ describe('weblog run', () => {
     expect(Number(countries.rows[0]?.hits)).toBe(3823);
     await ch.close();
   }, 300_000);
+
+  it('stores lines from any year 1970..2105 and rejects the rest (the Apache docs example line made it exit 1)', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const log = path.join(dir, 'old.log');
+    writeFileSync(
+      log,
+      [
+        '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"',
+        '127.0.0.1 - - [01/Jan/1970:00:00:00 +0000] "GET /epoch HTTP/1.0" 200 1 "-" "-"',
+        '127.0.0.1 - - [31/Dec/2105:23:59:59 +0000] "GET /late HTTP/1.0" 200 1 "-" "-"',
+        '127.0.0.1 - - [01/Jan/1900:00:00:00 +0000] "GET /too-early HTTP/1.0" 200 1 "-" "-"',
+        '',
+      ].join('\n'),
+    );
+    const { code, stderr } = await weblog(['run', '--source', `file://${log}`, '--embedded', path.join(dir, 'data'), '--no-reports'], {}, dir);
+    expect(code, stderr.slice(-2000)).toBe(0);
+    expect(stderr).toContain('3 rows stored, 1 rejected');
+    const ch = new EmbeddedClickHouse({ dir: path.join(dir, 'data') });
+    const rows = await ch.query<{ path: string; t: string }>('SELECT path, toString(time) AS t FROM access_log ORDER BY time');
+    expect(rows).toEqual([
+      { path: '/epoch', t: '1970-01-01 00:00:00.000' },
+      { path: '/apache_pb.gif', t: '2000-10-10 20:55:36.000' },
+      { path: '/late', t: '2105-12-31 23:59:59.000' },
+    ]);
+    const [rej] = await ch.query<{ reason: string; detail: string }>('SELECT reason, detail FROM rejects');
+    expect(rej?.reason).toBe('bad_time');
+    expect(rej?.detail).toContain('outside the times weblog stores (1970-01-01T00:00:00Z to 2106-01-01T00:00:00Z)');
+    await ch.close();
+  }, 120_000);
 
   it('on real servers: S3 source, Kafka, ClickHouse over HTTP', async () => {
     const s3 = testS3();

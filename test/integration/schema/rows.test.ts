@@ -7,11 +7,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import type { EnrichedRecord } from '../../../src/enrich/index.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { RowBuffer } from '../../../src/sink/batch.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { AccessLogTsvWriter, accessLogColumns, accessLogRow, type Provenance } from '../../../src/sink/rows.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';
@@ -68,5 +70,66 @@ describe('TabSeparated and JSON rows', () => {
     expect(back[1]?.extra).toEqual({ [`k${awkward[1]}`]: awkward[1], plain: 'v', "it's": 'a\\b' });
     await json.close();
     await tsv.close();
+  });
+});
+
+describe('times: written so that every engine reads them unambiguously', () => {
+  const line = (t: string) => `127.0.0.1 - - [${t}] "GET /t HTTP/1.1" 200 1 "-" "curl/8.0"`;
+  // Regression: rows carried epoch ms, which chdb reads only with 13 digits (from 2001-09-09): the Apache
+  // docs' own example line made `weblog run` exit 1, and 14-digit values were read as YYYYMMDDhhmmss.
+  const storable = ['01/Jan/1970:00:00:00 +0000', '10/Oct/2000:13:55:36 -0700', '09/Sep/2001:01:46:39 +0000', '09/Sep/2001:01:46:40 +0000', '17/May/2015:10:05:03 +0200', '31/Dec/2105:23:59:59 +0000'];
+  // What the columns cannot hold (DateTime: 1970 to 2106) is rejected, not wrapped to another date.
+  const outside = ['01/Jan/0001:00:00:00 +0000', '01/Jan/1900:00:00:00 +0000', '31/Dec/1969:23:59:59 +0000', '01/Jan/1970:00:30:00 +0100', '01/Jan/2106:00:00:00 +0000', '01/Jan/2300:00:00:00 +0000', '31/Dec/9999:23:59:59 +0000'];
+
+  it('the parser rejects times outside 1970-01-01 .. 2106-01-01 as bad_time, naming the range', async () => {
+    const { createParser } = await import('../../../src/parse/scan.js');
+    for (const fmt of ['combined', '%h %l %u %t "%r" %>s %b "%{Referer}i" "%{User-agent}i"']) {
+      const parse = createParser(fmt);
+      for (const t of outside) {
+        const r = parse(line(t));
+        expect(r.ok, t).toBe(false);
+        if (!r.ok) {
+          expect(r.reject.reason).toBe('bad_time');
+          expect(r.reject.detail).toContain('1970-01-01T00:00:00Z to 2106-01-01T00:00:00Z');
+        }
+      }
+    }
+  });
+
+  it('chdb stores 1970 .. 2105 to the millisecond, from TabSeparated and JSON rows', async () => {
+    const records = await enrichLines(storable.map(line));
+    expect(records).toHaveLength(storable.length);
+    const prov = (i: number): Provenance => ({ source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i });
+    const ch = new EmbeddedClickHouse({ dir, database: uniqueName('times') });
+    await migrate(ch);
+    const buf = new RowBuffer(256);
+    const writer = new AccessLogTsvWriter();
+    records.forEach((r, i) => writer.write(buf, r, prov(i)));
+    await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
+    await ch.insertJson('access_log', records.map((r, i) => accessLogRow(r, prov(i + 100))).join('\n'));
+    const got = await ch.query<{ o: string; ms: string }>('SELECT kafka_offset AS o, toUnixTimestamp64Milli(time) AS ms FROM access_log ORDER BY o');
+    const want = records.map((r) => String(r.time));
+    expect(got.map((g) => String(g.ms))).toEqual([...want, ...want]);
+    await ch.close();
+  });
+
+  it('ClickHouse 18.16 over HTTP stores them to the second (legacy schema)', async () => {
+    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('times') });
+    await ch.createDatabase();
+    try {
+      await migrate(ch, { dir: legacySchemaDir });
+      const records = await enrichLines(storable.map(line));
+      const buf = new RowBuffer(256);
+      const writer = new AccessLogTsvWriter({ dialect: 'legacy' });
+      records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
+      await ch.insertTsv('access_log', accessLogColumns.legacy, buf.bytes(0, buf.count));
+      await ch.insertJson('access_log', records.map((r, i) => accessLogRow(r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i + 100 }, { dialect: 'legacy' })).join('\n'));
+      const got = await ch.query<{ s: string | number }>('SELECT toUInt32(time) AS s FROM access_log ORDER BY kafka_offset');
+      const want = records.map((r) => Math.floor(r.time / 1000));
+      expect(got.map((g) => Number(g.s))).toEqual([...want, ...want]);
+    } finally {
+      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+      await ch.close();
+    }
   });
 });

@@ -51,3 +51,21 @@ describe('RowBuffer', () => {
     expect(b.offsets).toEqual([10, 11, 12, 13]);
   });
 });
+
+describe('RowBuffer.utcTime', () => {
+  it('writes YYYY-MM-DD hh:mm:ss.sss in UTC like Date#toISOString, for seeded times from 1970 to 9999', () => {
+    let seed = 11;
+    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+    const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    const times = [0, 1, 999, 86_399_999, 86_400_000, 971185536000, 999_999_999_999, 1_000_000_000_000, Date.UTC(2000, 1, 29), Date.UTC(2100, 2, 1), Date.UTC(2106, 0, 1) - 1, max];
+    for (let i = 0; i < 20_000; i++) times.push(Math.floor(rnd() * max));
+    const b = new RowBuffer(64);
+    for (const t of times) {
+      b.beginRow(0);
+      b.utcTime(t);
+      b.endRow();
+    }
+    const got = b.bytes(0, b.count).toString('latin1').split('\n').slice(0, -1);
+    expect(got).toEqual(times.map((t) => new Date(t).toISOString().replace('T', ' ').replace('Z', '')));
+  });
+});

@@ -17,7 +17,7 @@ const prov = { source: 's3://b/k', sourceOffset: -1, topic: 't', partition: 2, o
 describe('accessLogRow', () => {
   it('is valid JSON with every column, escaped strings and 64-bit ids as strings', () => {
     const row = JSON.parse(accessLogRow(rec, prov)) as Record<string, unknown>;
-    expect(row).toMatchObject({ site: 'v', time: 1431857103123, remote_user: 'a"b', user_agent: 'UA \u0000 п', ip: '::', is_loopback: true, extra: { k: 'v' }, latitude: null, ua_id: '18446744073709551615', source_offset: 0, kafka_partition: 2, kafka_offset: 99 });
+    expect(row).toMatchObject({ site: 'v', time: '2015-05-17 10:05:03.123', remote_user: 'a"b', user_agent: 'UA \u0000 п', ip: '::', is_loopback: true, extra: { k: 'v' }, latitude: null, ua_id: '18446744073709551615', source_offset: 0, kafka_partition: 2, kafka_offset: 99 });
     expect(Object.keys(row)).toHaveLength(45);
   });
   it('writes the legacy layout: seconds, 0/1 booleans, no Map', () => {
