@@ -67,6 +67,10 @@ function normalizeOne(addr: string): IpInfo {
     s = s.slice(1, close === -1 ? undefined : close);
   }
   if (isIPv4(s)) return classifyV4(s);
+  // A zone (fe80::1%eth0) passes isIPv6 but no IPv6 column takes it; the
+  // address without it is the client (remote_addr keeps the text as logged).
+  const zone = s.indexOf('%');
+  if (zone !== -1 && isIPv6(s)) s = s.slice(0, zone);
   if (isIPv6(s)) {
     const lower = s.toLowerCase();
     if (lower.startsWith('::ffff:') && isIPv4(lower.slice(7))) return classifyV4(lower.slice(7));

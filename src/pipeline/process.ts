@@ -42,7 +42,12 @@ export interface ProcessorOptions {
   dialect?: 'modern' | 'legacy';
   /** Backoff cap for retries of transient insert errors, ms (default 10,000). */
   maxRetryDelayMs?: number;
+  /** Longer lines become line_too_long rejects holding their first bytes, as in the shipper (default 65,536). */
+  maxLineBytes?: number;
 }
+
+/** Bytes of an over-long line kept in its reject (as the shipper's preview). */
+const TOO_LONG_PREVIEW = 256;
 
 interface Stored {
   rows: number;
@@ -179,10 +184,16 @@ export class Processor {
     const rows = new RowBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
     const rejects: { msg: LogMessage; reject: Reject }[] = [];
     let skipped = 0;
+    const maxLine = this.opts.maxLineBytes ?? 65_536;
     for (const msg of messages) {
+      const v = msg.value;
+      // UTF-8 takes at least one byte per UTF-16 unit and at most three: count bytes only when it can matter.
+      const tooLong = v.length > maxLine || (v.length * 3 > maxLine && Buffer.byteLength(v) > maxLine);
       const res: ReturnType<LineParser> = msg.rejectReason
-        ? { ok: false, reject: { line: msg.value, reason: msg.rejectReason as Reject['reason'], detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes` } }
-        : this.parse(msg.value);
+        ? { ok: false, reject: { line: v, reason: msg.rejectReason, detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes` } }
+        : tooLong
+          ? { ok: false, reject: { line: v.slice(0, TOO_LONG_PREVIEW), reason: 'line_too_long', detail: `the line is ${Buffer.byteLength(v)} bytes, over the ${maxLine} of --max-line-bytes; the line holds its first ${TOO_LONG_PREVIEW} characters` } }
+          : this.parse(v);
       if (res.ok) {
         if (msg.offset <= stored.rows) {
           skipped++;

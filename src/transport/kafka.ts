@@ -6,7 +6,7 @@ import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Pr
 import { isRetriable, WeblogError } from '../errors.js';
 import { installFastRecordDecoder } from './kafkajs-decoder.js';
 import type { Logger } from '../observe/log.js';
-import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
+import { headerNames, shipperRejectReasons, type ShipperRejectReason, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
 
 export interface KafkaOptions {
   brokers: string[];
@@ -53,17 +53,30 @@ function headerBytes(m: KafkaMessage, name: string): Buffer | undefined {
   return one === undefined || one === null ? undefined : typeof one === 'string' ? Buffer.from(one) : one;
 }
 
-/** A decimal header read from its bytes (no string in between); -1 when absent, else what Number() makes of it. */
+/**
+ * A decimal header read from its bytes (no string in between): 1 to 15
+ * digits; -1 (unknown) when absent or anything else. Other producers write to
+ * our topics too: "NaN" or a 30-digit value must not reach a UInt64 column.
+ */
 function decimalHeader(b: Buffer | undefined): number {
-  if (b === undefined) return -1;
-  if (b.length === 0 || b.length > 15) return Number(b.toString());
+  if (b === undefined || b.length === 0 || b.length > 15) return -1;
   let v = 0;
   for (let i = 0; i < b.length; i++) {
     const d = (b[i] as number) - 48;
-    if (d < 0 || d > 9) return Number(b.toString());
+    if (d < 0 || d > 9) return -1;
     v = v * 10 + d;
   }
   return v;
+}
+
+/** Longest source header kept (S3 keys are at most 1,024 bytes). */
+const MAX_SOURCE_BYTES = 4096;
+
+/** The reject header, when it is one the shipper writes; anything else is ignored and the line parsed as usual. */
+function rejectHeader(b: Buffer | undefined): ShipperRejectReason | undefined {
+  if (b === undefined) return undefined;
+  const v = b.toString('latin1');
+  return (shipperRejectReasons as readonly string[]).includes(v) ? (v as ShipperRejectReason) : undefined;
 }
 
 /** The source header repeats on every line of an object: its text is decoded once per run of equal bytes. */
@@ -71,6 +84,7 @@ let lastSourceBytes: Buffer | undefined;
 let lastSource = '';
 function sourceHeader(b: Buffer | undefined): string {
   if (b === undefined) return '';
+  if (b.length > MAX_SOURCE_BYTES) return b.toString('utf8', 0, MAX_SOURCE_BYTES);
   if (lastSourceBytes === undefined || !b.equals(lastSourceBytes)) {
     lastSource = b.toString('utf8');
     lastSourceBytes = Buffer.from(b); // a copy: b is a view into the whole fetch response
@@ -79,9 +93,8 @@ function sourceHeader(b: Buffer | undefined): string {
 }
 
 function toLogMessage(m: KafkaMessage): LogMessage {
-  const reject = headerBytes(m, headerNames.reject);
   return {
-    rejectReason: reject === undefined ? undefined : reject.toString('utf8'),
+    rejectReason: rejectHeader(headerBytes(m, headerNames.reject)),
     value: m.value ? m.value.toString('utf8') : '',
     offset: Number(m.offset),
     source: sourceHeader(headerBytes(m, headerNames.source)),

@@ -66,7 +66,7 @@ export class MemoryTransport {
     messages.forEach((m, i) => {
       const h = m.headers ?? {};
       this.entries.push({
-        msg: { value: m.value, offset: this.nextOffset++, source: h[headerNames.source] ?? '', sourceOffset: Number(h[headerNames.sourceOffset] ?? -1), timestamp: now, rejectReason: h[headerNames.reject] },
+        msg: { value: m.value, offset: this.nextOffset++, source: h[headerNames.source] ?? '', sourceOffset: Number(h[headerNames.sourceOffset] ?? -1), timestamp: now, rejectReason: h[headerNames.reject] === 'line_too_long' ? 'line_too_long' : undefined },
         onCommit: i === messages.length - 1 ? onCommit : undefined,
       });
     });

@@ -10,6 +10,10 @@
 /** Message headers written by the shipper. */
 export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offset', etag: 'weblog-etag', reject: 'weblog-reject' } as const;
 
+/** The values of the reject header the shipper writes; a consumer ignores any other. */
+export const shipperRejectReasons = ['line_too_long'] as const;
+export type ShipperRejectReason = (typeof shipperRejectReasons)[number];
+
 export interface LogMessage {
   /** The raw log line. */
   value: string;
@@ -20,8 +24,8 @@ export interface LogMessage {
   sourceOffset: number;
   /** Produce time, epoch ms. */
   timestamp: number;
-  /** Set by the shipper when it could not send the line as is (e.g. line_too_long). */
-  rejectReason?: string | undefined;
+  /** Set by the shipper when it could not send the line as is. */
+  rejectReason?: ShipperRejectReason | undefined;
 }
 
 export interface LogBatch {

@@ -130,6 +130,7 @@ export const runCommand: CommandSpec = {
         site: opts.site as string | undefined,
         deadLetterTopic: useKafka ? String(opts['dead-letter-topic'] ?? '') : '',
         dialect: legacy ? 'legacy' : 'modern',
+        maxLineBytes: Number(opts['max-line-bytes']),
       },
       { log, registry, dlq },
     );

@@ -133,3 +133,20 @@ describe('times: written so that every engine reads them unambiguously', () => {
     }
   });
 });
+
+describe('addresses ClickHouse must take', () => {
+  it('scoped IPv6 (fe80::1%eth0) loads into the IPv6 column without the zone (20 such lines aborted weblog run)', async () => {
+    const lines = Array.from({ length: 20 }, (_, i) => `fe80::${i + 1}%eth0 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-"`);
+    const records = await enrichLines(lines);
+    expect(records).toHaveLength(20);
+    const ch = new EmbeddedClickHouse({ dir, database: uniqueName('ip') });
+    await migrate(ch);
+    const buf = new RowBuffer(256);
+    const writer = new AccessLogTsvWriter();
+    records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
+    await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
+    const got = await ch.query<{ a: string; ip: string }>('SELECT remote_addr AS a, toString(ip) AS ip FROM access_log ORDER BY kafka_offset LIMIT 2');
+    expect(got).toEqual([{ a: 'fe80::1%eth0', ip: 'fe80::1' }, { a: 'fe80::2%eth0', ip: 'fe80::2' }]);
+    await ch.close();
+  });
+});

@@ -18,6 +18,13 @@ describe('normalizeIp', () => {
     expect(normalizeIp('[2001:db8::2]')).toMatchObject({ ip: '2001:db8::2', ip_version: 6 });
   });
 
+  it('drops the zone of a scoped IPv6 address (no IPv6 column takes fe80::1%eth0)', () => {
+    expect(normalizeIp('fe80::1%eth0')).toEqual({ ip: 'fe80::1', ip_version: 6, is_private: true, is_loopback: false });
+    expect(normalizeIp('[FE80::AB:1%25]')).toEqual({ ip: 'fe80::ab:1', ip_version: 6, is_private: true, is_loopback: false });
+    expect(normalizeIp('2001:db8::1%1')).toMatchObject({ ip: '2001:db8::1', ip_version: 6 });
+    expect(normalizeIp('10.0.0.1%eth0').ip_version).toBe(0); // not an address
+  });
+
   it('takes the first public address of a list, and gives version 0 for non-addresses', () => {
     expect(normalizeIp('10.0.0.2, 10.0.0.1, 85.181.35.98').ip).toBe('85.181.35.98');
     expect(normalizeIp('10.0.0.2, 10.0.0.1').ip).toBe('10.0.0.2');
