@@ -21,6 +21,8 @@ export const errorCodes = {
   SCHEMA_MISMATCH: { retriable: false, exitCode: 1 },
   /** A query failed for a reason retrying will not fix. */
   QUERY_FAILED: { retriable: false, exitCode: 1 },
+  /** Saved state (weblog run's queue offsets and progress) is missing, unreadable or disagrees with ClickHouse. */
+  STATE_INVALID: { retriable: false, exitCode: 1 },
   /** Work stopped because shutdown was requested. */
   ABORTED: { retriable: false, exitCode: 1 },
 } as const;

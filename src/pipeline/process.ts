@@ -99,6 +99,8 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export class Processor {
+  /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
+  readonly rejectSamples: string[] = [];
   private readonly stored = new Map<string, Stored>();
   private readonly queue: PQueue;
   private readonly maxRows: number;
@@ -201,7 +203,10 @@ export class Processor {
         }
         const rec = this.enricher.enrich(res.record);
         this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset });
-      } else if (msg.offset > stored.rejects) rejects.push({ msg, reject: res.reject });
+      } else if (msg.offset > stored.rejects) {
+        rejects.push({ msg, reject: res.reject });
+        if (this.rejectSamples.length < 20 && !msg.rejectReason && !tooLong && res.reject.reason !== 'empty_line') this.rejectSamples.push(v);
+      }
       else skipped++;
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);

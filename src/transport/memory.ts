@@ -36,8 +36,23 @@ interface SavedState {
   progress: Record<string, ShipProgress>;
 }
 
+function readState(file: string): SavedState {
+  let state: Partial<SavedState>;
+  try {
+    state = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedState>;
+  } catch (err) {
+    throw new WeblogError('STATE_INVALID', `the run state ${file} cannot be read (${(err as Error).message}); restore it, or start over with --reset`, { cause: err });
+  }
+  if (typeof state.nextOffset !== 'number' || !Number.isSafeInteger(state.nextOffset) || state.nextOffset < 0 || typeof state.progress !== 'object' || state.progress === null) {
+    throw new WeblogError('STATE_INVALID', `the run state ${file} is not one weblog wrote; restore it, or start over with --reset`);
+  }
+  return state as SavedState;
+}
+
 export class MemoryTransport {
   readonly topic: string;
+  /** The state file existed and was read (false: a first run, or the file was lost). */
+  readonly stateLoaded: boolean;
   private readonly entries: Entry[] = [];
   private nextOffset: number;
   private readonly state: SavedState;
@@ -47,8 +62,18 @@ export class MemoryTransport {
 
   constructor(private readonly opts: MemoryOptions) {
     this.topic = opts.topic ?? 'weblog.run';
-    this.state = existsSync(opts.stateFile) ? (JSON.parse(readFileSync(opts.stateFile, 'utf8')) as SavedState) : { nextOffset: 0, progress: {} };
+    this.stateLoaded = existsSync(opts.stateFile);
+    this.state = this.stateLoaded ? readState(opts.stateFile) : { nextOffset: 0, progress: {} };
     this.nextOffset = this.state.nextOffset;
+  }
+
+  get stateFile(): string {
+    return this.opts.stateFile;
+  }
+
+  /** Offset of the next message: all before it were committed in earlier runs or this one. */
+  get committedOffset(): number {
+    return this.state.nextOffset;
   }
 
   private save(): void {
@@ -61,7 +86,10 @@ export class MemoryTransport {
   async push(messages: OutboundMessage[], onCommit?: () => void): Promise<void> {
     if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
     const cap = this.opts.capacity ?? 100_000;
-    while (this.entries.length + messages.length > cap && this.entries.length > 0) await new Promise<void>((r) => this.spaceWaiters.push(r));
+    while (this.entries.length + messages.length > cap && this.entries.length > 0) {
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+      if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
+    }
     const now = Date.now();
     messages.forEach((m, i) => {
       const h = m.headers ?? {};
@@ -91,6 +119,7 @@ export class MemoryTransport {
   end(): void {
     this.ended = true;
     this.wakeConsumer?.();
+    for (const w of this.spaceWaiters.splice(0)) w(); // a producer waiting for space sees the end
   }
 
   private commit(count: number): void {
@@ -102,9 +131,10 @@ export class MemoryTransport {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
-  consumer(): LogConsumer & { drained: Promise<void> } {
+  consumer(): LogConsumer & { drained: Promise<void>; destroy: () => Promise<void> } {
     const abort = new AbortController();
     let stop = false;
+    let fatal: ((err: unknown) => void) | undefined;
     let resolveDrained!: () => void;
     const drained = new Promise<void>((r) => (resolveDrained = r));
     let loop: Promise<void> | undefined;
@@ -126,7 +156,18 @@ export class MemoryTransport {
           continue;
         }
         const take = this.entries.slice(0, max);
-        await handler({ topic: this.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: this.nextOffset }, { heartbeat: async () => {}, signal: abort.signal });
+        try {
+          await handler({ topic: this.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: this.nextOffset }, { heartbeat: async () => {}, signal: abort.signal });
+        } catch (err) {
+          // The processor retries what can be retried itself: what reaches here is
+          // permanent (or the abort of a shutdown). Commit nothing, stop, and say so.
+          if (!abort.signal.aborted) {
+            abort.abort(err);
+            this.end();
+            fatal?.(err);
+          }
+          break;
+        }
         if (abort.signal.aborted) break;
         this.commit(take.length);
       }
@@ -135,10 +176,19 @@ export class MemoryTransport {
     return {
       drained,
       onAssignment: (cb) => cb([{ topic: this.topic, partition: 0 }]),
+      onFatal: (cb) => {
+        fatal = cb;
+      },
       start: async (handler: BatchHandler) => {
         loop = run(handler);
       },
       close: async () => {
+        stop = true;
+        this.wakeConsumer?.();
+        await loop;
+      },
+      destroy: async () => {
+        abort.abort(new WeblogError('ABORTED', 'consumer destroyed'));
         stop = true;
         this.wakeConsumer?.();
         await loop;

@@ -50,6 +50,8 @@ export interface LogConsumer {
   start(handler: BatchHandler): Promise<void>;
   /** Called after every (re)assignment of partitions, before their first batch. */
   onAssignment(cb: (assigned: { topic: string; partition: number }[]) => void): void;
+  /** Called once when the handler failed for good (a permanent error): nothing of that batch is committed, consuming stops. */
+  onFatal(cb: (err: unknown) => void): void;
   /** Stops fetching, lets the handler in flight finish, commits, leaves the group. Idempotent. */
   close(): Promise<void>;
 }

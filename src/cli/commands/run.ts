@@ -5,7 +5,7 @@
  * ./weblog-data. With --brokers / --clickhouse / --source s3://... the same
  * job runs on real servers.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Kafka } from 'kafkajs';
@@ -13,6 +13,9 @@ import { describeError, WeblogError } from '../../errors.js';
 import { createLogger, type Logger } from '../../observe/log.js';
 import { Registry } from '../../observe/metrics.js';
 import { Processor } from '../../pipeline/process.js';
+import { checkQueueState, storedFromQueue } from '../../pipeline/run-state.js';
+import type { namedFormats } from '../../parse/format.js';
+import { createParser } from '../../parse/scan.js';
 import { Shipper } from '../../pipeline/ship.js';
 import { formatRate, startWorker } from '../../pipeline/worker.js';
 import { renderTable } from '../../report/render.js';
@@ -47,9 +50,33 @@ async function caughtUp(kafka: Kafka, topic: string, group: string): Promise<boo
   }
 }
 
+function runStateFile(opts: ParsedOptions, ch: ClickHouse): string {
+  return path.join(path.resolve(String(opts.embedded ?? defaultDataDir)), `run-state-${ch.database}.json`);
+}
+
+async function storedTotals(ch: ClickHouse): Promise<{ rows: number; rejects: number }> {
+  const [r] = await ch.query<{ rows: string | number; rejects: string | number }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+  return { rows: Number(r?.rows ?? 0), rejects: Number(r?.rejects ?? 0) };
+}
+
+/** " (the lines parse as nginx: --format nginx)" when another named format reads the rejected lines better. */
+function formatHint(samples: readonly string[], current: string): string {
+  if (samples.length === 0) return '';
+  let best = '';
+  let bestOk = 0;
+  // The richer format first: `common` also reads combined lines (it ignores what follows its last field).
+  for (const name of ['combined', 'nginx', 'vhost_combined', 'common'] satisfies (keyof typeof namedFormats)[]) {
+    if (name === current) continue;
+    const parse = createParser(name);
+    const ok = samples.filter((l) => parse(l).ok).length;
+    if (ok > bestOk) [best, bestOk] = [name, ok];
+  }
+  return bestOk * 2 > samples.length ? ` (the rejected lines parse as ${best}: --format ${best})` : ` (first rejected line: ${JSON.stringify(samples[0]?.slice(0, 200))})`;
+}
+
 async function printReports(ch: ClickHouse, log: Logger, site: string | undefined): Promise<void> {
   if (ch instanceof HttpClickHouse && ch.isLegacy) {
-    log.warn(`reports need ClickHouse 21.8 or newer (window functions, query parameters); ${ch.describe()} is ${ch.serverVersion}`);
+    log.warn(`reports need ClickHouse 22.8 or newer (window functions, query parameters); ${ch.describe()} is ${ch.serverVersion}`);
     return;
   }
   const [span] = await ch.query<{ last: string }>('SELECT toUnixTimestamp64Milli(max(time)) AS last FROM access_log');
@@ -77,6 +104,7 @@ export const runCommand: CommandSpec = {
     ...enrichOptions,
     { name: 'site', type: 'string', arg: 'NAME', description: 'value of the site column (default: the line vhost)' },
     { name: 'reports', type: 'boolean', default: true, description: 'print the headline reports at the end (--no-reports to skip)' },
+    { name: 'reset', type: 'boolean', default: false, description: 'start over: drop the database and the run state, then ship everything again (in-process queue only)' },
     ...workerOptions.filter((o) => o.name !== 'metrics'),
     { name: 'metrics', type: 'boolean', default: false, description: 'serve /metrics while running' },
   ],
@@ -88,12 +116,19 @@ export const runCommand: CommandSpec = {
       opts.source = `file://${bundledSample}`;
     }
     const source = openSource(opts);
+    const useKafka = brokersOf(opts).length > 0;
+    if (opts.reset && useKafka) throw new WeblogError('CONFIG_INVALID', '--reset works with the in-process queue; with --brokers start over with a new --topic, --group and --progress-topic (or delete them) and a new --database');
     const ch = await openClickHouse(opts);
     const legacy = ch instanceof HttpClickHouse && ch.isLegacy;
+    if (opts.reset) {
+      log.warn('--reset: dropping the database and the run state', { database: ch.database, clickhouse: ch.describe() });
+      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+      await ch.exec(`CREATE DATABASE ${ch.database}`);
+      rmSync(runStateFile(opts, ch), { force: true });
+    }
     await migrate(ch, { ...(legacy ? { dir: legacySchemaDir } : {}), log: (m) => log.info(m) });
     const registry = new Registry();
     const follow = opts.follow === true;
-    const useKafka = brokersOf(opts).length > 0;
     let kafka: Kafka | undefined;
     let memory: MemoryTransport | undefined;
     let sink: ShipSink;
@@ -115,9 +150,9 @@ export const runCommand: CommandSpec = {
       sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: `weblog-run-${progressTopic}` });
       consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 200 });
     } else {
-      const dir = path.resolve(String(opts.embedded ?? defaultDataDir));
-      mkdirSync(dir, { recursive: true });
-      memory = new MemoryTransport({ stateFile: path.join(dir, `run-state-${ch.database}.json`) });
+      mkdirSync(path.dirname(runStateFile(opts, ch)), { recursive: true });
+      memory = new MemoryTransport({ stateFile: runStateFile(opts, ch) });
+      checkQueueState(memory, await storedFromQueue(ch, memory.topic), `database ${ch.database}`);
       topic = memory.topic;
       sink = memory.shipSink();
       consumer = memory.consumer();
@@ -159,9 +194,15 @@ export const runCommand: CommandSpec = {
         await (consumer.destroy?.() ?? consumer.close());
       },
     });
+    let failure: unknown;
+    consumer.onFatal((err) => {
+      failure ??= err;
+      log.error('stopping: permanent error', { error: describeError(err) });
+      memory?.end();
+      void shipper.stop();
+    });
     log.info('running', { source: source.describe(), transport: useKafka ? `kafka ${brokersOf(opts).join(',')} topic ${topic}` : 'in-process queue', clickhouse: ch.describe(), follow });
     await consumer.start((b, c) => processor.handleBatch(b, c));
-    let failure: unknown;
     try {
       await shipper.run();
       if (!follow) {
@@ -170,12 +211,12 @@ export const runCommand: CommandSpec = {
           await consumer.drained;
         } else if (kafka) {
           const k = kafka;
-          while (!(pm.consumed.total() >= sm.lines.total() && (await caughtUp(k, topic, group)))) await sleep(250);
+          while (failure === undefined && !(pm.consumed.total() >= sm.lines.total() && (await caughtUp(k, topic, group)))) await sleep(250);
         }
         await worker.stop();
       } else await worker.stopped;
     } catch (err) {
-      failure = err;
+      failure ??= err;
       await worker.stop();
     }
     if (failure) {
@@ -184,6 +225,8 @@ export const runCommand: CommandSpec = {
     }
     const summary = { lines_shipped: sm.lines.total(), objects: sm.objects.total(), failed_objects: sm.failures.total(), rows_inserted: pm.inserted.total(), rejected: pm.rejected.total(), skipped_duplicates: pm.skipped.total() };
     log.info('done', summary);
+    const mostlyRejected = summary.rejected >= 10 && summary.rejected > 0.9 * (summary.rows_inserted + summary.rejected);
+    if (mostlyRejected) log.warn(`nearly every line was rejected (${summary.rejected.toLocaleString('en-US')} of ${(summary.rows_inserted + summary.rejected).toLocaleString('en-US')}): check --format${formatHint(processor.rejectSamples, String(opts.format))}`);
     try {
       if (opts.reports) await printReports(ch, log, opts.site as string | undefined);
     } catch (err) {
@@ -193,8 +236,12 @@ export const runCommand: CommandSpec = {
       ch.kind === 'embedded'
         ? `${ch.describe()}\n  more reports: npx weblog report --list; e.g. npx weblog report referrers --embedded ${path.relative(process.cwd(), path.resolve(String(opts.embedded))) || '.'}`
         : `${ch.describe()}\n  more reports: npx weblog report --list; e.g. npx weblog report referrers --clickhouse URL --database ${ch.database}`;
-    process.stderr.write(`\nweblog run: ${summary.lines_shipped.toLocaleString('en-US')} lines shipped, ${summary.rows_inserted.toLocaleString('en-US')} rows stored, ${summary.rejected} rejected.\ndata: ${where}\n`);
+    const totals = summary.lines_shipped === 0 && summary.skipped_duplicates === 0 ? await storedTotals(ch) : undefined;
+    const headline = totals
+      ? `already up to date: nothing new in ${source.describe()}; the database holds ${totals.rows.toLocaleString('en-US')} rows and ${totals.rejects.toLocaleString('en-US')} rejects (--reset starts over).`
+      : `${summary.lines_shipped.toLocaleString('en-US')} lines shipped, ${summary.rows_inserted.toLocaleString('en-US')} rows stored, ${summary.rejected.toLocaleString('en-US')} rejected.`;
+    process.stderr.write(`\nweblog run: ${headline}\ndata: ${where}\n`);
     await ch.close();
-    return sm.failures.total() > 0 ? 1 : 0;
+    return sm.failures.total() > 0 || mostlyRejected ? 1 : 0;
   },
 };

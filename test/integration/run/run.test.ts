@@ -23,7 +23,8 @@ afterAll(async () => {
 
 function weblog(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
+    // Servers only where a test names them: a developer's KAFKA_BROKERS / CLICKHOUSE_URL must not turn an embedded run into a server run.
+    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -39,7 +40,8 @@ describe('weblog run', () => {
     expect(stderr).toContain('weblog run: 10,000 lines shipped, 9,999 rows stored, 1 rejected.');
     // The data stays where it says; a second run ships nothing again.
     const again = await weblog(['run', '--embedded', path.join(dir, 'data'), '--no-reports'], {}, dir);
-    expect(again.stderr).toContain('weblog run: 0 lines shipped, 0 rows stored, 0 rejected.');
+    expect(again.stderr).toContain('weblog run: already up to date: nothing new in');
+    expect(again.stderr).toContain('the database holds 9,999 rows and 1 rejects');
     const ch = new EmbeddedClickHouse({ dir: path.join(dir, 'data') });
     const [c] = await ch.query<{ rows: string; rejects: string }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
     expect([Number(c?.rows), Number(c?.rejects)]).toEqual([9999, 1]);
@@ -79,6 +81,63 @@ describe('weblog run', () => {
     await ch.close();
   }, 120_000);
 
+  it('a lost state file is refused with a clear message (it made 1,999 of 2,000 new lines count as duplicates); --reset starts over', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const data = path.join(dir, 'data');
+    const log = path.join(dir, 'access.log');
+    const lines = (tag: string) => Array.from({ length: 2000 }, (_, i) => `10.0.0.${i % 250} - - [17/May/2015:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET /${tag}/${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join('');
+    writeFileSync(log, lines('old'));
+    const first = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
+    expect(first.code, first.stderr.slice(-2000)).toBe(0);
+    expect(first.stderr).toContain('weblog run: 2,000 lines shipped, 2,000 rows stored, 0 rejected.');
+    const same = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
+    expect(same.stderr).toContain(`weblog run: already up to date: nothing new in file://${log}; the database holds 2,000 rows and 0 rejects (--reset starts over).`);
+    rmSync(path.join(data, 'run-state-weblog.json'));
+    writeFileSync(log, lines('new'));
+    const lost = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
+    expect(lost.code).toBe(1);
+    expect(lost.stderr.trim().split('\n').at(-1)).toBe(
+      `weblog run: STATE_INVALID: the run state ${path.join(data, 'run-state-weblog.json')} is missing, but database weblog holds 2,000 rows and 0 rejects from earlier runs: without it weblog cannot tell which lines are new; restore the file, or start over with --reset (drops the stored rows and the state)`,
+    );
+    const reset = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports', '--reset'], {}, dir);
+    expect(reset.code, reset.stderr.slice(-2000)).toBe(0);
+    expect(reset.stderr).toContain('weblog run: 2,000 lines shipped, 2,000 rows stored, 0 rejected.');
+    const ch = new EmbeddedClickHouse({ dir: data });
+    const [c] = await ch.query<{ n: string; old: string }>("SELECT count() AS n, countIf(path LIKE '/old/%') AS old FROM access_log");
+    expect([Number(c?.n), Number(c?.old)]).toEqual([2000, 0]);
+    await ch.close();
+  }, 180_000);
+
+  it('a permanent processor error ends in one clear message and exit 1, not a stack dump or a crash', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const data = path.join(dir, 'data');
+    const log = path.join(dir, 'a.log');
+    writeFileSync(log, '10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"\n');
+    expect((await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir)).code).toBe(0);
+    // Make ClickHouse refuse every row from now on (a schema changed under weblog).
+    const ch = new EmbeddedClickHouse({ dir: data });
+    await ch.exec('ALTER TABLE access_log ADD CONSTRAINT never CHECK status > 999');
+    await ch.close();
+    writeFileSync(log, Array.from({ length: 60 }, (_, i) => `10.0.0.2 - - [17/May/2015:10:01:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join(''), { flag: 'a' });
+    const { code, stderr } = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
+    expect(code).toBe(1);
+    expect(stderr).not.toMatch(/^\s+at /m);
+    expect(stderr).not.toMatch(/Unhandled|uncaught/i);
+    expect(stderr.trim().split('\n').at(-1)).toMatch(/^weblog run: INSERT_REJECTED: ClickHouse rejects nearly every row \(\d+ of \d+ tried one by one\)/);
+  }, 180_000);
+
+  it('warns and exits 1 when nearly every line is rejected, naming the format that fits', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
+    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, Array.from({ length: 50 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join(''));
+    const { code, stderr } = await weblog(['run', '--source', `file://${log}`, '--embedded', path.join(dir, 'data'), '--no-reports', '--format', 'vhost_combined'], {}, dir);
+    expect(code).toBe(1);
+    expect(stderr).toContain('nearly every line was rejected (50 of 50): check --format (the rejected lines parse as combined: --format combined)');
+  }, 120_000);
+
   it('on real servers: S3 source, Kafka, ClickHouse over HTTP', async () => {
     const s3 = testS3();
     const bucket = uniqueBucket('run');
@@ -108,7 +167,7 @@ describe('weblog run', () => {
     const [us] = await ch.query<{ c: string }>("SELECT count() AS c FROM access_log WHERE country = 'US'");
     expect(Number(us?.c)).toBe(3823); // the countries report's top row, asked of the raw table
     await ch.createDatabase();
-    if (ch.isLegacy) expect(stderr).toContain('reports need ClickHouse 21.8 or newer');
+    if (ch.isLegacy) expect(stderr).toContain('reports need ClickHouse 22.8 or newer');
     else expect(stdout).toContain('Countries');
   }, 300_000);
 });
