@@ -83,6 +83,7 @@ export class Shipper {
   readonly metrics: ShipMetrics;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
+  private warnedEmpty = false;
 
   constructor(
     private readonly source: ObjectSource,
@@ -134,6 +135,11 @@ export class Shipper {
       if (this.stopped) return;
       throw err;
     }
+    if (objects.length === 0) {
+      // A typo in the prefix or glob looks like "nothing to do": say it, once until objects appear.
+      if (!this.warnedEmpty) this.log.warn('no objects match the source (check the prefix or glob)', { source: this.source.describe() });
+      this.warnedEmpty = true;
+    } else this.warnedEmpty = false;
     const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? 1) === (this.opts.replicaIndex ?? 0));
     const todo: { o: SourceObject; from: number }[] = [];
     for (const o of mine) {

@@ -116,8 +116,8 @@ export const shipCommand: CommandSpec = {
     let error: unknown;
     await shipper.run().catch((err: unknown) => (error = err));
     await worker.stop();
+    if (error) throw error; // no "done" line before the error: the run did not finish
     log.info('done', { objects: m.objects.total(), lines: m.lines.total(), failures: m.failures.total() });
-    if (error) throw error;
     return m.failures.total() > 0 ? 1 : 0;
   },
 };

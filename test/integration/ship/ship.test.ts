@@ -201,3 +201,18 @@ describe('ship from S3', () => {
     for (let o = 0; o < 6; o++) expect(got.get(`f/${o}.log`)).toEqual(sample.slice(o * 100, o * 100 + 100));
   }, 180_000);
 });
+
+describe('telling the user what went wrong', () => {
+  it('a prefix that matches nothing is said so; a missing bucket fails without a "done" line first', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    await put(s3, bucket, 'logs/a.log', `${sample[0]}\n`);
+    const empty = await finished(ship(['--source', `s3://${bucket}/lgs/`, '--topic', topic, '--progress-topic', progress]));
+    expect(empty.code).toBe(0);
+    expect(empty.stderr).toContain('"msg":"no objects match the source (check the prefix or glob)","source":"s3://');
+    const missing = await finished(ship(['--source', `s3://${bucket}-missing/logs/`, '--topic', topic, '--progress-topic', progress]));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).not.toContain('"msg":"done"');
+    expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^weblog ship: .*(NoSuchBucket|does not exist)/);
+  }, 120_000);
+});
