@@ -49,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
   }
-  if (name === '--version' || name === '-v') {
+  if (name === '--version' || name === '-v' || name === '-V' || name === 'version') {
     process.stdout.write(`${version()}\n`);
     return 0;
   }

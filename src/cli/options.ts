@@ -17,6 +17,10 @@ export interface OptionSpec {
   short?: string;
   /** Value placeholder shown in help, e.g. PATH. */
   arg?: string;
+  /** Numbers: smallest accepted value (default 0). Every number option takes whole numbers. */
+  min?: number;
+  /** Numbers: largest accepted value (default 2^53 - 1). */
+  max?: number;
   /**
    * Options whose environment variables this flag overrides when given on the
    * command line (`--embedded DIR` beats a CLICKHOUSE_URL in the environment).
@@ -88,7 +92,12 @@ function coerce(o: OptionSpec, raw: string | boolean, from: string): string | nu
   if (typeof raw === 'boolean') throw new WeblogError('CONFIG_INVALID', `${from}: expects a value`);
   if (o.type === 'number') {
     const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || n < 0) throw new WeblogError('CONFIG_INVALID', `${from}: expected a non-negative number${o.unit ? ` (${o.unit})` : ''}, got "${raw}"`);
+    const min = o.min ?? 0;
+    const max = o.max ?? Number.MAX_SAFE_INTEGER;
+    // Checked here, at start: 0 rows per INSERT spun, 0 partitions at once hung, 1e18 overflowed later.
+    if (raw.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new WeblogError('CONFIG_INVALID', `${from}: expected a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${o.unit ? ` (${o.unit})` : ''}, got "${raw}"`);
+    }
     return n;
   }
   return raw;
@@ -105,6 +114,7 @@ export function helpText(cmd: CommandSpec): string {
   });
   rows.push(['-h, --help', 'show this help']);
   const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
-  const body = rows.map(([f, d]) => `  ${f.padEnd(width)}${d}`).join('\n');
+  // A flag wider than the column gets its description on the next line, never glued to it.
+  const body = rows.map(([f, d]) => (f.length + 2 > width ? `  ${f}\n  ${' '.repeat(width)}${d}` : `  ${f.padEnd(width)}${d}`)).join('\n');
   return `${cmd.summary}\n\nUsage: ${cmd.usage}\n\nOptions:\n${body}\n${cmd.notes ? `\n${cmd.notes}\n` : ''}`;
 }

@@ -16,7 +16,7 @@
  * of the format string.
  */
 import type { CompiledFormat, FieldSpec } from './format.js';
-import { emptyRecord, type ParseResult } from './record.js';
+import { emptyRecord, setExtra, type ParseResult } from './record.js';
 import { splitRequest, splitRequestAt, splitUrl } from './request.js';
 import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME } from './time.js';
 import { unescapeField } from './unescape.js';
@@ -47,7 +47,7 @@ export function isEscaped(line: string, q: number, from: number): boolean {
 /** A plain decimal number (request times). */
 export const decimal = /^\d+(?:\.\d+)?$/;
 
-const helpers = { emptyRecord, splitRequest, splitRequestAt, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
+const helpers = { setExtra, emptyRecord, splitRequest, splitRequestAt, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -61,7 +61,7 @@ function storeField(field: FieldSpec, quoted: boolean): string {
     case 'string': {
       const value = `(dash ? '' : ${text})`;
       const t = field.target;
-      if (t === null) return `(r.extra ??= {})[${q(field.extraName)}] = ${value};`;
+      if (t === null) return field.extraName === '__proto__' ? `h.setExtra(r, '__proto__', ${value});` : `(r.extra ??= {})[${q(field.extraName)}] = ${value};`;
       if (!recordKeys.has(t)) throw new Error(`unknown record key ${t}`);
       if (t === 'url') return `r.url = ${value}; h.splitUrl(r.url, r);`;
       return `r.${t} = ${value};`;
@@ -139,7 +139,9 @@ export function generateParser(compiled: CompiledFormat, slow: LineParser): Line
       continue;
     }
     const nextText = next?.type === 'literal' ? next.text : '';
-    body.push(`// ${tok.field.variable}`);
+    // No text of the format string reaches this source except through q() (JSON string literals):
+    // a directive name in a comment could end the comment (newline, U+2028) and run as code.
+    body.push(`// field ${i}`);
     body.push(findEnd(tok.quoted, nextText, i + 2 >= tokens.length, i + 1 >= optionalFrom));
     body.push(`dash = end - pos === 1 && line.charCodeAt(pos) === 45;`);
     body.push(storeField(tok.field, tok.quoted));

@@ -80,7 +80,7 @@ const nginxVars: Record<string, Omit<FieldSpec, 'variable'>> = {
 };
 
 function nginxField(name: string): FieldSpec {
-  const known = nginxVars[name];
+  const known = Object.hasOwn(nginxVars, name) ? nginxVars[name] : undefined;
   return known ? { variable: `$${name}`, ...known } : f(`$${name}`, 'string', null, name);
 }
 
@@ -135,9 +135,9 @@ function apacheField(letter: string, arg: string | undefined, raw: string): Fiel
     }
     if (letter === 't') return f(raw, 'time_clf'); // %{format}t: only the default CLF layout is understood
     const prefix: Record<string, string> = { o: 'sent_http_', e: 'env_', n: 'note_', C: 'cookie_', c: 'conn_', a: 'client_', p: 'port_' };
-    return f(raw, 'string', null, `${prefix[letter] ?? `${letter}_`}${name}`);
+    return f(raw, 'string', null, `${Object.hasOwn(prefix, letter) ? prefix[letter] : `${letter}_`}${name}`);
   }
-  const known = apacheLetters[letter];
+  const known = Object.hasOwn(apacheLetters, letter) ? apacheLetters[letter] : undefined;
   if (!known) return f(raw, 'string', null, `apache_${letter}`);
   return { variable: raw, ...known };
 }
@@ -239,7 +239,7 @@ export const defaultFormat: FormatName = 'combined';
 
 /** Compiles a named format, or an nginx / Apache format string. */
 export function compileFormat(spec: string = defaultFormat): CompiledFormat {
-  const named = (namedFormats as Record<string, (typeof namedFormats)[FormatName]>)[spec];
+  const named = Object.hasOwn(namedFormats, spec) ? (namedFormats as Record<string, (typeof namedFormats)[FormatName]>)[spec] : undefined;
   if (named) {
     const pieces = named.syntax === 'nginx' ? parseNginx(named.source) : parseApache(named.source);
     return build(spec, named.source, pieces, named.optional);

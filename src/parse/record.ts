@@ -74,3 +74,10 @@ export function emptyRecord(): AccessRecord {
     extra: null,
   };
 }
+
+/** Stores a field of the format that has no column of its own; `__proto__` too, as a plain own key. */
+export function setExtra(r: AccessRecord, name: string, value: string): void {
+  const extra = (r.extra ??= {});
+  if (name === '__proto__') Object.defineProperty(extra, name, { value, enumerable: true, writable: true, configurable: true });
+  else extra[name] = value;
+}

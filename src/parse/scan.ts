@@ -5,7 +5,7 @@
  */
 import { decimal, generateParser, isEscaped, parseUintAt, type LineParser } from './compile.js';
 import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
-import { emptyRecord, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
+import { emptyRecord, setExtra, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';
 import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME, storableRangeText } from './time.js';
 import { unescapeField } from './unescape.js';
@@ -29,7 +29,7 @@ function assign(line: string, field: FieldSpec, pos: number, end: number, quoted
     case 'string': {
       const value = dash ? '' : quoted ? unescapeField(line.slice(pos, end)) : line.slice(pos, end);
       const t = field.target;
-      if (t === null) (r.extra ??= {})[field.extraName] = value;
+      if (t === null) setExtra(r, field.extraName, value);
       else if (t === 'url') {
         r.url = value;
         splitUrl(value, r);

@@ -16,7 +16,7 @@ export const parseCommand: CommandSpec = {
     formatOption,
     { name: 'enrich', type: 'boolean', default: true, description: 'add IP, user-agent, GeoIP and id fields (--no-enrich to skip)' },
     ...enrichOptions,
-    { name: 'max-line-bytes', type: 'number', default: 1048576, unit: 'bytes', description: 'longer lines are rejected as line_too_long' },
+    { name: 'max-line-bytes', type: 'number', default: 1048576, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines are rejected as line_too_long' },
   ],
   notes: 'Accepted lines go to stdout as JSON, rejects to stderr as {"line","reason","detail"},\nthen a summary line on stderr. Exit 0 unless an input cannot be read.',
   async run(opts, files) {

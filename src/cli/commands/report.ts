@@ -18,7 +18,7 @@ export const reportCommand: CommandSpec = {
     { name: 'from', type: 'string', arg: 'ISO', description: 'start of the range, inclusive, UTC unless a zone is given (rollup reports round down to their hour/day/month); default: the beginning' },
     { name: 'to', type: 'string', arg: 'ISO', description: 'end of the range, exclusive, UTC unless a zone is given (rollup reports round up to their hour/day/month); default: now' },
     { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
-    { name: 'limit', type: 'number', default: 20, unit: 'rows', description: 'rows of top-N reports' },
+    { name: 'limit', type: 'number', default: 20, min: 1, max: 1000000, unit: 'rows', description: 'rows of top-N reports' },
     { name: 'format', type: 'string', default: 'table', arg: 'table|json|csv', description: 'output format' },
     { name: 'list', type: 'boolean', default: false, description: 'list the reports' },
     ...clickhouseOptions,

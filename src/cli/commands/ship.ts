@@ -16,8 +16,8 @@ export const sourceOptions: CommandSpec['options'] = [
   { name: 'include', type: 'string', arg: 'REGEX', description: 'ship only keys matching this regular expression' },
   { name: 'order', type: 'string', default: 'key', arg: 'key|modified', description: 'order objects by key or by last-modified time' },
   { name: 'follow', type: 'boolean', default: false, description: 'keep polling for new objects and appended lines (real time)' },
-  { name: 'poll-interval-ms', type: 'number', default: 5000, unit: 'ms', description: 'poll interval with --follow' },
-  { name: 'max-line-bytes', type: 'number', default: 65536, unit: 'bytes', description: 'longer lines are sent as rejects (line_too_long), never cut silently' },
+  { name: 'poll-interval-ms', type: 'number', default: 5000, min: 10, unit: 'ms', description: 'poll interval with --follow' },
+  { name: 'max-line-bytes', type: 'number', default: 65536, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines are sent as rejects (line_too_long), never cut silently' },
 ];
 
 export function openSource(opts: ParsedOptions): ObjectSource {
@@ -56,12 +56,12 @@ export const shipCommand: CommandSpec = {
     ...kafkaOptions,
     { name: 'progress-topic', type: 'string', default: 'weblog.ship-progress', arg: 'NAME', description: 'compacted topic with the progress of every object' },
     { name: 'key', type: 'string', default: 'none', arg: 'none|source|ip', description: 'message key: none, the source object, or the client IP (first field)' },
-    { name: 'batch-lines', type: 'number', default: 5000, unit: 'lines', description: 'lines per Kafka transaction' },
+    { name: 'batch-lines', type: 'number', default: 5000, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     { name: 'replica-index', type: 'number', default: 0, description: 'this replica (0-based); objects are sharded by key hash' },
-    { name: 'replicas', type: 'number', default: 1, description: 'number of shipper replicas' },
+    { name: 'replicas', type: 'number', default: 1, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
-    { name: 'partitions', type: 'number', default: 6, unit: 'partitions', description: 'partitions of the topic when created here' },
+    { name: 'partitions', type: 'number', default: 6, min: 1, max: 10000, unit: 'partitions', description: 'partitions of the topic when created here' },
     ...workerOptions,
   ],
   notes: 'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.',

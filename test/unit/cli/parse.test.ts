@@ -62,3 +62,28 @@ describe('weblog parse', () => {
     expect(top.stdout).toMatch(/parse\s+Parse/);
   });
 });
+
+describe('the command line refuses what would hang, spin or crash later', () => {
+  it.each([
+    [['process', '--brokers', '127.0.0.1:1', '--max-insert-rows', '0'], '--max-insert-rows: expected a whole number from 1'],
+    [['process', '--brokers', '127.0.0.1:1', '--partitions-concurrently', '0'], '--partitions-concurrently: expected a whole number from 1 to 1,024'],
+    [['report', 'status', '--limit', '1e18'], '--limit: expected a whole number from 1 to 1,000,000'],
+    [['report', 'status', '--from', '275760-09-13'], '--from: expected an ISO-8601 date'],
+    [['parse', '--format', 'toString', '/dev/null'], 'unknown format "toString"'],
+    [['parse', '--format', 'constructor', '/dev/null'], 'unknown format "constructor"'],
+  ])('weblog %j exits 2 naming the problem', async (args, message) => {
+    const { code, stderr } = await weblog(args);
+    expect(code).toBe(2);
+    expect(stderr).toContain(message);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('-V prints the version; help never glues a flag to its description', async () => {
+    const v = await weblog(['-V']);
+    expect(v.code).toBe(0);
+    expect(v.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+    const help = await weblog(['process', '--help']);
+    expect(help.stdout).not.toMatch(/\|error\S/);
+    for (const line of help.stdout.split('\n').filter((l) => l.startsWith('  -'))) expect(line, line).toMatch(/^ {2}\S.*?( {2,}\S|$)/);
+  });
+});

@@ -81,3 +81,46 @@ describe('custom formats', () => {
     expect(r.ok && r.record).toMatchObject({ vhost: 'www.example.com', remote_addr: '192.0.2.1', extra: { server_port: '443' } });
   });
 });
+
+describe('hostile format strings', () => {
+  it('directive text never becomes code (a %{...}i with a newline escaped a // comment in the generated parser)', () => {
+    const g = globalThis as { pwned?: unknown };
+    delete g.pwned;
+    const hostile = [
+      '%h %{\nglobalThis.pwned = 1; //}i %t "%r" %>s %b',
+      '%h %{*/ globalThis.pwned = 2; /*}i %t "%r" %>s %b',
+      '%h %{\u2028globalThis.pwned = 3;\u2028}i %t "%r" %>s %b',
+      '%h %{"); globalThis.pwned = 4; ("}i %t "%r" %>s %b',
+      '%h %{`${globalThis.pwned = 5}`}i %t "%r" %>s %b',
+    ];
+    let parsed = 0;
+    for (const fmt of hostile) {
+      let parse;
+      try {
+        parse = createParser(fmt);
+      } catch (err) {
+        expect((err as WeblogError).code, fmt).toBe('FORMAT_INVALID'); // ($ makes it an nginx format without a time)
+        continue;
+      }
+      const r = parse('1.2.3.4 x [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 5');
+      expect(r.ok, fmt).toBe(true);
+      parsed++;
+    }
+    expect(parsed).toBe(4);
+    expect(g.pwned).toBeUndefined();
+  });
+
+  it('names of Object.prototype are formats or variables like any other (own-property lookups)', () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(() => compileFormat(name)).toThrow(WeblogError);
+      expect(() => compileFormat(name)).toThrow(/unknown format/);
+    }
+    const parse = createParser('$remote_addr $constructor $__proto__ $toString [$time_local] "$request" $status');
+    const r = parse('1.2.3.4 a b c [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 200');
+    expect(r.ok).toBe(true);
+    if (r.ok) {
+      expect(Object.getPrototypeOf(r.record.extra)).toBe(Object.prototype);
+      expect(JSON.stringify(r.record.extra)).toBe('{"constructor":"a","__proto__":"b","toString":"c"}');
+    }
+  });
+});
