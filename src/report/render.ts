@@ -3,9 +3,18 @@ import { ALL_TIME, type ReportResult } from './reports.js';
 
 export type ReportFormat = 'table' | 'json' | 'csv';
 
+/** Control characters, C1, line/paragraph separators and bidi overrides: a log field must not drive the terminal. */
+const unsafe = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const visible = (c: string) => {
+  const n = c.charCodeAt(0);
+  return n <= 0xff ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+};
+
 function cell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (v === '') return '-';
+  if (typeof v === 'string') unsafe.lastIndex = 0;
+  if (typeof v === 'string' && unsafe.test(v)) return v.replace(unsafe, visible);
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(v);
   if (typeof v === 'string' && /^-?\d{4,}$/.test(v)) return Number(v).toLocaleString('en-US');
   if (typeof v === 'string' && v.endsWith(' 00:00:00')) return v.slice(0, 10);

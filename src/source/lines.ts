@@ -27,15 +27,35 @@ export interface SplitOptions {
 
 const PREVIEW_BYTES = 256;
 
-/** Yields the lines of each chunk as one array, to keep per-line overhead low. */
+/** The first `n` bytes of `parts` followed by `tail`, as one Buffer (copies at most `n` bytes). */
+function head(parts: Buffer[], tail: Buffer, n: number): Buffer {
+  const out: Buffer[] = [];
+  let have = 0;
+  for (const p of [...parts, tail]) {
+    if (have >= n) break;
+    const take = p.subarray(0, n - have);
+    out.push(take);
+    have += take.length;
+  }
+  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out, have);
+}
+
+/**
+ * Yields the lines of each chunk as one array, to keep per-line overhead low.
+ * The bytes of a line still open at the end of a chunk are kept as a list of
+ * pieces and joined once, when its LF arrives: each byte is scanned for LF
+ * once and copied at most once (joining the pending bytes to every new chunk
+ * made an 8 MB line take 1.4 s and a 32 MB one 15 s).
+ */
 export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | string>, opts: SplitOptions = {}): AsyncGenerator<Line[]> {
   const max = opts.maxLineBytes ?? 1024 * 1024;
   // The preview of an over-long line never depends on how the stream was chunked.
   const preview = Math.min(PREVIEW_BYTES, max);
-  let offset = opts.startOffset ?? 0; // offset of `pending`'s first byte
-  let pending: Buffer = Buffer.alloc(0);
+  let lineStart = opts.startOffset ?? 0; // stream offset of the open line's first byte
+  let parts: Buffer[] = []; // bytes of the open line so far (none while skipping)
+  let partsLen = 0;
   let skipping = false; // inside an over-long line, waiting for its LF
-  let skipStart = 0;
+  let skipLen = 0; // bytes of the skipped line so far
   let skipPreview = '';
 
   const make = (buf: Buffer, start: number, end: number, lineOffset: number, size: number): Line => {
@@ -46,33 +66,47 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | st
 
   for await (const chunk of chunks) {
     const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    const buf = pending.length === 0 ? data : Buffer.concat([pending, data]);
     const out: Line[] = [];
-    let start = 0;
-    for (let nl = buf.indexOf(10, start); nl !== -1; nl = buf.indexOf(10, start)) {
+    let start = 0; // first byte of data not yet in a line
+    for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {
+      const bytes = (skipping ? skipLen : partsLen) + nl - start; // the line without its LF
       if (skipping) {
-        out.push({ text: skipPreview, offset: skipStart, size: offset + nl + 1 - skipStart, tooLong: true });
+        out.push({ text: skipPreview, offset: lineStart, size: bytes + 1, tooLong: true });
         skipping = false;
-      } else if (nl - start > max) {
-        out.push({ text: buf.toString('utf8', start, start + preview), offset: offset + start, size: nl + 1 - start, tooLong: true });
-      } else out.push(make(buf, start, nl, offset + start, nl + 1 - start));
+        skipLen = 0;
+      } else if (bytes > max) {
+        const h = head(parts, data.subarray(start, nl), preview);
+        out.push({ text: h.toString('utf8'), offset: lineStart, size: bytes + 1, tooLong: true });
+      } else if (partsLen === 0) out.push(make(data, start, nl, lineStart, bytes + 1));
+      else {
+        parts.push(data.subarray(start, nl));
+        const whole = Buffer.concat(parts, bytes);
+        out.push(make(whole, 0, bytes, lineStart, bytes + 1));
+      }
+      lineStart += bytes + 1;
+      parts = [];
+      partsLen = 0;
       start = nl + 1;
     }
-    if (!skipping && buf.length - start > max) {
-      skipping = true;
-      skipStart = offset + start;
-      skipPreview = buf.toString('utf8', start, start + preview);
-      offset += buf.length;
-      pending = Buffer.alloc(0);
-    } else if (skipping) {
-      offset += buf.length;
-      pending = Buffer.alloc(0);
-    } else {
-      offset += start;
-      pending = start === buf.length ? Buffer.alloc(0) : Buffer.from(buf.subarray(start));
+    if (start < data.length) {
+      const rest = data.length - start;
+      if (skipping) skipLen += rest;
+      else if (partsLen + rest > max) {
+        skipping = true;
+        skipPreview = head(parts, data.subarray(start), preview).toString('utf8');
+        skipLen = partsLen + rest;
+        parts = [];
+        partsLen = 0;
+      } else {
+        parts.push(Buffer.from(data.subarray(start))); // a copy: the stream may reuse its chunk
+        partsLen += rest;
+      }
     }
     if (out.length > 0) yield out;
   }
-  if (skipping) yield [{ text: skipPreview, offset: skipStart, size: offset - skipStart, tooLong: true }];
-  else if (pending.length > 0 && opts.emitPartialLast !== false) yield [make(pending, 0, pending.length, offset, pending.length)];
+  if (skipping) yield [{ text: skipPreview, offset: lineStart, size: skipLen, tooLong: true }];
+  else if (partsLen > 0 && opts.emitPartialLast !== false) {
+    const whole = Buffer.concat(parts, partsLen);
+    yield [make(whole, 0, partsLen, lineStart, partsLen)];
+  }
 }

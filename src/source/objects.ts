@@ -9,6 +9,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { redactUrl } from '../redact.js';
 import { WeblogError } from '../errors.js';
 
 export interface SourceObject {
@@ -91,7 +92,7 @@ export class S3Source implements ObjectSource {
   }
 
   describe(): string {
-    return `s3://${this.o.bucket}/${this.o.prefix}${this.o.endpoint ? ` at ${this.o.endpoint}` : ''}`;
+    return `s3://${this.o.bucket}/${this.o.prefix}${this.o.endpoint ? ` at ${redactUrl(this.o.endpoint)}` : ''}`;
   }
 
   async list(): Promise<SourceObject[]> {

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { WeblogError } from '../../errors.js';
+import { redactUrl } from '../../redact.js';
 import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
 import { wrapClickHouseError } from './errors.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
@@ -27,16 +28,6 @@ export interface HttpOptions {
 /** SQL string literal (for servers without query parameters). */
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-/** The URL without user:password, for logs and messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(invalid URL)';
-  }
-}
 
 export class HttpClickHouse implements ClickHouse {
   readonly kind = 'http' as const;
