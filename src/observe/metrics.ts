@@ -48,6 +48,13 @@ export class Gauge implements Metric {
   set(value: number, labels?: Labels): void {
     this.values.set(labelKey(labels), value);
   }
+  get(labels?: Labels): number | undefined {
+    return this.values.get(labelKey(labels));
+  }
+  /** Every labelled value. */
+  all(): number[] {
+    return [...this.values.values()];
+  }
   render(): string[] {
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
   }

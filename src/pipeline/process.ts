@@ -178,6 +178,10 @@ export class Processor {
   /** Handles one partition batch; resolves when everything in it is stored. */
   async handleBatch(batch: LogBatch, ctl: BatchControl): Promise<void> {
     const { topic, partition, messages } = batch;
+    if (messages.length === 0) {
+      this.noteLag(batch); // transaction markers only: nothing to store
+      return;
+    }
     this.metrics.consumed.inc(undefined, messages.length);
     this.metrics.batchRows.observe(messages.length);
     const stored = await this.knownStored(batch, ctl);
@@ -214,8 +218,20 @@ export class Processor {
     const narrowing: Narrowing = { singleTried: 0, singleFailed: 0 };
     for (let i = 0; i < rows.count; i += this.maxRows) await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
     const last = messages[messages.length - 1] as LogMessage;
-    this.metrics.lag.set(Math.max(0, batch.highWatermark - last.offset - 1), { topic, partition });
     this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
+    this.noteLag(batch);
+  }
+
+  private caughtUp = false;
+
+  /** Real lag (markers count as consumed); "caught up" is logged once, when every partition seen is at its end. */
+  private noteLag(batch: LogBatch): void {
+    const lag = Math.max(0, batch.highWatermark - batch.lastOffset - 1);
+    this.metrics.lag.set(lag, { topic: batch.topic, partition: batch.partition });
+    if (!this.caughtUp && lag === 0 && this.metrics.lag.all().every((l) => l === 0)) {
+      this.caughtUp = true;
+      this.log.info('caught up: every assigned partition is consumed to its end', { lines: this.metrics.consumed.total(), rows: this.metrics.inserted.total(), rejects: this.metrics.rejected.total() });
+    }
   }
 
   /** Inserts rows (offset order); transient errors retry, permanent ones are narrowed down to the bad rows. */

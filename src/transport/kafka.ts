@@ -162,11 +162,16 @@ export class KafkaLogConsumer implements LogConsumer {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 2,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-        if (!isRunning() || isStale() || batch.messages.length === 0) return;
+        if (!isRunning() || isStale()) return;
+        // A batch of transaction markers alone is handed on too: committing past the
+        // marker is what lets the group's lag reach 0 (it stayed at 1 per partition).
+        // (isEmptyControlRecord is in kafkajs 2.2.4's Batch, missing from its typings.)
+        if (batch.messages.length === 0 && !(batch as unknown as { isEmptyControlRecord(): boolean }).isEmptyControlRecord()) return;
         const messages = batch.messages.map(toLogMessage);
+        const lastOffset = Number(batch.lastOffset());
         try {
           await handler(
-            { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark) },
+            { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark), lastOffset },
             { heartbeat, signal: this.abort.signal },
           );
         } catch (err) {
@@ -180,10 +185,8 @@ export class KafkaLogConsumer implements LogConsumer {
           return;
         }
         if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
-        const last = (messages[messages.length - 1] as LogMessage).offset;
-        resolveOffset(String(last)); // kafkajs fetches on from the resolved offset
-        const next = String(last + 1);
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: next }]);
+        resolveOffset(String(lastOffset)); // kafkajs fetches on from the resolved offset
+        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
       },
     });
   }

@@ -157,7 +157,9 @@ export class MemoryTransport {
         }
         const take = this.entries.slice(0, max);
         try {
-          await handler({ topic: this.topic, partition: 0, messages: take.map((e) => e.msg), highWatermark: this.nextOffset }, { heartbeat: async () => {}, signal: abort.signal });
+          const messages = take.map((e) => e.msg);
+          const lastOffset = (messages[messages.length - 1] as LogMessage).offset;
+          await handler({ topic: this.topic, partition: 0, messages, highWatermark: this.nextOffset, lastOffset }, { heartbeat: async () => {}, signal: abort.signal });
         } catch (err) {
           // The processor retries what can be retried itself: what reaches here is
           // permanent (or the abort of a shutdown). Commit nothing, stop, and say so.

@@ -32,8 +32,14 @@ export interface LogBatch {
   topic: string;
   partition: number;
   messages: LogMessage[];
-  /** Offset of the next message the broker will write (lag = highWatermark - last offset - 1). */
+  /** Offset of the next message the broker will write. */
   highWatermark: number;
+  /**
+   * Offset of the batch's last record, transaction markers included (a
+   * transactional topic ends with one): lag = highWatermark - lastOffset - 1.
+   * A batch of markers alone comes with no messages.
+   */
+  lastOffset: number;
 }
 
 export interface BatchControl {
