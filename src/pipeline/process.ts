@@ -165,7 +165,8 @@ export class Processor {
 
   private retryOptions(ctl: BatchControl, what: string) {
     return {
-      signal: ctl.signal,
+      // A graceful stop ends retrying (a stop during an outage waited out the whole shutdown timeout).
+      signal: AbortSignal.any([ctl.signal, ctl.draining]),
       maxDelayMs: this.opts.maxRetryDelayMs ?? 10_000,
       onRetry: async (err: unknown, attempt: number, delayMs: number) => {
         this.metrics.retries.inc();

@@ -30,6 +30,8 @@ export interface WorkerHandle {
   metricsPort: number | undefined;
   /** Resolves when a stop (by signal or by `stop()`) has completed. */
   stopped: Promise<void>;
+  /** True once a stop had to abort (the drain did not finish in time): the command must exit non-zero. */
+  readonly aborted: boolean;
   stop(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
   timer?.unref();
 
   let stopping: Promise<void> | undefined;
+  let aborted = false;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => (resolveStopped = r));
 
@@ -57,7 +60,8 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
       const result = await Promise.race([spec.drain().then(() => 'drained' as const), timedOut]);
       clearTimeout(t);
       if (result === 'timeout') {
-        spec.log.warn('graceful stop timed out; aborting', { timeout_ms: limit });
+        aborted = true;
+        spec.log.error('graceful stop timed out; aborting (the batch in flight is consumed again after a restart)', { timeout_ms: limit });
         // An abort that hangs too (a client stuck in I/O) must not keep the process alive.
         const hard = setTimeout(() => {
           spec.log.error('abort timed out; exiting');
@@ -86,7 +90,14 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
-  return { metricsPort: metrics?.port, stopped, stop };
+  return {
+    metricsPort: metrics?.port,
+    stopped,
+    stop,
+    get aborted() {
+      return aborted;
+    },
+  };
 }
 
 export function formatRate(n: number): string {

@@ -123,6 +123,7 @@ export interface ConsumerOptions {
 export class KafkaLogConsumer implements LogConsumer {
   private readonly consumer: Consumer;
   private readonly abort = new AbortController();
+  private readonly drain = new AbortController();
   private assignmentCb: ((a: { topic: string; partition: number }[]) => void) | undefined;
   private fatalCb: ((err: unknown) => void) | undefined;
   private closing: Promise<void> | undefined;
@@ -172,10 +173,10 @@ export class KafkaLogConsumer implements LogConsumer {
         try {
           await handler(
             { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark), lastOffset },
-            { heartbeat, signal: this.abort.signal },
+            { heartbeat, signal: this.abort.signal, draining: this.drain.signal },
           );
         } catch (err) {
-          if (this.abort.signal.aborted) return;
+          if (this.abort.signal.aborted || this.drain.signal.aborted) return; // stopping: commit nothing, no restart
           // kafkajs' own errors (a rebalance seen by heartbeat(), a lost coordinator)
           // and retriable ones go back to kafkajs, which rejoins and redelivers the batch.
           if (!(err instanceof WeblogError) || isRetriable(err)) throw err;
@@ -193,6 +194,7 @@ export class KafkaLogConsumer implements LogConsumer {
 
   /** Graceful: lets the batch in flight finish and commit, then leaves the group. */
   close(): Promise<void> {
+    this.drain.abort(new WeblogError('ABORTED', 'stopping'));
     this.closing ??= this.consumer.disconnect();
     return this.closing;
   }

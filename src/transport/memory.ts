@@ -133,6 +133,7 @@ export class MemoryTransport {
 
   consumer(): LogConsumer & { drained: Promise<void>; destroy: () => Promise<void> } {
     const abort = new AbortController();
+    const draining = new AbortController();
     let stop = false;
     let fatal: ((err: unknown) => void) | undefined;
     let resolveDrained!: () => void;
@@ -159,11 +160,11 @@ export class MemoryTransport {
         try {
           const messages = take.map((e) => e.msg);
           const lastOffset = (messages[messages.length - 1] as LogMessage).offset;
-          await handler({ topic: this.topic, partition: 0, messages, highWatermark: this.nextOffset, lastOffset }, { heartbeat: async () => {}, signal: abort.signal });
+          await handler({ topic: this.topic, partition: 0, messages, highWatermark: this.nextOffset, lastOffset }, { heartbeat: async () => {}, signal: abort.signal, draining: draining.signal });
         } catch (err) {
           // The processor retries what can be retried itself: what reaches here is
           // permanent (or the abort of a shutdown). Commit nothing, stop, and say so.
-          if (!abort.signal.aborted) {
+          if (!abort.signal.aborted && !draining.signal.aborted) {
             abort.abort(err);
             this.end();
             fatal?.(err);
@@ -186,6 +187,7 @@ export class MemoryTransport {
       },
       close: async () => {
         stop = true;
+        draining.abort(new WeblogError('ABORTED', 'stopping'));
         this.wakeConsumer?.();
         await loop;
       },

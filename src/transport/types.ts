@@ -47,6 +47,12 @@ export interface BatchControl {
   heartbeat(): Promise<void>;
   /** Aborted when the worker is shutting down: stop, commit nothing. */
   readonly signal: AbortSignal;
+  /**
+   * Aborted when a graceful stop began: the attempt in flight may finish (and
+   * the batch commit), but no retry starts; a batch that cannot finish is left
+   * uncommitted and consumed again after a restart.
+   */
+  readonly draining: AbortSignal;
 }
 
 export type BatchHandler = (batch: LogBatch, ctl: BatchControl) => Promise<void>;

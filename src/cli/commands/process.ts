@@ -124,6 +124,6 @@ export const processCommand: CommandSpec = {
     await consumer.start((batch, ctl) => processor.handleBatch(batch, ctl));
     await worker.stopped;
     log.info('stopped', { consumed: m.consumed.total(), inserted: m.inserted.total(), rejected: m.rejected.total(), skipped: m.skipped.total() });
-    return failed === undefined ? 0 : 1;
+    return failed === undefined && !worker.aborted ? 0 : 1;
   },
 };

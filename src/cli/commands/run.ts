@@ -242,6 +242,6 @@ export const runCommand: CommandSpec = {
       : `${summary.lines_shipped.toLocaleString('en-US')} lines shipped, ${summary.rows_inserted.toLocaleString('en-US')} rows stored, ${summary.rejected.toLocaleString('en-US')} rejected.`;
     process.stderr.write(`\nweblog run: ${headline}\ndata: ${where}\n`);
     await ch.close();
-    return sm.failures.total() > 0 || mostlyRejected ? 1 : 0;
+    return sm.failures.total() > 0 || mostlyRejected || worker.aborted ? 1 : 0;
   },
 };

@@ -118,6 +118,6 @@ export const shipCommand: CommandSpec = {
     await worker.stop();
     if (error) throw error; // no "done" line before the error: the run did not finish
     log.info('done', { objects: m.objects.total(), lines: m.lines.total(), failures: m.failures.total() });
-    return m.failures.total() > 0 ? 1 : 0;
+    return m.failures.total() > 0 || worker.aborted ? 1 : 0;
   },
 };

@@ -178,6 +178,53 @@ describe('exactly once under faults', () => {
     expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
   }, 240_000);
 
+  it('SIGTERM during a ClickHouse outage stops retrying at once and exits 0; a hung server past the timeout exits 1', async () => {
+    const server = new DedicatedClickHouse();
+    cleanups.push(() => server.destroy());
+    await server.start();
+    const ch = await database(server.url);
+    const lines = input(30_000);
+    const topic = await topicWith(lines, 2);
+    const group = uniqueName('g');
+    const args = processArgs(topic, group, ch, server.url, ['--max-insert-rows', '1000', '--max-batch-bytes', '262144', '--shutdown-timeout-ms', '60000']);
+    const watch = (child: ChildProcess) => {
+      const out = { stderr: '' };
+      child.stderr?.on('data', (d: Buffer) => (out.stderr += d.toString()));
+      return { out, exited: new Promise<number | null>((r) => child.once('exit', (code) => r(code))) };
+    };
+    // 1. Server down (refusing): the drain must not wait out the 60 s timeout.
+    const a = track(spawnProcessor(args));
+    const wa = watch(a);
+    await waitUntil('rows flowing', async () => (await totals(ch)).rows > 2000 || undefined, 60_000, 50);
+    await server.stop();
+    await waitUntil('retrying', () => wa.out.stderr.includes('retrying') || undefined, 30_000, 50);
+    const t0 = Date.now();
+    a.kill('SIGTERM');
+    expect(await wa.exited).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(wa.out.stderr).toContain('"msg":"stopped"');
+    // 2. Server hung (SIGSTOP) with an INSERT in flight: past --shutdown-timeout-ms the stop aborts, exit 1.
+    await server.start();
+    const b = track(spawnProcessor([...args.filter((x, i, all) => x !== '--shutdown-timeout-ms' && all[i - 1] !== '--shutdown-timeout-ms'), '--shutdown-timeout-ms', '2000']));
+    const wb = watch(b);
+    const before = (await totals(ch)).rows;
+    await waitUntil('rows flowing again', async () => (await totals(ch)).rows > before + 1000 || undefined, 60_000, 20);
+    server.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    b.kill('SIGTERM');
+    expect(await wb.exited).toBe(1);
+    expect(wb.out.stderr).toContain('graceful stop timed out; aborting');
+    server.resume();
+    // 3. Nothing lost or doubled by either stop.
+    const last = track(spawnProcessor(args));
+    await waitUntil('all lines stored', async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    }, 120_000);
+    await killHard(last);
+    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  }, 300_000);
+
   it.each([2, 3])('%i replicas in one group, one killed mid-run: partitions rebalance, counts exact', async (replicas) => {
     const url = inject('endpoints').clickhouseUrl;
     const ch = await database(url);
