@@ -5,6 +5,7 @@
 import { CompressionTypes, Kafka, logLevel, Partitioners, type Consumer, type Producer, type KafkaMessage } from 'kafkajs';
 import { isRetriable, WeblogError } from '../errors.js';
 import { installFastRecordDecoder } from './kafkajs-decoder.js';
+import { kafkajsErrorLevel } from './kafka-log.js';
 import type { Logger } from '../observe/log.js';
 import { headerNames, shipperRejectReasons, type ShipperRejectReason, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
 
@@ -39,8 +40,10 @@ export function createKafka(opts: KafkaOptions): Kafka {
       if (!log) return;
       const { message, ...rest } = entry.log;
       const fields = { component: `kafkajs.${entry.namespace}`, ...rest };
-      if (entry.level === logLevel.ERROR) log.error(message, fields);
-      else if (entry.level === logLevel.WARN) log.warn(message, fields);
+      if (entry.level === logLevel.ERROR) {
+        if (kafkajsErrorLevel(message, rest) === 'error') log.error(message, fields);
+        else log.warn(message, fields);
+      } else if (entry.level === logLevel.WARN) log.warn(message, fields);
     },
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
@@ -118,6 +121,10 @@ export interface ConsumerOptions {
   fromBeginning?: boolean;
   /** Session timeout in ms (default 30,000). */
   sessionTimeoutMs?: number;
+  /** Idle, without a fetch or heartbeat answered for this long, the brokers count as silent (default 20,000 ms). */
+  silenceMs?: number;
+  /** Where "brokers silent" and "answering again" go. */
+  log?: Logger;
 }
 
 export class KafkaLogConsumer implements LogConsumer {
@@ -127,6 +134,12 @@ export class KafkaLogConsumer implements LogConsumer {
   private assignmentCb: ((a: { topic: string; partition: number }[]) => void) | undefined;
   private fatalCb: ((err: unknown) => void) | undefined;
   private closing: Promise<void> | undefined;
+  /** Last answer from a broker (a fetch or a heartbeat), epoch ms. */
+  private lastContact = Date.now();
+  /** Batches being handled: no fetch is due meanwhile. */
+  private busy = 0;
+  private silent = false;
+  private watchdog: NodeJS.Timeout | undefined;
 
   constructor(kafka: Kafka, private readonly opts: ConsumerOptions) {
     validateTopic(opts.topic);
@@ -140,6 +153,15 @@ export class KafkaLogConsumer implements LogConsumer {
       heartbeatInterval: 3000,
       retry: { retries: 10 },
     });
+    const contact = () => {
+      this.lastContact = Date.now();
+      if (this.silent) {
+        this.silent = false;
+        opts.log?.info('the Kafka brokers answer again');
+      }
+    };
+    this.consumer.on(this.consumer.events.FETCH, contact);
+    this.consumer.on(this.consumer.events.HEARTBEAT, contact);
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
       this.assignmentCb?.(assigned);
@@ -155,7 +177,26 @@ export class KafkaLogConsumer implements LogConsumer {
     this.fatalCb = cb;
   }
 
+  /**
+   * For /healthz: a broker that hangs (accepts connections, answers nothing)
+   * logged nothing for 45-60 s and /healthz stayed ok.
+   */
+  health(): { ok: boolean; detail: string } {
+    const quiet = Date.now() - this.lastContact;
+    if (this.busy === 0 && quiet > (this.opts.silenceMs ?? 20_000)) return { ok: false, detail: `no answer from the Kafka brokers for ${Math.round(quiet / 1000)} s` };
+    return { ok: true, detail: 'consuming' };
+  }
+
   async start(handler: BatchHandler): Promise<void> {
+    this.lastContact = Date.now();
+    this.watchdog = setInterval(() => {
+      const h = this.health();
+      if (!h.ok && !this.silent) {
+        this.silent = true;
+        this.opts.log?.warn(`${h.detail}: a broker may hang; kafkajs keeps waiting`, { component: 'kafka' });
+      }
+    }, 1000);
+    this.watchdog.unref();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
     await this.consumer.run({
@@ -170,6 +211,7 @@ export class KafkaLogConsumer implements LogConsumer {
         if (batch.messages.length === 0 && !(batch as unknown as { isEmptyControlRecord(): boolean }).isEmptyControlRecord()) return;
         const messages = batch.messages.map(toLogMessage);
         const lastOffset = Number(batch.lastOffset());
+        this.busy++;
         try {
           await handler(
             { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark), lastOffset },
@@ -184,6 +226,9 @@ export class KafkaLogConsumer implements LogConsumer {
           this.abort.abort(err);
           this.fatalCb?.(err);
           return;
+        } finally {
+          this.busy--;
+          this.lastContact = Date.now(); // the next fetch is due from now
         }
         if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
         resolveOffset(String(lastOffset)); // kafkajs fetches on from the resolved offset
@@ -194,6 +239,7 @@ export class KafkaLogConsumer implements LogConsumer {
 
   /** Graceful: lets the batch in flight finish and commit, then leaves the group. */
   close(): Promise<void> {
+    clearInterval(this.watchdog);
     this.drain.abort(new WeblogError('ABORTED', 'stopping'));
     this.closing ??= this.consumer.disconnect();
     return this.closing;

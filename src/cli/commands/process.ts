@@ -90,6 +90,7 @@ export const processCommand: CommandSpec = {
       maxBytesPerPartition: Number(opts['max-batch-bytes']),
       maxWaitTimeMs: Number(opts['flush-interval-ms']),
       sessionTimeoutMs: Number(opts['session-timeout-ms']),
+      log,
     });
     consumer.onAssignment((assigned) => {
       processor.onAssignment();
@@ -103,6 +104,7 @@ export const processCommand: CommandSpec = {
       registry,
       metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
       shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
+      healthy: () => consumer.health(),
       progress: () => `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(m.consumed.total() / ((Date.now() - started) / 1000))} lines/s`,
       drain: async () => {
         await consumer.close();

@@ -148,7 +148,7 @@ export const runCommand: CommandSpec = {
         dlq = new KafkaLogProducer(kafka);
       }
       sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: `weblog-run-${progressTopic}` });
-      consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 200 });
+      consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 200, log });
     } else {
       mkdirSync(path.dirname(runStateFile(opts, ch)), { recursive: true });
       memory = new MemoryTransport({ stateFile: runStateFile(opts, ch) });

@@ -146,6 +146,10 @@ describe('ship from S3', () => {
     }
     const last = await finished(ship(args));
     expect(last.code, last.stderr.split('\n').filter((l) => /"level":"(warn|error)"|object (failed|postponed)/.test(l) && !l.includes('kafkajs')).join('\n').slice(-3000)).toBe(0);
+    // The restart after kill -9 meets CONCURRENT_TRANSACTIONS / coordinator loading: kafkajs retries them,
+    // so they are warnings, not errors (runs that ended exact logged ~100 error lines).
+    const errors = last.stderr.split('\n').filter((l) => l.includes('"level":"error"'));
+    expect(errors, errors.slice(0, 5).join('\n')).toEqual([]);
     const msgs = await readTopic(kafka, topic, n * perObject + 1, 20_000);
     expect(msgs).toHaveLength(n * perObject);
     const keys = new Set(msgs.map((m) => `${m.headers['weblog-source']}@${m.headers['weblog-offset']}`));

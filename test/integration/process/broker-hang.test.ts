@@ -1,0 +1,63 @@
+/**
+ * A Kafka broker that hangs (SIGSTOP: connections stay open, nothing
+ * answers) used to leave the processor silent for 45-60 s with /healthz ok.
+ * It must say so in the log and in /healthz, and recover when the broker does.
+ * Pauses the local stack's broker: runs only when the tests started it.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { legacySchemaDir } from '../../../src/cli/commands/process.js';
+import { migrate } from '../../../src/schema/migrate.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { stateDir } from '../../stack/config.js';
+import { createTopic, deleteTopics, produceLines, testKafka } from '../../helpers/kafka.js';
+import { uniqueName } from '../../helpers/names.js';
+import { killHard, spawnProcessor } from '../../helpers/processor.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const kafka = testKafka();
+const topics: string[] = [];
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+  await deleteTopics(kafka, topics);
+});
+
+const ownBroker = inject('endpointSource') === 'local stack';
+
+describe('a hung broker', () => {
+  it.skipIf(!ownBroker)('is reported in the log and by /healthz (503), and recovery too', async () => {
+    const brokerPid = Number(readFileSync(path.join(stateDir, 'kafka', 'pid'), 'utf8').trim());
+    const url = inject('endpoints').clickhouseUrl;
+    const ch = new HttpClickHouse({ url, database: uniqueName('hang') });
+    await ch.createDatabase();
+    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    cleanups.push(async () => {
+      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+      await ch.close();
+    });
+    const topic = uniqueName('raw');
+    topics.push(topic);
+    await createTopic(kafka, topic, 1);
+    await produceLines(kafka, topic, Array.from({ length: 500 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${i} HTTP/1.1" 200 1 "-" "-"`));
+    const child = spawnProcessor(['--topic', topic, '--group', uniqueName('g'), '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--no-create-topics']);
+    cleanups.push(() => killHard(child));
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const port = await waitUntil('metrics port', async () => /"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr)?.[1], 30_000, 50);
+    const health = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+    await waitUntil('rows stored', async () => Number((await ch.query<{ c: string }>('SELECT count() AS c FROM access_log'))[0]?.c) >= 500 || undefined, 60_000);
+    expect(await health()).toBe(200);
+    process.kill(brokerPid, 'SIGSTOP');
+    try {
+      await waitUntil('/healthz 503', async () => ((await health()) === 503 ? true : undefined), 45_000, 500);
+      await waitUntil('silence logged', async () => /"level":"warn".*"msg":"no answer from the Kafka brokers for \d+ s: a broker may hang; kafkajs keeps waiting"/.test(stderr) || undefined, 5000, 100);
+    } finally {
+      process.kill(brokerPid, 'SIGCONT');
+    }
+    await waitUntil('/healthz 200 again', async () => ((await health()) === 200 ? true : undefined), 90_000, 500);
+    await waitUntil('recovery logged', async () => stderr.includes('"msg":"the Kafka brokers answer again"') || undefined, 10_000, 100);
+    expect(stderr).not.toContain('"level":"error"');
+  }, 240_000);
+});
