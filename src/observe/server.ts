@@ -1,6 +1,7 @@
 /** The /metrics and /healthz endpoint of a worker. */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { WeblogError } from '../errors.js';
 import type { Registry } from './metrics.js';
 
 export interface MetricsServer {
@@ -23,7 +24,12 @@ export function startMetricsServer(registry: Registry, port: number, healthy: ()
     }
   });
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
+        const why = err.code === 'EADDRINUSE' ? 'is in use (another weblog worker on this host?)' : 'cannot be opened';
+        reject(new WeblogError('CONFIG_INVALID', `--metrics-port ${port}: the metrics port ${host}:${port} ${why}; give each worker its own --metrics-port, 0 for any free port, or --no-metrics`, { cause: err }));
+      } else reject(err);
+    });
     server.listen(port, host, () => {
       resolve({
         port: (server.address() as AddressInfo).port,

@@ -294,20 +294,43 @@ export class KafkaLogProducer implements LogProducer {
 }
 
 /** Creates the topic if missing (partitions, retention); harmless when it exists. */
-export async function ensureTopic(kafka: Kafka, topic: string, opts: { partitions?: number; compacted?: boolean } = {}): Promise<void> {
+/**
+ * Creates the topic if missing, and returns only once every partition has a
+ * leader. Another worker may have created it a moment before: "exists" is not
+ * "usable" (two workers started together both exited 1 with "This server does
+ * not host this topic-partition").
+ */
+export async function ensureTopic(kafka: Kafka, topic: string, opts: { partitions?: number; compacted?: boolean; timeoutMs?: number } = {}): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
     const existing = await admin.listTopics();
-    if (existing.includes(topic)) return;
-    await admin
-      .createTopics({
-        waitForLeaders: true,
-        topics: [{ topic, numPartitions: opts.partitions ?? 6, ...(opts.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}) }],
-      })
-      .catch((err: Error & { type?: string }) => {
-        if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-      });
+    if (!existing.includes(topic)) {
+      await admin
+        .createTopics({
+          waitForLeaders: true,
+          topics: [{ topic, numPartitions: opts.partitions ?? 6, ...(opts.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}) }],
+        })
+        .catch((err: Error & { type?: string }) => {
+          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+        });
+    }
+    const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+    for (;;) {
+      // Leaders in the metadata are not enough (the broker may not lead them yet,
+      // "not the leader for that topic-partition"): the leaders must answer ListOffsets.
+      const ready = await admin
+        .fetchTopicMetadata({ topics: [topic] })
+        .then(async (m) => {
+          const parts = m.topics[0]?.partitions ?? [];
+          if (parts.length === 0 || !parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)) return false;
+          return (await admin.fetchTopicOffsets(topic)).length === parts.length;
+        })
+        .catch(() => false);
+      if (ready) return;
+      if (Date.now() > deadline) throw new WeblogError('UNAVAILABLE', `topic ${topic}: partitions still without a leader after ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
   } finally {
     await admin.disconnect();
   }

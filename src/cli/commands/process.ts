@@ -20,8 +20,16 @@ export const kafkaOptions = [
   { name: 'topic', type: 'string', default: 'weblog.raw', arg: 'NAME', description: 'topic of raw log lines' },
 ] as const satisfies CommandSpec['options'];
 
+/** Default metrics ports: one per kind of worker, so `ship` and `process` on one host do not collide. */
+export const metricsPorts = { process: 9464, ship: 9465 } as const;
+
+/** The worker options with the metrics port default of one kind of worker. */
+export function workerOptionsFor(kind: keyof typeof metricsPorts): CommandSpec['options'] {
+  return workerOptions.map((o) => (o.name === 'metrics-port' ? { ...o, default: metricsPorts[kind] } : o));
+}
+
 export const workerOptions = [
-  { name: 'metrics-port', type: 'number', default: 9464, max: 65535, unit: 'TCP port, 0 = any free port', description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1' },
+  { name: 'metrics-port', type: 'number', default: metricsPorts.process, max: 65535, unit: 'TCP port, 0 = any free port', description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1' },
   { name: 'metrics', type: 'boolean', default: true, description: 'serve /metrics (--no-metrics to turn off)' },
   { name: 'shutdown-timeout-ms', type: 'number', default: 30000, unit: 'ms', description: 'longest graceful stop before aborting' },
   { name: 'log-level', type: 'string', default: 'info', arg: 'debug|info|warn|error', description: 'log level (JSON lines on stderr)' },

@@ -7,7 +7,7 @@ import { WeblogError } from '../../errors.js';
 import { FileSource, parseSource, S3Source, type ObjectSource } from '../../source/objects.js';
 import { createKafka, ensureTopic, KafkaShipSink, validateTopic } from '../../transport/kafka.js';
 import type { CommandSpec, ParsedOptions } from '../options.js';
-import { brokersOf, kafkaOptions, workerOptions } from './process.js';
+import { brokersOf, kafkaOptions, workerOptionsFor } from './process.js';
 
 export const sourceOptions: CommandSpec['options'] = [
   { name: 'source', type: 'string', arg: 'URI', description: 's3://bucket/prefix, or file:///path/to/dir-or-glob (e.g. file:///var/log/nginx/access*.log*)' },
@@ -62,7 +62,7 @@ export const shipCommand: CommandSpec = {
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
     { name: 'partitions', type: 'number', default: 6, min: 1, max: 10000, unit: 'partitions', description: 'partitions of the topic when created here' },
-    ...workerOptions,
+    ...workerOptionsFor('ship'),
   ],
   notes: 'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.',
   async run(opts) {

@@ -87,3 +87,12 @@ describe('the command line refuses what would hang, spin or crash later', () => 
     for (const line of help.stdout.split('\n').filter((l) => l.startsWith('  -'))) expect(line, line).toMatch(/^ {2}\S.*?( {2,}\S|$)/);
   });
 });
+
+describe('separate workers on one host', () => {
+  it('ship and process default to different metrics ports', async () => {
+    const ship = await weblog(['ship', '--help']);
+    const proc = await weblog(['process', '--help']);
+    expect(ship.stdout).toMatch(/--metrics-port N[\s\S]*?default: 9465/);
+    expect(proc.stdout).toMatch(/--metrics-port N[\s\S]*?default: 9464/);
+  });
+});
