@@ -20,7 +20,6 @@ import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { ClickHouse } from '../src/sink/clickhouse/types.js';
 import { createKafka, KafkaLogConsumer } from '../src/transport/kafka.js';
-import { legacySchemaDir } from '../src/cli/commands/process.js';
 import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 
@@ -51,7 +50,10 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
  */
 class DiscardClickHouse implements ClickHouse {
   readonly kind = 'http';
+  readonly dialect = 'modern';
+  readonly version = 'discard';
   readonly database = 'discard';
+  async detect(): Promise<void> {}
   describe(): string {
     return 'discard';
   }
@@ -156,7 +158,7 @@ export async function benchProcess(n: number): Promise<string> {
 
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
   await http.createDatabase();
-  await migrate(http, { dir: http.isLegacy ? legacySchemaDir : undefined });
+  await migrate(http);
   const dialect = http.isLegacy ? 'legacy' : 'modern';
   // Warm-up, not reported: the first processor run in a process also pays for
   // compiling the hot path, which would bias the first row measured.
@@ -217,7 +219,7 @@ export async function benchProcessMemory(n: number): Promise<string> {
   await produce(kafka, topic, n, 4);
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
   await http.createDatabase();
-  await migrate(http, { dir: http.isLegacy ? legacySchemaDir : undefined });
+  await migrate(http);
   const h = await processAll(wk, http, topic, n, http.isLegacy ? 'legacy' : 'modern', { samples: 20, progress: true });
   process.stderr.write('\n');
   const [count] = await http.query<{ c: string }>('SELECT count() AS c FROM access_log');

@@ -23,6 +23,10 @@ export const errorCodes = {
   QUERY_FAILED: { retriable: false, exitCode: 1 },
   /** Saved state (weblog run's queue offsets and progress) is missing, unreadable or disagrees with ClickHouse. */
   STATE_INVALID: { retriable: false, exitCode: 1 },
+  /** The ClickHouse server is older than what the schema or the reports need. */
+  SERVER_TOO_OLD: { retriable: false, exitCode: 1 },
+  /** No weblog data where a reader looked (no folder, database or table). */
+  NO_DATA: { retriable: false, exitCode: 1 },
   /** Work stopped because shutdown was requested. */
   ABORTED: { retriable: false, exitCode: 1 },
 } as const;

@@ -7,7 +7,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
-import type { ClickHouse } from '../sink/clickhouse/types.js';
+import { versionAtLeast } from '../schema/migrate.js';
+import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
 export const reportsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'reports');
 
@@ -60,6 +61,20 @@ function chTime(ms: number): string {
 }
 
 export const ALL_TIME = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2106, 0, 1) };
+
+/**
+ * Says plainly when reports cannot run here: a server too old for them (an
+ * 18.16 server answered "Unknown setting param_from"), or no weblog data (an
+ * UNKNOWN_TABLE error).
+ */
+export async function checkReportable(ch: ClickHouse): Promise<void> {
+  await ch.detect();
+  if (ch.dialect === 'legacy' || (ch.version !== '' && !versionAtLeast(ch.version, MIN_SERVER_VERSION))) {
+    throw new WeblogError('SERVER_TOO_OLD', `${ch.describe()} is ClickHouse ${ch.version}; reports need ${MIN_SERVER_VERSION} or newer (window functions, query parameters)`);
+  }
+  const [t] = await ch.query<{ c: string | number }>("SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'access_log'");
+  if (Number(t?.c ?? 0) === 0) throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: it has no access_log table; run \`weblog run\` (or \`weblog process\`) first`);
+}
 
 export async function runReport(ch: ClickHouse, name: string, params: ReportParams = {}): Promise<ReportResult> {
   const def = loadReport(name);

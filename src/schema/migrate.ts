@@ -9,9 +9,38 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
-import type { ClickHouse } from '../sink/clickhouse/types.js';
+import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
 export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'migrations');
+/** The test schema for Debian's ClickHouse 18.16 (same column names, old types). */
+export const legacyMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'legacy-18.16');
+
+/** "22.8.1.1" >= "22.8": compares numerically, part by part. */
+export function versionAtLeast(version: string, min: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = min.split('.').map(Number);
+  for (let i = 0; i < b.length; i++) {
+    const x = a[i] ?? 0;
+    const y = b[i] ?? 0;
+    if (Number.isNaN(x)) return false;
+    if (x !== y) return x > y;
+  }
+  return true;
+}
+
+/**
+ * The migrations folder for this server: weblog's schema on 22.8 or newer,
+ * the legacy test schema on 18.x; servers in between cannot hold either and
+ * are refused, naming the version (they failed on a raw CODEC syntax error).
+ */
+export async function migrationsDirFor(ch: ClickHouse): Promise<string> {
+  await ch.detect();
+  if (ch.dialect === 'legacy') return legacyMigrationsDir;
+  if (ch.version && !versionAtLeast(ch.version, MIN_SERVER_VERSION)) {
+    throw new WeblogError('SERVER_TOO_OLD', `${ch.describe()} is ClickHouse ${ch.version}; weblog's schema needs ${MIN_SERVER_VERSION} or newer`);
+  }
+  return defaultMigrationsDir;
+}
 
 export interface Migration {
   version: number;
@@ -44,9 +73,11 @@ export interface MigrateResult {
   alreadyApplied: string[];
 }
 
-export async function migrate(ch: ClickHouse, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
+/** Applies what is new; `dir` defaults to the folder for this server (migrationsDirFor). */
+export async function migrate(ch: ClickHouse, opts: { dir?: string | undefined; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
-  const migrations = loadMigrations(opts.dir);
+  const dir = opts.dir ?? (await migrationsDirFor(ch));
+  const migrations = loadMigrations(dir);
   await ch.exec(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
   );
@@ -55,7 +86,7 @@ export async function migrate(ch: ClickHouse, opts: { dir?: string; log?: (msg: 
   for (const r of recorded) {
     const m = byVersion.get(Number(r.version));
     if (!m) {
-      throw new WeblogError('SCHEMA_MISMATCH', `${ch.describe()} has migration ${r.name} which is not among the files in ${opts.dir ?? defaultMigrationsDir}: is it managed by a newer weblog?`);
+      throw new WeblogError('SCHEMA_MISMATCH', `${ch.describe()} has migration ${r.name} which is not among the files in ${dir}: is it managed by a newer weblog?`);
     }
     if (m.checksum !== r.checksum || m.name !== r.name) {
       throw new WeblogError('SCHEMA_MISMATCH', `migration ${m.name} was applied to ${ch.describe()} with checksum ${r.checksum}, but the file now has ${m.checksum}: write a new migration instead of editing an applied one`);

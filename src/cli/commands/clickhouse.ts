@@ -13,7 +13,11 @@ export const clickhouseOptions: OptionSpec[] = [
   { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
 ];
 
-export async function openClickHouse(opts: ParsedOptions): Promise<ClickHouse> {
+/**
+ * The ClickHouse the options name. `readOnly` (reports) creates nothing: a
+ * missing folder or database is NO_DATA instead of a new, empty one.
+ */
+export async function openClickHouse(opts: ParsedOptions, { readOnly = false }: { readOnly?: boolean } = {}): Promise<ClickHouse> {
   const database = String(opts.database ?? 'weblog');
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new WeblogError('CONFIG_INVALID', `--database: expected letters, digits and _, got "${database}"`);
   if (typeof opts.clickhouse === 'string' && opts.clickhouse !== '') {
@@ -25,8 +29,17 @@ export async function openClickHouse(opts: ParsedOptions): Promise<ClickHouse> {
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
     const ch = new HttpClickHouse({ url: opts.clickhouse, database });
-    await ch.createDatabase();
+    try {
+      if (!readOnly) await ch.createDatabase();
+      else {
+        await ch.detect();
+        if (!(await ch.databaseExists())) throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: the database does not exist; run \`weblog run\` (or \`weblog process\`) first, or pass the --database it used`);
+      }
+    } catch (err) {
+      await ch.close();
+      throw err;
+    }
     return ch;
   }
-  return new EmbeddedClickHouse({ dir: String(opts.embedded ?? defaultDataDir), database });
+  return new EmbeddedClickHouse({ dir: String(opts.embedded ?? defaultDataDir), database, create: !readOnly });
 }

@@ -1,5 +1,6 @@
 /** `weblog migrate`: apply the schema migrations. */
 import { migrate } from '../../schema/migrate.js';
+import { MIN_SERVER_VERSION } from '../../sink/clickhouse/types.js';
 import type { CommandSpec } from '../options.js';
 import { clickhouseOptions, openClickHouse } from './clickhouse.js';
 
@@ -12,6 +13,10 @@ export const migrateCommand: CommandSpec = {
   async run(opts) {
     const ch = await openClickHouse(opts);
     try {
+      await ch.detect();
+      if (ch.dialect === 'legacy' && !opts['schema-dir']) {
+        process.stderr.write(`${ch.describe()} is ClickHouse ${ch.version}: applying the legacy test schema (clickhouse-schema/legacy-18.16); weblog's schema and reports need ${MIN_SERVER_VERSION} or newer\n`);
+      }
       const res = await migrate(ch, { ...(opts['schema-dir'] ? { dir: String(opts['schema-dir']) } : {}), log: (m) => process.stderr.write(`${m}\n`) });
       process.stdout.write(`${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`);
       return 0;

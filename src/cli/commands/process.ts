@@ -7,13 +7,8 @@ import { formatRate, startWorker } from '../../pipeline/worker.js';
 import { migrate } from '../../schema/migrate.js';
 import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, validateTopic } from '../../transport/kafka.js';
 import type { CommandSpec, ParsedOptions } from '../options.js';
-import { HttpClickHouse } from '../../sink/clickhouse/http.js';
 import { clickhouseOptions, openClickHouse } from './clickhouse.js';
 import { enrichOptions, formatOption } from './shared.js';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-
-export const legacySchemaDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'clickhouse-schema', 'legacy-18.16');
 
 export const kafkaOptions = [
   { name: 'brokers', type: 'string', arg: 'HOST:PORT,...', env: ['KAFKA_BROKERS'], description: 'Kafka bootstrap brokers (required)' },
@@ -69,8 +64,7 @@ export const processCommand: CommandSpec = {
     const dlqTopic = String(opts['dead-letter-topic'] ?? '');
     const kafka = createKafka({ brokers: brokersOf(opts), logger: log });
     const ch = await openClickHouse(opts);
-    const legacy = ch instanceof HttpClickHouse && ch.isLegacy;
-    await migrate(ch, { ...(legacy ? { dir: legacySchemaDir } : {}), log: (m) => log.info(m) });
+    await migrate(ch, { log: (m) => log.info(m) });
     if (opts['create-topics']) {
       await ensureTopic(kafka, topic, { partitions: Number(opts.partitions) });
       if (dlqTopic) await ensureTopic(kafka, dlqTopic, { partitions: 1 });
@@ -87,7 +81,7 @@ export const processCommand: CommandSpec = {
         insertConcurrency: Number(opts['insert-concurrency']),
         maxLineBytes: Number(opts['max-line-bytes']),
         deadLetterTopic: dlqTopic,
-        dialect: legacy ? 'legacy' : 'modern',
+        dialect: ch.dialect,
       },
       { log, registry, dlq },
     );
@@ -130,7 +124,7 @@ export const processCommand: CommandSpec = {
       log.error('stopping: permanent error', { error: describeError(err) });
       void worker.stop();
     });
-    log.info('processing', { topic, group: String(opts.group), clickhouse: ch.describe(), dialect: legacy ? 'legacy' : 'modern' });
+    log.info('processing', { topic, group: String(opts.group), clickhouse: ch.describe(), dialect: ch.dialect });
     await consumer.start((batch, ctl) => processor.handleBatch(batch, ctl));
     await worker.stopped;
     log.info('stopped', { consumed: m.consumed.total(), inserted: m.inserted.total(), rejected: m.rejected.total(), skipped: m.skipped.total() });

@@ -19,9 +19,8 @@ import { createParser } from '../../parse/scan.js';
 import { Shipper } from '../../pipeline/ship.js';
 import { formatRate, startWorker } from '../../pipeline/worker.js';
 import { renderTable } from '../../report/render.js';
-import { runReport } from '../../report/reports.js';
+import { checkReportable, runReport } from '../../report/reports.js';
 import { migrate } from '../../schema/migrate.js';
-import { HttpClickHouse } from '../../sink/clickhouse/http.js';
 import type { ClickHouse } from '../../sink/clickhouse/types.js';
 import { sleep } from '../../retry.js';
 import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, KafkaShipSink, validateTopic } from '../../transport/kafka.js';
@@ -29,7 +28,7 @@ import { MemoryTransport } from '../../transport/memory.js';
 import type { LogConsumer, ShipSink } from '../../transport/types.js';
 import type { CommandSpec, ParsedOptions } from '../options.js';
 import { clickhouseOptions, defaultDataDir, openClickHouse } from './clickhouse.js';
-import { brokersOf, legacySchemaDir, workerOptions } from './process.js';
+import { brokersOf, workerOptions } from './process.js';
 import { enrichOptions, formatOption } from './shared.js';
 import { openSource, sourceOptions } from './ship.js';
 
@@ -75,8 +74,10 @@ function formatHint(samples: readonly string[], current: string): string {
 }
 
 async function printReports(ch: ClickHouse, log: Logger, site: string | undefined): Promise<void> {
-  if (ch instanceof HttpClickHouse && ch.isLegacy) {
-    log.warn(`reports need ClickHouse 22.8 or newer (window functions, query parameters); ${ch.describe()} is ${ch.serverVersion}`);
+  try {
+    await checkReportable(ch);
+  } catch (err) {
+    log.warn(`no reports: ${describeError(err)}`);
     return;
   }
   const [span] = await ch.query<{ last: string }>('SELECT toUnixTimestamp64Milli(max(time)) AS last FROM access_log');
@@ -119,14 +120,13 @@ export const runCommand: CommandSpec = {
     const useKafka = brokersOf(opts).length > 0;
     if (opts.reset && useKafka) throw new WeblogError('CONFIG_INVALID', '--reset works with the in-process queue; with --brokers start over with a new --topic, --group and --progress-topic (or delete them) and a new --database');
     const ch = await openClickHouse(opts);
-    const legacy = ch instanceof HttpClickHouse && ch.isLegacy;
     if (opts.reset) {
       log.warn('--reset: dropping the database and the run state', { database: ch.database, clickhouse: ch.describe() });
       await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
       await ch.exec(`CREATE DATABASE ${ch.database}`);
       rmSync(runStateFile(opts, ch), { force: true });
     }
-    await migrate(ch, { ...(legacy ? { dir: legacySchemaDir } : {}), log: (m) => log.info(m) });
+    await migrate(ch, { log: (m) => log.info(m) });
     const registry = new Registry();
     const follow = opts.follow === true;
     let kafka: Kafka | undefined;
@@ -164,7 +164,7 @@ export const runCommand: CommandSpec = {
         enrich: { anonymizeIp: opts['anonymize-ip'] === true, geoip: opts.geoip as string | undefined, asn: opts.asn as string | undefined, visitorSalt: String(opts['visitor-salt'] ?? '') },
         site: opts.site as string | undefined,
         deadLetterTopic: useKafka ? String(opts['dead-letter-topic'] ?? '') : '',
-        dialect: legacy ? 'legacy' : 'modern',
+        dialect: ch.dialect,
         maxLineBytes: Number(opts['max-line-bytes']),
       },
       { log, registry, dlq },

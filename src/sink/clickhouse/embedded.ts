@@ -2,17 +2,19 @@
  * The embedded ClickHouse engine (chdb) in a local data folder: the modern
  * engine with no server to run. One Session per folder per process.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
 import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
 
 export interface EmbeddedOptions {
-  /** Data folder (created if missing). */
+  /** Data folder (created if missing, unless `create` is false). */
   dir: string;
   /** Database (default 'weblog'). */
   database?: string;
+  /** Create the folder and the database when missing (default true); false: read-only use, such as reports. */
+  create?: boolean;
 }
 
 function wrap(err: unknown, what: string, code: 'INSERT_REJECTED' | 'QUERY_FAILED'): WeblogError {
@@ -35,14 +37,15 @@ interface Shared {
 
 let shared: Shared | undefined;
 
-function acquire(dir: string): Shared {
+function acquire(dir: string, create: boolean): Shared {
   const abs = path.resolve(dir);
   if (shared && shared.refs > 0) {
     if (shared.dir !== abs) throw new WeblogError('CONFIG_INVALID', `the embedded ClickHouse is already open on ${shared.dir}; one data folder per process (chdb)`);
     shared.refs++;
     return shared;
   }
-  mkdirSync(abs, { recursive: true });
+  if (create) mkdirSync(abs, { recursive: true });
+  else if (!existsSync(abs)) throw new WeblogError('NO_DATA', `no weblog data in ${abs}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`);
   // Quote UInt64 in JSON output like a server does, so ids keep all 64 bits in JS.
   const session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
   shared = { session, dir: abs, refs: 1, current: '', tail: Promise.resolve() };
@@ -51,15 +54,27 @@ function acquire(dir: string): Shared {
 
 export class EmbeddedClickHouse implements ClickHouse {
   readonly kind = 'embedded' as const;
+  readonly dialect = 'modern' as const;
   readonly database: string;
+  version = '';
   private readonly s: Shared;
   private closed = false;
 
   constructor(private readonly opts: EmbeddedOptions) {
     this.database = opts.database ?? 'weblog';
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database)) throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
-    this.s = acquire(opts.dir);
-    this.s.session.query(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
+    this.s = acquire(opts.dir, opts.create !== false);
+    if (opts.create !== false) this.s.session.query(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
+    else if (!this.s.session.query(`SELECT name FROM system.databases WHERE name = '${this.database}'`, 'TSV').includes(this.database)) {
+      this.s.refs--;
+      throw new WeblogError('NO_DATA', `no weblog data in ${this.s.dir}: it has no database ${this.database}; run \`weblog run\` first, or pass the --database it used`);
+    }
+  }
+
+  async detect(): Promise<void> {
+    if (this.version) return;
+    const [row] = await this.query<{ v: string }>('SELECT version() AS v');
+    this.version = row?.v ?? '';
   }
 
   describe(): string {

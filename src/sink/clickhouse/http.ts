@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
-import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
+import type { ClickHouse, Dialect, InsertOptions, QueryParams } from './types.js';
 import { wrapClickHouseError } from './errors.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
@@ -68,16 +68,39 @@ export class HttpClickHouse implements ClickHouse {
     return this.legacy;
   }
 
-  /** Creates the database if missing and learns the server version. */
-  async createDatabase(): Promise<void> {
+  get dialect(): Dialect {
+    return this.legacy ? 'legacy' : 'modern';
+  }
+
+  get version(): string {
+    return this.serverVersion;
+  }
+
+  async detect(): Promise<void> {
+    if (this.serverVersion) return;
     try {
       const rs = await this.admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
       this.serverVersion = (await rs.json<{ v: string }>())[0]?.v ?? '';
       if (Number(this.serverVersion.split('.')[0]) < 20) this.legacy = true;
+    } catch (err) {
+      throw wrapClickHouseError(err, `connect to ${this.describe()}`, 'QUERY_FAILED');
+    }
+  }
+
+  /** Creates the database if missing and learns the server version. */
+  async createDatabase(): Promise<void> {
+    await this.detect();
+    try {
       await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}` });
     } catch (err) {
       throw wrapClickHouseError(err, `create database ${this.database}`, 'QUERY_FAILED');
     }
+  }
+
+  /** True when the database exists (without creating it). */
+  async databaseExists(): Promise<boolean> {
+    const rows = await this.adminQuery<{ c: string | number }>(`SELECT count() AS c FROM system.databases WHERE name = ${sqlString(this.database)}`);
+    return Number(rows[0]?.c ?? 0) > 0;
   }
 
   async exec(sql: string): Promise<void> {

@@ -15,9 +15,24 @@ export interface InsertOptions {
   scope?: string;
 }
 
+/**
+ * 'modern': weblog's schema (ClickHouse 22.8 or newer); 'legacy': Debian's
+ * ClickHouse 18.16 used as a test server, with clickhouse-schema/legacy-18.16.
+ */
+export type Dialect = 'modern' | 'legacy';
+
+/** Oldest server weblog's schema and reports run on (window functions, lagInFrame, query parameters, migration 0003's settings). */
+export const MIN_SERVER_VERSION = '22.8';
+
 export interface ClickHouse {
   /** 'http' or 'embedded'. */
   readonly kind: 'http' | 'embedded';
+  /** Which schema this server takes; known after detect(). */
+  readonly dialect: Dialect;
+  /** The server's version ('' before detect()). */
+  readonly version: string;
+  /** Learns the server's version once (later calls return at once). */
+  detect(): Promise<void>;
   /** The database every statement runs in. */
   readonly database: string;
   /** Where the data lives, for messages; never contains a password. */

@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { stateDir } from '../../stack/config.js';
@@ -32,7 +31,7 @@ describe('a hung broker', () => {
     const url = inject('endpoints').clickhouseUrl;
     const ch = new HttpClickHouse({ url, database: uniqueName('hang') });
     await ch.createDatabase();
-    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    await migrate(ch);
     cleanups.push(async () => {
       await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
       await ch.close();

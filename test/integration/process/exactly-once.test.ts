@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
@@ -66,7 +65,7 @@ describe('processor: produce N lines, N accounted for', () => {
   it('over HTTP into the ClickHouse server', async () => {
     const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('p') });
     await ch.createDatabase();
-    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    await migrate(ch);
     try {
       await runCase(ch, ch.isLegacy ? 'legacy' : 'modern');
     } finally {
@@ -88,7 +87,7 @@ describe('processor: permanent insert errors', () => {
   it('narrows a rejected batch down to the bad rows: they reach the dead-letter topic and rejects, the rest is stored', async () => {
     const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('n') });
     await ch.createDatabase();
-    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    await migrate(ch);
     // remote_addr too narrow for IPv6 clients: ClickHouse refuses exactly those rows.
     await ch.exec('ALTER TABLE access_log MODIFY COLUMN remote_addr FixedString(15)');
     const topic = uniqueName('raw');

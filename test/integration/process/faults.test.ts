@@ -5,7 +5,6 @@
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
@@ -34,7 +33,7 @@ const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 async function database(url: string, requestTimeoutMs = 10_000): Promise<HttpClickHouse> {
   const ch = new HttpClickHouse({ url, database: uniqueName('f'), requestTimeoutMs });
   await ch.createDatabase();
-  await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+  await migrate(ch);
   cleanups.push(async () => {
     await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
     await ch.close();

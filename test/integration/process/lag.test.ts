@@ -4,7 +4,6 @@
  * read 0 in /metrics and in the group's committed offsets.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
@@ -24,7 +23,7 @@ describe('consumer lag', () => {
   it('reaches 0 on a transactional topic, in the metric and in the committed offsets (it stayed at 1 per partition)', async () => {
     const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('lag') });
     await ch.createDatabase();
-    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    await migrate(ch);
     cleanups.push(async () => {
       await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
       await ch.close();

@@ -4,7 +4,6 @@
  * reject with a known reason, and the partition is never poisoned.
  */
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
@@ -26,7 +25,7 @@ describe('messages from foreign producers', () => {
   it('bad offset, source and reject headers and a 900 KB message: rows or known rejects, the processor keeps going', async () => {
     const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('poison') });
     await ch.createDatabase();
-    await migrate(ch, { dir: ch.isLegacy ? legacySchemaDir : undefined });
+    await migrate(ch);
     cleanups.push(async () => {
       await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
       await ch.close();

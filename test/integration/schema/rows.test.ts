@@ -8,7 +8,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { legacySchemaDir } from '../../../src/cli/commands/process.js';
 import type { EnrichedRecord } from '../../../src/enrich/index.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { RowBuffer } from '../../../src/sink/batch.js';
@@ -117,7 +116,7 @@ describe('times: written so that every engine reads them unambiguously', () => {
     const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('times') });
     await ch.createDatabase();
     try {
-      await migrate(ch, { dir: legacySchemaDir });
+      await migrate(ch); // 18.16: the legacy schema
       const records = await enrichLines(storable.map(line));
       const buf = new RowBuffer(256);
       const writer = new AccessLogTsvWriter({ dialect: 'legacy' });
