@@ -5,11 +5,19 @@
  * 37x slower in V8 (2.5 ms vs 66 µs per UA). Callers cache per UA string.
  */
 import { readFileSync } from 'node:fs';
+import { WeblogError } from '../errors.js';
 
 let patterns: RegExp[] | undefined;
 
 function compile(): RegExp[] {
-  const list = JSON.parse(readFileSync(new URL('./data/crawler-patterns.json', import.meta.url), 'utf8')) as string[];
+  const file = new URL('./data/crawler-patterns.json', import.meta.url);
+  let list: string[];
+  try {
+    list = JSON.parse(readFileSync(file, 'utf8')) as string[];
+  } catch (err) {
+    // An incomplete install or build, never the log being read: say which.
+    throw new WeblogError('CONFIG_INVALID', `weblog's bundled crawler list ${file.pathname} cannot be read (incomplete install or build?): ${(err as Error).message}`, { cause: err });
+  }
   return list.map((p) => new RegExp(p));
 }
 
