@@ -3,6 +3,8 @@
  * fields), or a short human line when stderr is a TTY. Debug lines are not
  * even formatted unless enabled.
  */
+import { stderrStatus } from './status-line.js';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const order: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -16,7 +18,8 @@ export interface Logger {
 
 export function createLogger(opts: { level?: Level; name?: string; out?: NodeJS.WritableStream; pretty?: boolean } = {}, base: Record<string, unknown> = {}): Logger {
   const min = order[opts.level ?? 'info'];
-  const out = opts.out ?? process.stderr;
+  // On stderr, lines go above the progress line of a TTY (status-line.ts).
+  const out = opts.out === undefined || opts.out === process.stderr ? { write: (s: string) => stderrStatus.writeAbove(s) } : opts.out;
   const pretty = opts.pretty ?? (process.stderr.isTTY === true && !process.env.CI);
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (order[level] < min) return;

@@ -8,6 +8,7 @@
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../observe/server.js';
+import { stderrStatus } from '../observe/status-line.js';
 
 export interface WorkerSpec {
   name: string;
@@ -42,7 +43,7 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
     spec.log.info('metrics endpoint', { url: `http://127.0.0.1:${metrics.port}/metrics` });
   }
   const tty = process.stderr.isTTY === true && spec.progress !== undefined;
-  const timer = tty ? setInterval(() => process.stderr.write(`\r\x1b[2K${spec.name}: ${spec.progress?.()}`), 1000) : undefined;
+  const timer = tty ? setInterval(() => stderrStatus.set(`${spec.name}: ${spec.progress?.()}`), 1000) : undefined;
   timer?.unref();
 
   let stopping: Promise<void> | undefined;
@@ -53,7 +54,7 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
-      if (tty) process.stderr.write('\n');
+      if (tty) stderrStatus.clear();
       const limit = spec.shutdownTimeoutMs ?? 30_000;
       let t: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), limit)));

@@ -4,6 +4,7 @@ import { createLogger } from '../../observe/log.js';
 import { Registry } from '../../observe/metrics.js';
 import { Processor } from '../../pipeline/process.js';
 import { formatRate, startWorker } from '../../pipeline/worker.js';
+import { rateMeter } from '../../observe/status-line.js';
 import { migrate } from '../../schema/migrate.js';
 import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, validateTopic } from '../../transport/kafka.js';
 import type { CommandSpec, ParsedOptions } from '../options.js';
@@ -98,8 +99,8 @@ export const processCommand: CommandSpec = {
       processor.onAssignment();
       log.info('partitions assigned', { partitions: assigned.map((a) => a.partition).join(',') });
     });
-    const started = Date.now();
     const m = processor.metrics;
+    const rate = rateMeter(() => m.consumed.total());
     const worker = await startWorker({
       name: 'weblog process',
       log,
@@ -107,7 +108,7 @@ export const processCommand: CommandSpec = {
       metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
       shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
       healthy: () => consumer.health(),
-      progress: () => `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(m.consumed.total() / ((Date.now() - started) / 1000))} lines/s`,
+      progress: () => `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(rate())} lines/s`,
       drain: async () => {
         await consumer.close();
         await dlq?.close();

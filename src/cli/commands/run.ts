@@ -18,6 +18,7 @@ import type { namedFormats } from '../../parse/format.js';
 import { createParser } from '../../parse/scan.js';
 import { Shipper } from '../../pipeline/ship.js';
 import { formatRate, startWorker } from '../../pipeline/worker.js';
+import { rateMeter } from '../../observe/status-line.js';
 import { renderTable } from '../../report/render.js';
 import { checkReportable, runReport } from '../../report/reports.js';
 import { migrate } from '../../schema/migrate.js';
@@ -173,7 +174,7 @@ export const runCommand: CommandSpec = {
     const shipper = new Shipper(source, sink, { topic, follow, pollIntervalMs: Number(opts['poll-interval-ms']), maxLineBytes: Number(opts['max-line-bytes']) }, log, registry);
     const pm = processor.metrics;
     const sm = shipper.metrics;
-    const started = Date.now();
+    const rate = rateMeter(() => pm.consumed.total());
     const worker = await startWorker({
       name: 'weblog run',
       log,
@@ -181,7 +182,7 @@ export const runCommand: CommandSpec = {
       metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
       shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
       progress: () =>
-        `shipped ${sm.lines.total().toLocaleString('en-US')} lines from ${sm.objects.total()} objects, stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(pm.consumed.total() / ((Date.now() - started) / 1000))} lines/s`,
+        `shipped ${sm.lines.total().toLocaleString('en-US')} lines (${sm.objects.total()} of ${sm.objects.total() + (sm.pending.get() ?? 0)} objects done), stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(rate())} lines/s`,
       drain: async () => {
         await shipper.stop();
         memory?.end();

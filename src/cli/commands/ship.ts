@@ -3,6 +3,7 @@ import { createLogger } from '../../observe/log.js';
 import { Registry } from '../../observe/metrics.js';
 import { Shipper } from '../../pipeline/ship.js';
 import { formatRate, startWorker } from '../../pipeline/worker.js';
+import { rateMeter } from '../../observe/status-line.js';
 import { WeblogError } from '../../errors.js';
 import { FileSource, parseSource, S3Source, type ObjectSource } from '../../source/objects.js';
 import { createKafka, ensureTopic, KafkaShipSink, validateTopic } from '../../transport/kafka.js';
@@ -97,15 +98,15 @@ export const shipCommand: CommandSpec = {
       log,
       registry,
     );
-    const started = Date.now();
     const m = shipper.metrics;
+    const rate = rateMeter(() => m.lines.total());
     const worker = await startWorker({
       name: 'weblog ship',
       log,
       registry,
       metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
       shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
-      progress: () => `${m.objects.total()} objects, ${m.lines.total().toLocaleString('en-US')} lines, ${formatRate(m.lines.total() / ((Date.now() - started) / 1000))} lines/s, ${m.failures.total()} failed`,
+      progress: () => `${m.lines.total().toLocaleString('en-US')} lines, ${m.objects.total()} of ${m.objects.total() + (m.pending.get() ?? 0)} objects done, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
       drain: async () => {
         await shipper.stop();
         await sink.close();

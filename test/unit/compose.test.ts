@@ -1,0 +1,60 @@
+/**
+ * compose.yaml has no Docker engine here to run it: its shape is checked
+ * instead (what a new user hit: every service running `npm ci` into the
+ * host's node_modules, a Kafka the host could not reach, no "logs" bucket,
+ * unpinned images).
+ */
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/datasets.js';
+
+interface Service {
+  image?: string;
+  command?: string[] | string;
+  entrypoint?: string[] | string;
+  volumes?: string[];
+  ports?: string[];
+  environment?: Record<string, string>;
+  depends_on?: Record<string, { condition: string }> | string[];
+}
+
+// YAML through Python's yaml module (Debian ships it), to keep a YAML parser out of the dependencies.
+function load(): { services: Record<string, Service>; volumes: Record<string, unknown> } {
+  const json = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repoRoot, 'compose.yaml')], { encoding: 'utf8' });
+  return JSON.parse(json) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+}
+
+describe('compose.yaml', () => {
+  const compose = load();
+  const services = Object.entries(compose.services);
+
+  it('pins every image to a version', () => {
+    for (const [name, s] of services) {
+      expect(s.image, name).toBeDefined();
+      expect(s.image, name).not.toMatch(/:latest$|^[^:]+$/);
+    }
+  });
+
+  it('installs the packages once, into a volume, not into the host node_modules', () => {
+    const installers = services.filter(([, s]) => JSON.stringify(s.command ?? '').includes('npm'));
+    expect(installers.map(([n]) => n)).toEqual(['weblog-deps']);
+    for (const [name, s] of services.filter(([n]) => n.startsWith('weblog'))) {
+      expect(s.volumes, name).toContain('weblog-node-modules:/app/node_modules');
+      if (name !== 'weblog-deps') expect((s.depends_on as Record<string, { condition: string }>)['weblog-deps'], name).toEqual({ condition: 'service_completed_successfully' });
+    }
+    expect(compose.volumes).toHaveProperty('weblog-node-modules');
+  });
+
+  it('lets the host reach Kafka on its advertised address, and containers on theirs', () => {
+    const k = compose.services.kafka as Service;
+    expect(k.ports).toContain('29092:29092');
+    expect(k.environment?.KAFKA_ADVERTISED_LISTENERS).toBe('PLAINTEXT://kafka:9092,EXTERNAL://localhost:29092');
+    expect(compose.services['weblog-process']?.environment?.KAFKA_BROKERS).toBe('kafka:9092');
+  });
+
+  it('creates the logs bucket the shipper reads', () => {
+    expect(JSON.stringify(compose.services['minio-init']?.entrypoint)).toContain('mc mb --ignore-existing local/logs');
+    expect(JSON.stringify(compose.services['weblog-ship']?.command)).toContain('s3://logs/');
+  });
+});
