@@ -44,6 +44,8 @@ export interface ProcessorOptions {
   maxRetryDelayMs?: number;
   /** Longer lines become line_too_long rejects holding their first bytes, as in the shipper (default 65,536). */
   maxLineBytes?: number;
+  /** Log "caught up" the first time every partition is consumed to its end (default true; the in-process queue of `weblog run` catches up with its shipper all the time). */
+  logCaughtUp?: boolean;
 }
 
 /** Bytes of an over-long line kept in its reject (as the shipper's preview). */
@@ -229,7 +231,7 @@ export class Processor {
   private noteLag(batch: LogBatch): void {
     const lag = Math.max(0, batch.highWatermark - batch.lastOffset - 1);
     this.metrics.lag.set(lag, { topic: batch.topic, partition: batch.partition });
-    if (!this.caughtUp && lag === 0 && this.metrics.lag.all().every((l) => l === 0)) {
+    if (!this.caughtUp && this.opts.logCaughtUp !== false && lag === 0 && this.metrics.lag.all().every((l) => l === 0)) {
       this.caughtUp = true;
       this.log.info('caught up: every assigned partition is consumed to its end', { lines: this.metrics.consumed.total(), rows: this.metrics.inserted.total(), rejects: this.metrics.rejected.total() });
     }

@@ -167,6 +167,7 @@ export const runCommand: CommandSpec = {
         deadLetterTopic: useKafka ? String(opts['dead-letter-topic'] ?? '') : '',
         dialect: ch.dialect,
         maxLineBytes: Number(opts['max-line-bytes']),
+        logCaughtUp: useKafka,
       },
       { log, registry, dlq },
     );
