@@ -17,7 +17,6 @@ function cell(v: unknown): string {
   if (typeof v === 'string' && unsafe.test(v)) return v.replace(unsafe, visible);
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : String(v);
   if (typeof v === 'string' && /^-?\d{4,}$/.test(v)) return Number(v).toLocaleString('en-US');
-  if (typeof v === 'string' && v.endsWith(' 00:00:00')) return v.slice(0, 10);
   return String(v);
 }
 
