@@ -1,6 +1,6 @@
 /** Real-broker helpers for tests: topics, producing lines, reading a topic whole. */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 
 export function testKafka(): Kafka {
   return new Kafka({ clientId: 'weblog-test', brokers: inject('endpoints').kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -74,4 +74,17 @@ export async function readTopic(kafka: Kafka, topic: string, expected: number, t
   });
   await consumer.disconnect();
   return out;
+}
+
+/**
+ * What a test file on the broker keeps: its topics and cleanups, run (in
+ * reverse) and deleted after the file.
+ */
+export function kafkaScope(): { kafka: Kafka; topics: string[]; cleanups: (() => Promise<void>)[] } {
+  const scope = { kafka: testKafka(), topics: [] as string[], cleanups: [] as (() => Promise<void>)[] };
+  afterAll(async () => {
+    for (const c of scope.cleanups.reverse()) await c().catch(() => undefined);
+    await deleteTopics(scope.kafka, scope.topics);
+  });
+  return scope;
 }

@@ -2,13 +2,12 @@
  * `weblog migrate` and `weblog report` as a new user meets them: on embedded
  * data, on a folder that does not exist, and on Debian's ClickHouse 18.16.
  */
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
-import { repoRoot } from '../../helpers/datasets.js';
+import { lastLine, weblog } from '../../helpers/cli.js';
 import { uniqueName } from '../../helpers/names.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -16,15 +15,7 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-function weblog(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
-const lastLine = (s: string) => s.trim().split('\n').at(-1);
 
 describe('weblog report', () => {
   it('on a folder that does not exist says there is no data, creates nothing, exits 1', async () => {

@@ -6,22 +6,15 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { migrate } from '../../../src/schema/migrate.js';
-import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { describe, expect, inject, it } from 'vitest';
+import { serverDatabase } from '../../helpers/clickhouse.js';
 import { stateDir } from '../../stack/config.js';
-import { createTopic, deleteTopics, produceLines, testKafka } from '../../helpers/kafka.js';
+import { createTopic, kafkaScope, produceLines } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { killHard, spawnProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const kafka = testKafka();
-const topics: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await deleteTopics(kafka, topics);
-});
+const { kafka, topics, cleanups } = kafkaScope();
 
 const ownBroker = inject('endpointSource') === 'local stack';
 
@@ -29,13 +22,7 @@ describe('a hung broker', () => {
   it.skipIf(!ownBroker)('is reported in the log and by /healthz (503), and recovery too', async () => {
     const brokerPid = Number(readFileSync(path.join(stateDir, 'kafka', 'pid'), 'utf8').trim());
     const url = inject('endpoints').clickhouseUrl;
-    const ch = new HttpClickHouse({ url, database: uniqueName('hang') });
-    await ch.createDatabase();
-    await migrate(ch);
-    cleanups.push(async () => {
-      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
-      await ch.close();
-    });
+    const ch = await serverDatabase('hang', cleanups, { url });
     const topic = uniqueName('raw');
     topics.push(topic);
     await createTopic(kafka, topic, 1);

@@ -3,24 +3,18 @@
  * moments, a ClickHouse outage, replicas joining and leaving. After each, the
  * count is exact and no (partition, offset) is stored twice.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
-import { createTopic, deleteTopics, produceLines, testKafka } from '../../helpers/kafka.js';
+import { createTopic, kafkaScope, produceLines } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { killHard, spawnProcessor, startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const kafka = testKafka();
-const topics: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await deleteTopics(kafka, topics);
-});
+const { kafka, topics, cleanups } = kafkaScope();
 
 const sample = readLines(fixture('logs', 'elastic_apache.log'));
 /** n lines cycling through the real sample (the one cut-off line included, so rejects occur). */
@@ -66,6 +60,25 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** A ClickHouse server of the test's own (to stop, kill or pause), with a migrated database. */
+async function dedicatedServer(requestTimeoutMs?: number): Promise<{ server: DedicatedClickHouse; ch: HttpClickHouse }> {
+  const server = new DedicatedClickHouse();
+  cleanups.push(() => server.destroy());
+  await server.start();
+  return { server, ch: await database(server.url, requestTimeoutMs) };
+}
+
+/** A last replica runs until every line is stored; then the books must balance, with no (partition, offset) twice. */
+async function finishAndCheck(args: string[], ch: HttpClickHouse, lines: string[]): Promise<void> {
+  const last = track(spawnProcessor(args));
+  await waitUntil('all lines stored', async () => {
+    const t = await totals(ch);
+    return t.rows + t.rejects >= lines.length || undefined;
+  }, 180_000);
+  await killHard(last);
+  expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+}
+
 describe('exactly once under faults', () => {
   it('kill -9 of the processor at random moments, restarted each time (200k lines)', async () => {
     const url = inject('endpoints').clickhouseUrl;
@@ -86,15 +99,8 @@ describe('exactly once under faults', () => {
       await killHard(child);
       kills++;
     }
-    const last = track(spawnProcessor(args));
-    await waitUntil('all lines stored', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 180_000);
-    await killHard(last);
-    const t = await totals(ch);
     expect(kills).toBeGreaterThanOrEqual(3);
-    expect(t).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+    await finishAndCheck(args, ch, lines);
   }, 420_000);
 
   it('SIGTERM drains: exit 0 within the timeout, and a restart finishes with exact counts', async () => {
@@ -114,20 +120,11 @@ describe('exactly once under faults', () => {
     expect(Date.now() - t0).toBeLessThan(15_000);
     expect(stderr).toContain('"msg":"stopping: draining the batch in flight"');
     expect(stderr).toContain('"msg":"stopped"');
-    const last = track(spawnProcessor(args));
-    await waitUntil('all lines stored', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 120_000);
-    await killHard(last);
-    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+    await finishAndCheck(args, ch, lines);
   }, 240_000);
 
   it('a ClickHouse outage of ~20 s mid-run: retried, nothing lost or doubled', async () => {
-    const server = new DedicatedClickHouse();
-    cleanups.push(() => server.destroy());
-    await server.start();
-    const ch = await database(server.url);
+    const { server, ch } = await dedicatedServer();
     const lines = input(60_000);
     const topic = await topicWith(lines, 3);
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 2000, maxRetryDelayMs: 2000 });
@@ -152,10 +149,7 @@ describe('exactly once under faults', () => {
     // Regression: a timed-out INSERT sat in the paused server's socket and ran
     // after resume, after the retry's read-back had found nothing: 41,000 rows
     // for 40,000 offsets.
-    const server = new DedicatedClickHouse();
-    cleanups.push(() => server.destroy());
-    await server.start();
-    const ch = await database(server.url, 1500);
+    const { server, ch } = await dedicatedServer(1500);
     const lines = input(40_000);
     const topic = await topicWith(lines, 2);
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 1000, maxRetryDelayMs: 500 });
@@ -178,10 +172,7 @@ describe('exactly once under faults', () => {
   }, 240_000);
 
   it('SIGTERM during a ClickHouse outage stops retrying at once and exits 0; a hung server past the timeout exits 1', async () => {
-    const server = new DedicatedClickHouse();
-    cleanups.push(() => server.destroy());
-    await server.start();
-    const ch = await database(server.url);
+    const { server, ch } = await dedicatedServer();
     const lines = input(30_000);
     const topic = await topicWith(lines, 2);
     const group = uniqueName('g');
@@ -215,13 +206,7 @@ describe('exactly once under faults', () => {
     expect(wb.out.stderr).toContain('graceful stop timed out; aborting');
     server.resume();
     // 3. Nothing lost or doubled by either stop.
-    const last = track(spawnProcessor(args));
-    await waitUntil('all lines stored', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 120_000);
-    await killHard(last);
-    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+    await finishAndCheck(args, ch, lines);
   }, 300_000);
 
   it.each([2, 3])('%i replicas in one group, one killed mid-run: partitions rebalance, counts exact', async (replicas) => {

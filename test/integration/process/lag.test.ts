@@ -3,31 +3,18 @@
  * ends with a marker that takes an offset. Consumed to the end, the lag must
  * read 0 in /metrics and in the group's committed offsets.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { migrate } from '../../../src/schema/migrate.js';
-import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
-import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
+import { describe, expect, it } from 'vitest';
+import { serverDatabase } from '../../helpers/clickhouse.js';
+import { createTopic, kafkaScope } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const kafka = testKafka();
-const topics: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await deleteTopics(kafka, topics);
-});
+const { kafka, topics, cleanups } = kafkaScope();
 
 describe('consumer lag', () => {
   it('reaches 0 on a transactional topic, in the metric and in the committed offsets (it stayed at 1 per partition)', async () => {
-    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('lag') });
-    await ch.createDatabase();
-    await migrate(ch);
-    cleanups.push(async () => {
-      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
-      await ch.close();
-    });
+    const ch = await serverDatabase('lag', cleanups);
     const topic = uniqueName('raw');
     topics.push(topic);
     await createTopic(kafka, topic, 2);

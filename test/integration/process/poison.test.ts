@@ -3,33 +3,20 @@
  * script): whatever their headers and sizes, every message becomes a row or a
  * reject with a known reason, and the partition is never poisoned.
  */
-import { afterAll, describe, expect, inject, it } from 'vitest';
-import { migrate } from '../../../src/schema/migrate.js';
-import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
-import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
+import { describe, expect, it } from 'vitest';
+import { serverDatabase } from '../../helpers/clickhouse.js';
+import { createTopic, kafkaScope } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const kafka = testKafka();
-const topics: string[] = [];
-const cleanups: (() => Promise<void>)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c().catch(() => undefined);
-  await deleteTopics(kafka, topics);
-});
+const { kafka, topics, cleanups } = kafkaScope();
 
 const line = (path: string) => `203.0.113.9 - - [17/May/2015:10:05:03 +0000] "GET ${path} HTTP/1.1" 200 12 "-" "curl/8.0"`;
 
 describe('messages from foreign producers', () => {
   it('bad offset, source and reject headers and a 900 KB message: rows or known rejects, the processor keeps going', async () => {
-    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('poison') });
-    await ch.createDatabase();
-    await migrate(ch);
-    cleanups.push(async () => {
-      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
-      await ch.close();
-    });
+    const ch = await serverDatabase('poison', cleanups);
     const topic = uniqueName('raw');
     topics.push(topic);
     await createTopic(kafka, topic, 1);

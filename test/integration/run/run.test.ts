@@ -3,7 +3,6 @@
  * defaults (no servers) and once against the real broker, ClickHouse server
  * and S3 server.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,7 +10,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runReport } from '../../../src/report/reports.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
-import { fixture, repoRoot } from '../../helpers/datasets.js';
+import { weblog } from '../../helpers/cli.js';
+import { fixture } from '../../helpers/datasets.js';
 import { deleteTopics, testKafka } from '../../helpers/kafka.js';
 import { uniqueBucket, uniqueName } from '../../helpers/names.js';
 import { createBucket, emptyAndDeleteBucket, put, s3Env, testS3 } from '../../helpers/s3.js';
@@ -20,15 +20,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
-
-function weblog(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    // Servers only where a test names them: a developer's KAFKA_BROKERS / CLICKHOUSE_URL must not turn an embedded run into a server run.
-    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
 
 describe('weblog run', () => {
   it('on embedded defaults: the bundled sample into chdb, then the reports', async () => {
