@@ -38,7 +38,7 @@ export interface ProcessorOptions {
   insertConcurrency?: number;
   /** Dead-letter topic for rejected lines (default weblog.rejects; '' to disable). */
   deadLetterTopic?: string;
-  /** Row layout: 'modern' (default) or 'legacy' for the ClickHouse 18.x test schema. */
+  /** Row layout: 'modern' or 'legacy' (the ClickHouse 18.x test schema); default: the connection's dialect. */
   dialect?: 'modern' | 'legacy';
   /** Backoff cap for retries of transient insert errors, ms (default 10,000). */
   maxRetryDelayMs?: number;
@@ -121,13 +121,14 @@ export class Processor {
     this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? 2 });
     this.maxRows = opts.maxInsertRows ?? 50_000;
     this.dlqTopic = opts.deadLetterTopic ?? 'weblog.rejects';
-    this.rowWriter = new AccessLogTsvWriter({ site: opts.site, dialect: opts.dialect ?? 'modern' });
+    this.rowWriter = new AccessLogTsvWriter({ site: opts.site, dialect: opts.dialect ?? ch.dialect });
     if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
   }
 
   static async create(ch: ClickHouse, opts: ProcessorOptions, deps: { log: Logger; registry: Registry; dlq?: LogProducer | undefined }): Promise<Processor> {
     const parse = createParser(opts.format ?? 'combined');
     const enricher = await createEnricher(opts.enrich);
+    await ch.detect(); // the row layout follows the server's dialect
     return new Processor(ch, parse, enricher, opts, deps.log, processorMetrics(deps.registry), deps.dlq);
   }
 
@@ -213,8 +214,7 @@ export class Processor {
       } else if (msg.offset > stored.rejects) {
         rejects.push({ msg, reject: res.reject });
         if (this.rejectSamples.length < 20 && !msg.rejectReason && !tooLong && res.reject.reason !== 'empty_line') this.rejectSamples.push(v);
-      }
-      else skipped++;
+      } else skipped++;
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
@@ -242,7 +242,7 @@ export class Processor {
     if (ctl.signal.aborted) throw new WeblogError('ABORTED', 'shutting down: batch left uncommitted');
     const { rows, to } = part;
     let from = part.from;
-    const columns = accessLogColumns[this.opts.dialect ?? 'modern'];
+    const columns = accessLogColumns[this.opts.dialect ?? this.ch.dialect];
     const scope = this.scope(batch.topic, batch.partition);
     if (to - from === 1) narrowing.singleTried++;
     try {
@@ -318,7 +318,7 @@ export class Processor {
         this.retryOptions(ctl, 'dead-letter produce'),
       );
     }
-    const legacy = this.opts.dialect === 'legacy';
+    const legacy = (this.opts.dialect ?? this.ch.dialect) === 'legacy';
     const json = todo
       .map(({ msg, reject }) =>
         JSON.stringify({
