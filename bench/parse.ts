@@ -19,7 +19,7 @@ import { GeoLookup } from '../src/enrich/geoip.js';
 import { normalizeIp } from '../src/enrich/ip.js';
 import { UserAgentCache } from '../src/enrich/useragent.js';
 import { createParser } from '../src/parse/scan.js';
-import { RowBuffer } from '../src/sink/batch.js';
+import { RowBuffer } from '../src/sink/row-buffer.js';
 import { AccessLogTsvWriter } from '../src/sink/rows.js';
 import { splitLines } from '../src/source/lines.js';
 import { parseClfTime } from '../src/parse/time.js';

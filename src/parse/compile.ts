@@ -16,6 +16,7 @@
  * of the format string.
  */
 import type { CompiledFormat, FieldSpec } from './format.js';
+import { decimal, isEscaped, parseUintAt } from './primitives.js';
 import { emptyRecord, setExtra, type ParseResult } from './record.js';
 import { splitRequest, splitRequestAt, splitUrl } from './request.js';
 import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME } from './time.js';
@@ -24,28 +25,6 @@ import { unescapeField } from './unescape.js';
 export type LineParser = (line: string) => ParseResult;
 
 const recordKeys = new Set<string>(Object.keys(emptyRecord()));
-
-/** The unsigned integer in s[at, end), or NaN; no substring. */
-export function parseUintAt(s: string, at: number, end: number): number {
-  if (end <= at || end - at > 15) return NaN;
-  let v = 0;
-  for (let i = at; i < end; i++) {
-    const c = s.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    v = v * 10 + c;
-  }
-  return v;
-}
-
-/** True when the quote at q is preceded by an odd run of backslashes starting at or after `from`. */
-export function isEscaped(line: string, q: number, from: number): boolean {
-  let n = 0;
-  for (let i = q - 1; i >= from && line.charCodeAt(i) === 92; i--) n++;
-  return (n & 1) === 1;
-}
-
-/** A plain decimal number (request times). */
-export const decimal = /^\d+(?:\.\d+)?$/;
 
 const helpers = { setExtra, emptyRecord, splitRequest, splitRequestAt, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
 

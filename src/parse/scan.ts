@@ -3,7 +3,8 @@
  * indexOf, no regex, and fills an AccessRecord or returns a Reject that names
  * the field and what was wrong. It never throws on input.
  */
-import { decimal, generateParser, isEscaped, parseUintAt, type LineParser } from './compile.js';
+import { generateParser, type LineParser } from './compile.js';
+import { decimal, isEscaped, parseUintAt } from './primitives.js';
 import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
 import { emptyRecord, setExtra, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';

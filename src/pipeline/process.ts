@@ -20,10 +20,10 @@ import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
 import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
+import { ClickHouseAccessLogStore, type AccessLogStore } from '../sink/access-log.js';
+import { RowBuffer } from '../sink/row-buffer.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
-import { RowBuffer } from '../sink/batch.js';
-import { AccessLogTsvWriter, accessLogColumns } from '../sink/rows.js';
-import { validateTopic } from '../transport/kafka.js';
+import type { AccessLogTsvWriter } from '../sink/rows.js';
 import type { BatchControl, LogBatch, LogMessage, LogProducer } from '../transport/types.js';
 
 export interface ProcessorOptions {
@@ -46,6 +46,13 @@ export interface ProcessorOptions {
   maxLineBytes?: number;
   /** Log "caught up" the first time every partition is consumed to its end (default true; the in-process queue of `weblog run` catches up with its shipper all the time). */
   logCaughtUp?: boolean;
+}
+
+export interface ProcessorDeps {
+  log: Logger;
+  registry: Registry;
+  /** Where rejected lines are also sent (the dead-letter topic), if anywhere. */
+  dlq?: LogProducer | undefined;
 }
 
 /** Bytes of an over-long line kept in its reject (as the shipper's preview). */
@@ -98,8 +105,6 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
   };
 }
 
-const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 export class Processor {
   /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
   readonly rejectSamples: string[] = [];
@@ -110,7 +115,7 @@ export class Processor {
   private readonly rowWriter: AccessLogTsvWriter;
 
   private constructor(
-    private readonly ch: ClickHouse,
+    private readonly store: AccessLogStore,
     private readonly parse: LineParser,
     private readonly enricher: Enricher,
     private readonly opts: ProcessorOptions,
@@ -121,15 +126,20 @@ export class Processor {
     this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? 2 });
     this.maxRows = opts.maxInsertRows ?? 50_000;
     this.dlqTopic = opts.deadLetterTopic ?? 'weblog.rejects';
-    this.rowWriter = new AccessLogTsvWriter({ site: opts.site, dialect: opts.dialect ?? ch.dialect });
-    if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
+    this.rowWriter = store.rowWriter(opts.site);
   }
 
-  static async create(ch: ClickHouse, opts: ProcessorOptions, deps: { log: Logger; registry: Registry; dlq?: LogProducer | undefined }): Promise<Processor> {
+  /** A processor writing to the access_log and rejects tables of `ch`. */
+  static async create(ch: ClickHouse, opts: ProcessorOptions, deps: ProcessorDeps): Promise<Processor> {
+    await ch.detect(); // the row layout follows the server's dialect
+    return Processor.withStore(new ClickHouseAccessLogStore(ch, opts.dialect ?? ch.dialect), opts, deps);
+  }
+
+  /** A processor writing to any store (tests use a fake one). */
+  static async withStore(store: AccessLogStore, opts: ProcessorOptions, deps: ProcessorDeps): Promise<Processor> {
     const parse = createParser(opts.format ?? 'combined');
     const enricher = await createEnricher(opts.enrich);
-    await ch.detect(); // the row layout follows the server's dialect
-    return new Processor(ch, parse, enricher, opts, deps.log, processorMetrics(deps.registry), deps.dlq);
+    return new Processor(store, parse, enricher, opts, deps.log, processorMetrics(deps.registry), deps.dlq);
   }
 
   /** After a (re)assignment the stored offsets must be read again: another replica may have written. */
@@ -137,33 +147,15 @@ export class Processor {
     this.stored.clear();
   }
 
-  private async readStored(topic: string, partition: number, from: number): Promise<Stored> {
-    const where = `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset >= ${from}`;
-    const [rows, rejects] = await Promise.all(
-      ['access_log', 'rejects'].map((t) => this.ch.query<{ m: string | number; c: string | number }>(`SELECT max(kafka_offset) AS m, count() AS c FROM ${t} WHERE ${where}`)),
-    );
-    const top = (r: { m: string | number; c: string | number }[] | undefined) => (r?.[0] && Number(r[0].c) > 0 ? Number(r[0].m) : -1);
-    return { rows: top(rows), rejects: top(rejects) };
-  }
-
   private async knownStored(batch: LogBatch, ctl: BatchControl): Promise<Stored> {
     const key = `${batch.topic}:${batch.partition}`;
     let s = this.stored.get(key);
     if (!s) {
       const first = (batch.messages[0] as LogMessage).offset;
-      const scope = this.scope(batch.topic, batch.partition);
-      s = await retry(async () => {
-        await this.ch.settle(scope); // nothing of ours or of a replica before us may land after the read-back
-        return this.readStored(batch.topic, batch.partition, first);
-      }, this.retryOptions(ctl, 'read stored offsets'));
+      s = await retry(() => this.store.storedOffsets(batch.topic, batch.partition, first), this.retryOptions(ctl, 'read stored offsets'));
       this.stored.set(key, s);
     }
     return s;
-  }
-
-  /** The insert scope of a partition's rows (see ClickHouse.settle). */
-  private scope(topic: string, partition: number): string {
-    return `${this.ch.database}/${topic}/${partition}`;
   }
 
   private retryOptions(ctl: BatchControl, what: string) {
@@ -242,28 +234,20 @@ export class Processor {
     if (ctl.signal.aborted) throw new WeblogError('ABORTED', 'shutting down: batch left uncommitted');
     const { rows, to } = part;
     let from = part.from;
-    const columns = accessLogColumns[this.opts.dialect ?? this.ch.dialect];
-    const scope = this.scope(batch.topic, batch.partition);
     if (to - from === 1) narrowing.singleTried++;
     try {
       await retry(async (attempt) => {
         if (attempt > 1) {
-          // The previous attempt may have landed, or may still land on a server
-          // that hung: wait until its outcome is known, then re-read and drop what is stored.
-          await this.ch.settle(scope);
-          const now = await this.readStored(batch.topic, batch.partition, rows.offsets[from] as number);
+          // The previous attempt may have landed, or may still land on a server that
+          // hung: the store reads back once its outcome is known; drop what is stored.
+          const now = await this.store.storedOffsets(batch.topic, batch.partition, rows.offsets[from] as number);
           stored.rows = Math.max(stored.rows, now.rows);
           while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
           if (from === to) return;
         }
         await ctl.heartbeat();
         const t0 = performance.now();
-        await this.queue.add(() =>
-          this.ch.insertTsv('access_log', columns, rows.bytes(from, to), {
-            dedupToken: `${batch.topic}:${batch.partition}:${rows.offsets[from] as number}-${rows.offsets[to - 1] as number}`,
-            scope,
-          }),
-        );
+        await this.queue.add(() => this.store.insertRows(batch.topic, batch.partition, rows, from, to));
         this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
       }, this.retryOptions(ctl, 'insert'));
     } catch (err) {
@@ -292,16 +276,10 @@ export class Processor {
 
   private async storeRejects(batch: LogBatch, list: { msg: LogMessage; reject: Reject }[], stored: Stored, ctl: BatchControl, checkPresent = false): Promise<void> {
     const { topic, partition } = batch;
-    const scope = this.scope(topic, partition);
     let todo = list;
     if (checkPresent) {
       // Rejects found while narrowing sit between stored rows; skip ones a crashed run already stored.
-      const offs = todo.map((r) => r.msg.offset).join(',');
-      const present = await retry(async () => {
-        await this.ch.settle(scope);
-        return this.ch.query<{ o: string | number }>(`SELECT kafka_offset AS o FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset IN (${offs})`);
-      }, this.retryOptions(ctl, 'read rejects'));
-      const have = new Set(present.map((p) => Number(p.o)));
+      const have = await retry(() => this.store.storedRejects(topic, partition, todo.map((r) => r.msg.offset)), this.retryOptions(ctl, 'read rejects'));
       todo = todo.filter((r) => !have.has(r.msg.offset));
       if (todo.length === 0) return;
     }
@@ -318,40 +296,22 @@ export class Processor {
         this.retryOptions(ctl, 'dead-letter produce'),
       );
     }
-    const legacy = (this.opts.dialect ?? this.ch.dialect) === 'legacy';
-    const json = todo
-      .map(({ msg, reject }) =>
-        JSON.stringify({
-          ...(legacy ? { received_at: Math.floor(Date.now() / 1000) } : {}),
-          reason: reject.reason,
-          detail: reject.detail,
-          line: reject.line,
-          source: msg.source,
-          source_offset: Math.max(0, msg.sourceOffset),
-          kafka_topic: topic,
-          kafka_partition: partition,
-          kafka_offset: msg.offset,
-        }),
-      )
-      .join('\n');
+    const first = (todo[0] as { msg: LogMessage }).msg.offset;
+    const last = (todo[todo.length - 1] as { msg: LogMessage }).msg.offset;
     let skip = false;
     await retry(async (attempt) => {
       if (attempt > 1) {
         // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
-        await this.ch.settle(scope);
-        const first = (todo[0] as { msg: LogMessage }).msg.offset;
-        const landed = checkPresent
-          ? (await this.ch.query(`SELECT 1 FROM rejects WHERE kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition} AND kafka_offset = ${first} LIMIT 1`)).length > 0
-          : (await this.readStored(topic, partition, first)).rejects >= (todo[todo.length - 1] as { msg: LogMessage }).msg.offset;
+        const landed = checkPresent ? (await this.store.storedRejects(topic, partition, [first])).has(first) : (await this.store.storedOffsets(topic, partition, first)).rejects >= last;
         if (landed) {
           skip = true;
           return;
         }
       }
       await ctl.heartbeat();
-      await this.queue.add(() => this.ch.insertJson('rejects', json, { scope }));
+      await this.queue.add(() => this.store.insertRejects(topic, partition, todo));
     }, this.retryOptions(ctl, 'insert rejects'));
-    stored.rejects = Math.max(stored.rejects, (todo[todo.length - 1] as { msg: LogMessage }).msg.offset);
+    stored.rejects = Math.max(stored.rejects, last);
     if (!skip) for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });
   }
 }

@@ -6,7 +6,7 @@
 import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
 import type { GeoInfo } from '../enrich/geoip.js';
 import type { UaInfo } from '../enrich/useragent.js';
-import { RowBuffer, utcTimeText } from './batch.js';
+import { RowBuffer, utcTimeText } from './row-buffer.js';
 
 export interface Provenance {
   /** Object key or file the line came from ('' when unknown). */

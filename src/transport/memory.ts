@@ -10,7 +10,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { WeblogError } from '../errors.js';
-import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type OutboundMessage, type ShipProgress, type ShipSink } from './types.js';
+import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink, type Transport } from './types.js';
 
 interface Entry {
   msg: LogMessage;
@@ -49,7 +49,7 @@ function readState(file: string): SavedState {
   return state as SavedState;
 }
 
-export class MemoryTransport {
+export class MemoryTransport implements Transport {
   readonly topic: string;
   /** The state file existed and was read (false: a first run, or the file was lost). */
   readonly stateLoaded: boolean;
@@ -131,7 +131,36 @@ export class MemoryTransport {
     for (const w of this.spaceWaiters.splice(0)) w();
   }
 
+  describe(): string {
+    return 'in-process queue';
+  }
+
+  async prepare(): Promise<void> {}
+
+  /** No dead-letter topic without Kafka: the rejects table holds every reject. */
+  deadLetters(): LogProducer | undefined {
+    return undefined;
+  }
+
+  private theConsumer: (LogConsumer & { drained: Promise<void>; destroy: () => Promise<void> }) | undefined;
+
+  /** The one consumer of this queue. */
   consumer(): LogConsumer & { drained: Promise<void>; destroy: () => Promise<void> } {
+    this.theConsumer ??= this.newConsumer();
+    return this.theConsumer;
+  }
+
+  /** Nothing more comes: the consumer stops once the queue is drained. */
+  async consumedAll(): Promise<void> {
+    this.end();
+    await this.consumer().drained;
+  }
+
+  async close(): Promise<void> {
+    this.end();
+  }
+
+  private newConsumer(): LogConsumer & { drained: Promise<void>; destroy: () => Promise<void> } {
     const abort = new AbortController();
     const draining = new AbortController();
     let stop = false;

@@ -106,3 +106,30 @@ export interface ShipSink {
   record(progress: ShipProgress): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * What carries lines from the shipper to the processor: Kafka, or the
+ * in-process queue of `weblog run`. The jobs (src/pipeline/jobs.ts) are
+ * written against this alone.
+ */
+export interface Transport {
+  /** The topic of raw lines (the rows' kafka_topic). */
+  readonly topic: string;
+  /** Where the lines travel, for messages (no secrets). */
+  describe(): string;
+  /** Creates what the transport needs (Kafka topics, when allowed) and waits until it is usable. */
+  prepare(needs: { ship?: boolean; process?: boolean }): Promise<void>;
+  /** The shipper's way in: lines and their progress, landing together. */
+  shipSink(): ShipSink;
+  /** The processor's way out: batches of one partition, committed after the handler. */
+  consumer(): LogConsumer & { health?: () => { ok: boolean; detail: string }; destroy?: () => Promise<void> };
+  /** Where rejected lines are also sent, if anywhere. */
+  deadLetters(): LogProducer | undefined;
+  /**
+   * Called after the shipper finished (no --follow): resolves once the
+   * consumer has committed every line shipped, or `stop()` says to give up.
+   */
+  consumedAll(stop: () => boolean): Promise<void>;
+  /** Releases the transport's clients. */
+  close(): Promise<void>;
+}

@@ -2,7 +2,8 @@
 import { migrate } from '../../schema/migrate.js';
 import { MIN_SERVER_VERSION } from '../../sink/clickhouse/types.js';
 import type { CommandSpec } from '../options.js';
-import { clickhouseOptions, openClickHouse } from './clickhouse.js';
+import { openClickHouse } from '../../sink/clickhouse/open.js';
+import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
 export const migrateCommand: CommandSpec = {
   name: 'migrate',
@@ -11,7 +12,7 @@ export const migrateCommand: CommandSpec = {
   options: [...clickhouseOptions, { name: 'schema-dir', type: 'string', arg: 'DIR', description: 'migrations folder (default: the bundled clickhouse-schema/migrations)' }],
   notes: 'Idempotent: applies only migrations not yet recorded in schema_migrations, and refuses a\ndatabase whose recorded history differs from the files.',
   async run(opts) {
-    const ch = await openClickHouse(opts);
+    const ch = await openClickHouse(clickhouseConfig(opts));
     try {
       await ch.detect();
       if (ch.dialect === 'legacy' && !opts['schema-dir']) {

@@ -6,7 +6,7 @@ import { openLogFile } from '../../source/file.js';
 import { splitLines } from '../../source/lines.js';
 import type { CommandSpec } from '../options.js';
 import { recordJson, rejectJson, write } from '../output.js';
-import { enrichOptions, formatOption } from './shared.js';
+import { enrichConfig, enrichOptions, formatOption } from '../option-groups.js';
 
 export const parseCommand: CommandSpec = {
   name: 'parse',
@@ -22,12 +22,7 @@ export const parseCommand: CommandSpec = {
   async run(opts, files) {
     const parse = createParser(String(opts.format));
     const enricher = opts.enrich
-      ? await createEnricher({
-          anonymizeIp: opts['anonymize-ip'] === true,
-          geoip: opts.geoip as string | undefined,
-          asn: opts.asn as string | undefined,
-          visitorSalt: String(opts['visitor-salt'] ?? ''),
-        })
+      ? await createEnricher(enrichConfig(opts))
       : undefined;
     let accepted = 0;
     let rejected = 0;

@@ -4,7 +4,8 @@ import { render, type ReportFormat } from '../../report/render.js';
 import { checkReportable, listReports, runReport } from '../../report/reports.js';
 import { parseReportTime } from '../../report/time.js';
 import type { CommandSpec } from '../options.js';
-import { clickhouseOptions, openClickHouse } from './clickhouse.js';
+import { openClickHouse } from '../../sink/clickhouse/open.js';
+import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
 function parseTime(name: string, v: unknown): number | undefined {
   return v === undefined || v === '' ? undefined : parseReportTime(name, String(v));
@@ -33,7 +34,7 @@ export const reportCommand: CommandSpec = {
     if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--output: expected table, json or csv, got "${format}"`);
     const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
     if (params.from !== undefined && params.to !== undefined && params.from >= params.to) throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
-    const ch = await openClickHouse(opts, { readOnly: true });
+    const ch = await openClickHouse(clickhouseConfig(opts), { readOnly: true });
     try {
       await checkReportable(ch);
       for (const name of names) {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { EnrichedRecord } from '../../../src/enrich/index.js';
 import { migrate } from '../../../src/schema/migrate.js';
-import { RowBuffer } from '../../../src/sink/batch.js';
+import { RowBuffer } from '../../../src/sink/row-buffer.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { AccessLogTsvWriter, accessLogColumns, accessLogRow, type Provenance } from '../../../src/sink/rows.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clickhouseOptions } from '../../../src/cli/commands/clickhouse.js';
+import { clickhouseOptions } from '../../../src/cli/option-groups.js';
 import { parseOptions, type CommandSpec } from '../../../src/cli/options.js';
 
 const cmd = (options: CommandSpec['options']): CommandSpec => ({ name: 't', summary: '', usage: '', options, run: () => Promise.resolve(0) });

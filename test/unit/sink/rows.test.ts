@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { geoSource, uaSource, type EnrichedRecord } from '../../../src/enrich/index.js';
-import { RowBuffer } from '../../../src/sink/batch.js';
+import { RowBuffer } from '../../../src/sink/row-buffer.js';
 import { AccessLogTsvWriter, accessLogRow, writeAccessLogTsv, type Provenance } from '../../../src/sink/rows.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';

@@ -3,7 +3,7 @@
  * built from the platform's own pieces (regex escaping, Buffer.from).
  */
 import { describe, expect, it } from 'vitest';
-import { RowBuffer } from '../../../src/sink/batch.js';
+import { RowBuffer } from '../../../src/sink/row-buffer.js';
 
 const escapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' };
 const reference = (s: string) => Buffer.from(s.replace(/[\t\n\r\\\0]/g, (c) => escapes[c] as string), 'utf8');

@@ -1,0 +1,126 @@
+/**
+ * The option groups several commands share, and how each maps onto the typed
+ * config of a job (src/pipeline/jobs.ts). Defaults come from the components
+ * themselves (kafkaDefaults, defaultDataDir, ...), so each is written once.
+ * Commands import from here, never from each other.
+ */
+import { WeblogError } from '../errors.js';
+import type { EnrichOptions } from '../enrich/index.js';
+import { createLogger, type Level, type Logger } from '../observe/log.js';
+import { namedFormats } from '../parse/format.js';
+import type { WorkerConfig } from '../pipeline/jobs.js';
+import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
+import type { SourceConfig } from '../source/open.js';
+import { kafkaDefaults, type KafkaTransportConfig } from '../transport/kafka-transport.js';
+import type { OptionSpec, ParsedOptions } from './options.js';
+
+const str = (v: unknown): string | undefined => (v === undefined || v === '' ? undefined : String(v));
+
+// ------------------------------------------------------------------ ClickHouse
+export const clickhouseOptions = [
+  { name: 'clickhouse', type: 'string', arg: 'URL', env: ['CLICKHOUSE_URL'], description: 'ClickHouse server over HTTP, e.g. http://user:pass@host:8123 (default: embedded)' },
+  { name: 'embedded', type: 'string', arg: 'DIR', default: defaultDataDir, overrides: ['clickhouse'], description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given (given as a flag, it beats CLICKHOUSE_URL)' },
+  { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
+] as const satisfies OptionSpec[];
+
+export function clickhouseConfig(opts: ParsedOptions): ClickHouseConfig {
+  return { url: str(opts.clickhouse), embedded: str(opts.embedded) ?? defaultDataDir, database: str(opts.database) ?? 'weblog' };
+}
+
+// ------------------------------------------------------------------ source
+export const sourceOptions = [
+  { name: 'source', type: 'string', arg: 'URI', description: 's3://bucket/prefix, or file:///path/to/dir-or-glob (e.g. file:///var/log/nginx/access*.log*)' },
+  { name: 'endpoint', type: 'string', arg: 'URL', env: ['S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'], description: 'S3-compatible endpoint (MinIO, s3proxy, ...); default: AWS' },
+  { name: 'region', type: 'string', arg: 'NAME', env: ['AWS_REGION'], default: 'us-east-1', description: 'S3 region' },
+  { name: 'include', type: 'string', arg: 'REGEX', description: 'ship only keys matching this regular expression' },
+  { name: 'order', type: 'string', default: 'key', arg: 'key|modified', description: 'order objects by key or by last-modified time' },
+  { name: 'follow', type: 'boolean', default: false, description: 'keep polling for new objects and appended lines (real time)' },
+  { name: 'poll-interval-ms', type: 'number', default: 5000, min: 10, unit: 'ms', description: 'poll interval with --follow' },
+  { name: 'max-line-bytes', type: 'number', default: 65536, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines are sent as rejects (line_too_long), never cut silently' },
+] as const satisfies OptionSpec[];
+
+export function sourceConfig(opts: ParsedOptions): SourceConfig {
+  const order = String(opts.order ?? 'key');
+  if (order !== 'key' && order !== 'modified') throw new WeblogError('CONFIG_INVALID', `--order: expected key or modified, got "${order}"`);
+  return { uri: str(opts.source) ?? '', endpoint: str(opts.endpoint), region: str(opts.region), include: str(opts.include), order };
+}
+
+// ------------------------------------------------------------------ Kafka
+export const kafkaOptions = [
+  { name: 'brokers', type: 'string', arg: 'HOST:PORT,...', env: ['KAFKA_BROKERS'], description: 'Kafka bootstrap brokers (required)' },
+  { name: 'topic', type: 'string', default: kafkaDefaults.topic, arg: 'NAME', description: 'topic of raw log lines' },
+] as const satisfies OptionSpec[];
+
+export function brokersOf(opts: ParsedOptions): string[] {
+  return String(opts.brokers ?? '')
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean);
+}
+
+/** The Kafka side of a job from the options a command has (absent ones keep the component's default). */
+export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportConfig {
+  const n = (name: string) => (opts[name] === undefined ? undefined : Number(opts[name]));
+  const consumer = { partitionsConcurrently: n('partitions-concurrently'), maxBytesPerPartition: n('max-batch-bytes'), maxWaitTimeMs: n('flush-interval-ms'), sessionTimeoutMs: n('session-timeout-ms') };
+  return {
+    brokers: brokersOf(opts),
+    topic: str(opts.topic),
+    group: str(opts.group),
+    progressTopic: str(opts['progress-topic']),
+    deadLetterTopic: opts['dead-letter-topic'] === undefined ? undefined : String(opts['dead-letter-topic']),
+    createTopics: opts['create-topics'] !== false,
+    partitions: n('partitions'),
+    consumer: Object.fromEntries(Object.entries(consumer).filter(([, v]) => v !== undefined)),
+    log,
+  };
+}
+
+// ------------------------------------------------------------------ parsing and enrichment
+export const formatOption = {
+  name: 'format',
+  type: 'string',
+  default: 'combined',
+  arg: 'NAME|STRING',
+  description: `log format: ${Object.keys(namedFormats).join(', ')}, or an nginx log_format / Apache LogFormat string`,
+} as const satisfies OptionSpec;
+
+export const enrichOptions = [
+  { name: 'geoip', type: 'string', arg: 'PATH', description: 'MaxMind City/Country .mmdb (default: bundled DB-IP Lite)' },
+  { name: 'asn', type: 'string', arg: 'PATH', description: 'MaxMind ASN .mmdb (default: none)' },
+  { name: 'anonymize-ip', type: 'boolean', default: false, description: 'zero the last IPv4 octet / last 80 IPv6 bits before storing or hashing' },
+  { name: 'visitor-salt', type: 'string', default: '', arg: 'TEXT', description: 'salt of visitor_id; rotate it to unlink visitors' },
+] as const satisfies OptionSpec[];
+
+export function enrichConfig(opts: ParsedOptions): EnrichOptions {
+  return { anonymizeIp: opts['anonymize-ip'] === true, geoip: str(opts.geoip), asn: str(opts.asn), visitorSalt: String(opts['visitor-salt'] ?? '') };
+}
+
+export const siteOption = { name: 'site', type: 'string', arg: 'NAME', description: 'value of the site column (default: the line vhost)' } as const satisfies OptionSpec;
+
+// ------------------------------------------------------------------ workers
+/** Default metrics ports: one per kind of worker, so `ship` and `process` on one host do not collide. */
+export const metricsPorts = { process: 9464, ship: 9465 } as const;
+
+const workerOptions = [
+  { name: 'metrics-port', type: 'number', default: metricsPorts.process, max: 65535, unit: 'TCP port, 0 = any free port', description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1' },
+  { name: 'metrics', type: 'boolean', default: true, description: 'serve /metrics (--no-metrics to turn off)' },
+  { name: 'shutdown-timeout-ms', type: 'number', default: 30000, unit: 'ms', description: 'longest graceful stop before aborting' },
+  { name: 'log-level', type: 'string', default: 'info', arg: 'debug|info|warn|error', description: 'log level (JSON lines on stderr)' },
+] as const satisfies OptionSpec[];
+
+/** The worker options with the metrics port default of one kind of worker; `run` serves metrics only on request. */
+export function workerOptionsFor(kind: keyof typeof metricsPorts | 'run'): OptionSpec[] {
+  return workerOptions.map((o) =>
+    o.name === 'metrics-port' ? { ...o, default: kind === 'run' ? metricsPorts.process : metricsPorts[kind] } : o.name === 'metrics' && kind === 'run' ? { ...o, default: false, description: 'serve /metrics while running' } : o,
+  );
+}
+
+export function workerConfig(opts: ParsedOptions, name: string): WorkerConfig {
+  const level = String(opts['log-level'] ?? 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new WeblogError('CONFIG_INVALID', `--log-level: expected debug, info, warn or error, got "${level}"`);
+  return {
+    log: createLogger({ level: level as Level, name }),
+    metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
+    shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
+  };
+}

@@ -1,0 +1,110 @@
+/** The Transport over Kafka: the raw topic, the shipper's progress topic, the dead-letter topic and a consumer group. */
+import type { Logger } from '../observe/log.js';
+import { sleep } from '../retry.js';
+import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, KafkaShipSink, validateTopic, type ConsumerOptions } from './kafka.js';
+import type { Kafka } from 'kafkajs';
+import type { LogProducer, ShipSink, Transport } from './types.js';
+
+export interface KafkaTransportConfig {
+  brokers: string[];
+  /** Topic of raw lines. */
+  topic?: string;
+  /** Consumer group of the processors. */
+  group?: string;
+  /** Compacted topic with the shipper's progress per object. */
+  progressTopic?: string;
+  /** Topic for rejected lines; '' for none. */
+  deadLetterTopic?: string;
+  /** Transactional id of the shipper: stable per replica, so a restart fences its predecessor. */
+  transactionalId?: string;
+  /** Create missing topics (default true). */
+  createTopics?: boolean;
+  /** Partitions of the raw topic when created here. */
+  partitions?: number;
+  /** Fetch and group settings of the consumer. */
+  consumer?: Pick<ConsumerOptions, 'partitionsConcurrently' | 'maxBytesPerPartition' | 'maxWaitTimeMs' | 'minBytes' | 'sessionTimeoutMs'>;
+  log?: Logger | undefined;
+}
+
+/** One place for the defaults of the Kafka side (the CLI shows these). */
+export const kafkaDefaults = {
+  topic: 'weblog.raw',
+  group: 'weblog',
+  progressTopic: 'weblog.ship-progress',
+  deadLetterTopic: 'weblog.rejects',
+  createTopics: true,
+  partitions: 6,
+} as const;
+
+export class KafkaTransport implements Transport {
+  readonly topic: string;
+  private readonly kafka: Kafka;
+  private readonly group: string;
+  private readonly progressTopic: string;
+  private readonly dlqTopic: string;
+  private theConsumer: KafkaLogConsumer | undefined;
+  private dlq: KafkaLogProducer | undefined;
+
+  constructor(private readonly cfg: KafkaTransportConfig) {
+    this.topic = validateTopic(cfg.topic ?? kafkaDefaults.topic, '--topic');
+    this.group = cfg.group ?? kafkaDefaults.group;
+    this.progressTopic = validateTopic(cfg.progressTopic ?? kafkaDefaults.progressTopic, '--progress-topic');
+    this.dlqTopic = cfg.deadLetterTopic ?? kafkaDefaults.deadLetterTopic;
+    if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
+    this.kafka = createKafka({ brokers: cfg.brokers, logger: cfg.log });
+  }
+
+  describe(): string {
+    return `kafka ${this.cfg.brokers.join(',')} topic ${this.topic}`;
+  }
+
+  async prepare(needs: { ship?: boolean; process?: boolean }): Promise<void> {
+    if (this.cfg.createTopics === false) return;
+    await ensureTopic(this.kafka, this.topic, { partitions: this.cfg.partitions ?? kafkaDefaults.partitions });
+    if (needs.ship) await ensureTopic(this.kafka, this.progressTopic, { partitions: 1, compacted: true });
+    if (needs.process && this.dlqTopic) await ensureTopic(this.kafka, this.dlqTopic, { partitions: 1 });
+  }
+
+  shipSink(): ShipSink {
+    return new KafkaShipSink(this.kafka, { progressTopic: this.progressTopic, transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}` });
+  }
+
+  consumer(): KafkaLogConsumer {
+    this.theConsumer ??= new KafkaLogConsumer(this.kafka, { topic: this.topic, groupId: this.group, log: this.cfg.log, ...this.cfg.consumer });
+    return this.theConsumer;
+  }
+
+  deadLetters(): LogProducer | undefined {
+    if (!this.dlqTopic) return undefined;
+    this.dlq ??= new KafkaLogProducer(this.kafka);
+    return this.dlq;
+  }
+
+  /** Dead letters go to this topic. */
+  get deadLetterTopic(): string {
+    return this.dlqTopic;
+  }
+
+  async consumedAll(stop: () => boolean): Promise<void> {
+    while (!stop() && !(await this.caughtUp())) await sleep(250);
+  }
+
+  /** True when the group has committed every partition to its end. */
+  async caughtUp(): Promise<boolean> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      const ends = await admin.fetchTopicOffsets(this.topic);
+      const [committed] = await admin.fetchOffsets({ groupId: this.group, topics: [this.topic] });
+      const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
+      // The group commits past transaction markers; a producer without transactions ends on a message, so >= end.
+      return ends.every((e) => Number(e.high) === 0 || (byPartition.get(e.partition) ?? -1) >= Number(e.high));
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.dlq?.close();
+  }
+}
