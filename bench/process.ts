@@ -19,7 +19,8 @@ import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { ClickHouse } from '../src/sink/clickhouse/types.js';
-import { createKafka, KafkaLogConsumer } from '../src/transport/kafka.js';
+import { createKafka } from '../src/transport/kafka.js';
+import { KafkaLogConsumer } from '../src/transport/kafka-consumer.js';
 import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 

@@ -11,9 +11,10 @@ import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { silentLogger } from '../src/observe/log.js';
 import { Registry } from '../src/observe/metrics.js';
 import { Shipper } from '../src/pipeline/ship.js';
-import { S3Source, s3Client } from '../src/source/objects.js';
+import { S3Source, s3Client } from '../src/source/s3.js';
 import { splitLines } from '../src/source/lines.js';
-import { createKafka, ensureTopic, KafkaShipSink } from '../src/transport/kafka.js';
+import { createKafka, ensureTopic } from '../src/transport/kafka.js';
+import { KafkaShipSink } from '../src/transport/kafka-producers.js';
 import { benchEndpoints } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

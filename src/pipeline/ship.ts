@@ -11,6 +11,7 @@ import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
 import { splitLines, type Line } from '../source/lines.js';
+import { readError } from '../source/errors.js';
 import type { ObjectSource, SourceObject } from '../source/objects.js';
 import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } from '../transport/types.js';
 
@@ -143,7 +144,15 @@ export class Shipper {
     const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? 1) === (this.opts.replicaIndex ?? 0));
     const todo: { o: SourceObject; from: number }[] = [];
     for (const o of mine) {
-      const from = await this.startOffset(o).catch(() => 0);
+      let from: number | undefined;
+      try {
+        from = await this.startOffset(o);
+      } catch (err) {
+        // Where to resume could not be checked (a file gone or unreadable between listing and now):
+        // shipping it from the start could send lines twice, so it waits for the next pass.
+        this.log.warn('cannot tell how far this object was shipped; skipped this pass', { object: o.key, error: describeError(readError(o.key, err)) });
+        continue;
+      }
       if (from !== undefined) todo.push({ o, from });
     }
     this.metrics.pending.set(todo.length);
@@ -300,12 +309,7 @@ export class Shipper {
         }
       }
     } catch (err) {
-      if (err instanceof WeblogError) throw err;
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      // zlib errors (corrupt gzip) are the object's fault; socket errors are not.
-      const transient = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|UND_ERR|ERR_STREAM_PREMATURE_CLOSE)/.test(code);
-      throw new WeblogError(transient ? 'UNAVAILABLE' : 'INPUT_UNREADABLE', `read ${o.key}: ${describeError(err)}`, { cause: err });
+      throw readError(o.key, err); // zlib errors (corrupt gzip) are the object's fault; socket errors are not
     }
   }
-
 }

@@ -1,6 +1,8 @@
 /** Opening a source from its URI and typed options (the CLI maps its flags onto these). */
 import { WeblogError } from '../errors.js';
-import { FileSource, parseSource, S3Source, type ObjectSource } from './objects.js';
+import { FileSource } from './local-files.js';
+import { parseSource, type ObjectSource } from './objects.js';
+import { S3Source } from './s3.js';
 
 export interface SourceConfig {
   /** s3://bucket/prefix, file:///dir-or-glob, or a plain path. */

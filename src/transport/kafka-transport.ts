@@ -1,7 +1,9 @@
 /** The Transport over Kafka: the raw topic, the shipper's progress topic, the dead-letter topic and a consumer group. */
 import type { Logger } from '../observe/log.js';
 import { sleep } from '../retry.js';
-import { createKafka, ensureTopic, KafkaLogConsumer, KafkaLogProducer, KafkaShipSink, validateTopic, type ConsumerOptions } from './kafka.js';
+import { createKafka, ensureTopic, validateTopic } from './kafka.js';
+import { KafkaLogConsumer, type ConsumerOptions } from './kafka-consumer.js';
+import { KafkaLogProducer, KafkaShipSink } from './kafka-producers.js';
 import type { Kafka } from 'kafkajs';
 import type { LogProducer, ShipSink, Transport } from './types.js';
 

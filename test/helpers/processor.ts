@@ -6,7 +6,9 @@ import { createLogger, silentLogger } from '../../src/observe/log.js';
 import { Registry } from '../../src/observe/metrics.js';
 import { Processor, type ProcessorOptions } from '../../src/pipeline/process.js';
 import type { ClickHouse } from '../../src/sink/clickhouse/types.js';
-import { createKafka, KafkaLogConsumer, KafkaLogProducer } from '../../src/transport/kafka.js';
+import { createKafka } from '../../src/transport/kafka.js';
+import { KafkaLogConsumer } from '../../src/transport/kafka-consumer.js';
+import { KafkaLogProducer } from '../../src/transport/kafka-producers.js';
 import { repoRoot } from './datasets.js';
 
 export interface RunningProcessor {

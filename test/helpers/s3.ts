@@ -1,7 +1,7 @@
 /** Real S3-server helpers for tests. */
 import { CreateBucketCommand, DeleteBucketCommand, DeleteObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { inject } from 'vitest';
-import { s3Client } from '../../src/source/objects.js';
+import { s3Client } from '../../src/source/s3.js';
 
 export function testS3(): S3Client {
   const { s3 } = inject('endpoints');

@@ -8,7 +8,8 @@
 import { CompressionTypes, Partitioners } from 'kafkajs';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { installFastRecordDecoder } from '../../../src/transport/kafkajs-decoder.js';
-import { createKafka, KafkaLogConsumer } from '../../../src/transport/kafka.js';
+import { createKafka } from '../../../src/transport/kafka.js';
+import { KafkaLogConsumer } from '../../../src/transport/kafka-consumer.js';
 import type { LogMessage } from '../../../src/transport/types.js';
 import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/observe/log.js';
 import { Registry } from '../../../src/observe/metrics.js';
 import { Shipper } from '../../../src/pipeline/ship.js';
-import { FileSource } from '../../../src/source/objects.js';
+import { FileSource } from '../../../src/source/local-files.js';
 import { MemoryTransport } from '../../../src/transport/memory.js';
 import { waitUntil } from '../../helpers/wait.js';
 

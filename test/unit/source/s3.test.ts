@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { S3Source } from '../../../src/source/objects.js';
+import { S3Source } from '../../../src/source/s3.js';
 
 describe('S3Source.describe', () => {
   it('never shows a password given in the endpoint URL (it went to the log in clear)', () => {

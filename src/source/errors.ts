@@ -1,0 +1,10 @@
+/** Sorting failures while reading an object: the server's trouble (retry later) or the object's (record it as failed). */
+import { describeError, WeblogError } from '../errors.js';
+
+/** Socket and stream errors are retriable; anything else (a corrupt gzip, a permission) is the object's own. */
+export function readError(key: string, err: unknown): WeblogError {
+  if (err instanceof WeblogError) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const transient = /^(ECONNRESET|EPIPE|ETIMEDOUT|ECONNREFUSED|UND_ERR|ERR_STREAM_PREMATURE_CLOSE)/.test(code);
+  return new WeblogError(transient ? 'UNAVAILABLE' : 'INPUT_UNREADABLE', `read ${key}: ${describeError(err)}`, { cause: err });
+}

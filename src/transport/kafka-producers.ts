@@ -1,0 +1,141 @@
+/** The writing side of Kafka: the dead-letter producer, and the shipper's transactional sink. */
+import type { CompressionTypes, Kafka, Producer } from 'kafkajs';
+import { WeblogError } from '../errors.js';
+import { compressionOf, producerConfig, validateTopic } from './kafka.js';
+import type { LogProducer, OutboundMessage, ShipProgress, ShipSink } from './types.js';
+
+export interface ProducerOptions {
+  /** Compression of record batches (default gzip, built into kafkajs). */
+  compression?: 'none' | 'gzip';
+  /** Max in-flight requests per broker (default 1: keeps order with idempotence). */
+  maxInFlightRequests?: number;
+}
+
+export class KafkaLogProducer implements LogProducer {
+  private readonly producer: Producer;
+  private connected: Promise<void> | undefined;
+  private readonly compression: CompressionTypes;
+
+  constructor(kafka: Kafka, opts: ProducerOptions = {}) {
+    this.producer = kafka.producer(producerConfig({ maxInFlightRequests: opts.maxInFlightRequests }));
+    this.compression = compressionOf(opts.compression);
+  }
+
+  async send(topic: string, messages: OutboundMessage[]): Promise<void> {
+    if (messages.length === 0) return;
+    this.connected ??= this.producer.connect();
+    await this.connected;
+    try {
+      await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
+    } catch (err) {
+      throw new WeblogError('UNAVAILABLE', `produce to ${topic} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}
+
+export interface ShipSinkOptions {
+  /** Compacted topic holding one progress record per object (default weblog.ship-progress). */
+  progressTopic: string;
+  /** Stable per shipper replica: a restarted replica fences its predecessor and aborts its open transaction. */
+  transactionalId: string;
+  compression?: 'none' | 'gzip';
+}
+
+/**
+ * Ships lines and their progress record in one Kafka transaction (as Kafka
+ * Connect's exactly-once source does), so after a crash at any moment the
+ * topic holds each line once and the stored progress points right after it.
+ * Consumers read committed messages only (kafkajs' default isolation).
+ */
+export class KafkaShipSink implements ShipSink {
+  private readonly producer: Producer;
+  private connected: Promise<void> | undefined;
+  private readonly compression: CompressionTypes;
+
+  constructor(private readonly kafka: Kafka, private readonly opts: ShipSinkOptions) {
+    validateTopic(opts.progressTopic, '--progress-topic');
+    this.producer = kafka.producer(producerConfig({ transactionalId: opts.transactionalId }));
+    this.compression = compressionOf(opts.compression);
+  }
+
+  private connect(): Promise<void> {
+    // Connecting initialises the transactional id: it fences an older producer with the same id.
+    this.connected ??= this.producer.connect();
+    return this.connected;
+  }
+
+  async loadProgress(): Promise<Map<string, ShipProgress>> {
+    await this.connect();
+    const topic = this.opts.progressTopic;
+    const admin = this.kafka.admin();
+    await admin.connect();
+    let ends: { partition: number; high: string }[];
+    try {
+      ends = await admin.fetchTopicOffsets(topic);
+    } finally {
+      await admin.disconnect();
+    }
+    const pending = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
+    const progress = new Map<string, ShipProgress>();
+    if (pending.size === 0) return progress;
+    const consumer = this.kafka.consumer({ groupId: `${this.opts.transactionalId}.progress-reader.${Date.now()}`, maxWaitTimeInMs: 200 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let idle: NodeJS.Timeout | undefined;
+      const bump = () => {
+        clearTimeout(idle);
+        // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
+        idle = setTimeout(resolve, 3000);
+      };
+      bump();
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            bump();
+            for (const m of batch.messages) {
+              const key = m.key?.toString();
+              if (!key) continue;
+              if (m.value === null) progress.delete(key);
+              else progress.set(key, JSON.parse(m.value.toString()) as ShipProgress);
+            }
+            if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
+            if (pending.size === 0) {
+              clearTimeout(idle);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    await consumer.disconnect();
+    return progress;
+  }
+
+  async ship(topic: string, messages: OutboundMessage[], progress: ShipProgress): Promise<void> {
+    let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
+    try {
+      await this.connect();
+      tx = await this.producer.transaction();
+      if (messages.length > 0) await tx.send({ topic, acks: -1, compression: this.compression, messages });
+      await tx.send({ topic: this.opts.progressTopic, acks: -1, messages: [{ key: progress.key, value: JSON.stringify(progress) }] });
+      await tx.commit();
+    } catch (err) {
+      await tx?.abort().catch(() => undefined);
+      // e.g. CONCURRENT_TRANSACTIONS while the broker still aborts a killed predecessor's transaction
+      throw new WeblogError('UNAVAILABLE', `ship to ${topic} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async record(progress: ShipProgress): Promise<void> {
+    await this.ship(this.opts.progressTopic, [], progress);
+  }
+
+  async close(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+}
