@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    const { opts, positionals } = parseOptions(cmd, rest);
+    const { opts, positionals } = parseOptions(cmd, rest, process.env, commands);
     if (opts.help) {
       process.stdout.write(helpText(cmd));
       return 0;

@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { WeblogError } from '../errors.js';
+import { readConfigFile, type FileValue } from './config-file.js';
 
 export interface OptionSpec {
   name: string;
@@ -44,8 +45,14 @@ function envName(name: string): string {
   return `WEBLOG_${name.toUpperCase().replace(/-/g, '_')}`;
 }
 
-export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env): { opts: ParsedOptions; positionals: string[] } {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+/**
+ * Parses `argv` for `cmd`. Each option comes from its flag, else its
+ * environment variables, else the configuration file (`--config FILE` or
+ * WEBLOG_CONFIG; `all` lists every command, for the file's sections), else
+ * its default.
+ */
+export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env, all: readonly CommandSpec[] = [cmd]): { opts: ParsedOptions; positionals: string[] } {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
   for (const o of cmd.options) {
     config[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
     if (o.type === 'boolean') config[`no-${o.name}`] = { type: 'boolean' };
@@ -58,6 +65,8 @@ export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.Proce
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const opts: ParsedOptions = { help: values.help === true };
+  const configFile = typeof values.config === 'string' ? values.config : env.WEBLOG_CONFIG || undefined;
+  const fromFile = configFile && !opts.help ? readConfigFile(configFile, cmd, all) : new Map<string, FileValue>();
   // Flags win over the environment, also over the environment of an option they replace.
   const envIgnored = new Set(cmd.options.filter((o) => values[o.name] !== undefined).flatMap((o) => o.overrides ?? []));
   for (const o of cmd.options) {
@@ -72,6 +81,11 @@ export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.Proce
           break;
         }
       }
+    }
+    if (raw === undefined && fromFile.has(o.name)) {
+      const v = fromFile.get(o.name) as FileValue;
+      raw = typeof v === 'boolean' ? v : String(v);
+      from = `${configFile}: ${o.name}`;
     }
     if (raw === undefined) {
       opts[o.name] = o.default;
@@ -112,6 +126,7 @@ export function helpText(cmd: CommandSpec): string {
     bits.push(`env: ${[envName(o.name), ...(o.env ?? [])].join(', ')}`);
     return [flag, bits.join('; ')] as const;
   });
+  rows.push(['    --config FILE', 'options from a YAML or JSON file (keys named like the options; flags and the environment win); env: WEBLOG_CONFIG']);
   rows.push(['-h, --help', 'show this help']);
   const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
   // A flag wider than the column gets its description on the next line, never glued to it.

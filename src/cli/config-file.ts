@@ -1,0 +1,67 @@
+/**
+ * A configuration file for long-lived workers (`--config FILE`, or
+ * WEBLOG_CONFIG), as Vector, Benthos and Kafka Connect are configured: YAML or
+ * JSON, keys named like the long options. Top-level keys apply to every
+ * command that has that option; a section named after a command applies to
+ * it alone. A key no command knows is refused with its name. Flags and the
+ * environment win over the file.
+ *
+ *   clickhouse: http://clickhouse:8123
+ *   brokers: [kafka1:9092, kafka2:9092]
+ *   process:
+ *     group: weblog
+ *     max-insert-rows: 100000
+ */
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { WeblogError } from '../errors.js';
+
+export type FileValue = string | number | boolean;
+
+export interface CommandOptionNames {
+  name: string;
+  options: readonly { name: string }[];
+}
+
+function value(file: string, key: string, v: unknown): FileValue | undefined {
+  if (v === null || v === undefined) return undefined;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(','); // brokers: [a, b]
+  throw new WeblogError('CONFIG_INVALID', `${file}: ${key}: expected a string, number, boolean or list, got ${JSON.stringify(v).slice(0, 80)}`);
+}
+
+/** The values `command` takes from `file`, by option name. */
+export function readConfigFile(file: string, command: CommandOptionNames, all: readonly CommandOptionNames[]): Map<string, FileValue> {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  if (doc === null || doc === undefined) return new Map();
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new WeblogError('CONFIG_INVALID', `--config ${file}: expected keys and values (a mapping) at the top`);
+  const anyCommand = new Set(all.flatMap((c) => c.options.map((o) => o.name)));
+  const mine = new Set(command.options.map((o) => o.name));
+  const out = new Map<string, FileValue>();
+  const sections: [string, unknown][] = [];
+  for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
+    const section = all.find((c) => c.name === key);
+    if (section) {
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new WeblogError('CONFIG_INVALID', `${file}: ${key}: expected the options of weblog ${key}`);
+      for (const k of Object.keys(v)) {
+        if (!section.options.some((o) => o.name === k)) throw new WeblogError('CONFIG_INVALID', `${file}: ${key}.${k}: weblog ${key} has no option --${k}`);
+      }
+      if (key === command.name) sections.push(...Object.entries(v));
+      continue;
+    }
+    if (!anyCommand.has(key)) throw new WeblogError('CONFIG_INVALID', `${file}: unknown key "${key}": no weblog command has an option --${key}`);
+    const val = value(file, key, v);
+    if (mine.has(key) && val !== undefined) out.set(key, val);
+  }
+  // The command's own section wins over the top level.
+  for (const [k, v] of sections) {
+    const val = value(file, `${command.name}.${k}`, v);
+    if (val !== undefined) out.set(k, val);
+  }
+  return out;
+}
