@@ -20,7 +20,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** The same questions as some rollup reports, asked of access_log. */
 const rawEquivalents: Record<string, string> = {
-  'traffic-hourly': 'SELECT toStartOfHour(time) AS hour, count() AS hits, uniqCombined(visitor_id) AS visitors, sum(bytes) AS bytes FROM access_log GROUP BY hour ORDER BY hour',
+  'traffic-hourly':
+    'SELECT toStartOfHour(time) AS hour, count() AS hits, uniqCombined(visitor_id) AS visitors, sum(bytes) AS bytes FROM access_log GROUP BY hour ORDER BY hour',
   'traffic-monthly': 'SELECT toStartOfMonth(time) AS m, count(), uniqCombined(visitor_id), sum(bytes) FROM access_log GROUP BY m ORDER BY m',
   countries: 'SELECT country, count() AS hits, uniqCombined(visitor_id) FROM access_log GROUP BY country ORDER BY hits DESC LIMIT 20',
   browsers: 'SELECT browser, count() AS hits, uniqCombined(visitor_id) FROM access_log GROUP BY browser ORDER BY hits DESC LIMIT 20',
@@ -75,7 +76,9 @@ export async function benchClickHouse(rows: number): Promise<string> {
   const tNo = await insert(noViews);
   const tWith = await insert(withViews);
   for (const t of ['access_log', 'traffic_hourly', 'pages_daily']) await withViews.exec(`OPTIMIZE TABLE ${t} FINAL`);
-  const [disk] = await withViews.query<{ b: string; r: string; u: string }>("SELECT sum(data_compressed_bytes) AS b, sum(rows) AS r, sum(data_uncompressed_bytes) AS u FROM system.parts WHERE database = currentDatabase() AND table = 'access_log' AND active");
+  const [disk] = await withViews.query<{ b: string; r: string; u: string }>(
+    "SELECT sum(data_compressed_bytes) AS b, sum(rows) AS r, sum(data_uncompressed_bytes) AS u FROM system.parts WHERE database = currentDatabase() AND table = 'access_log' AND active",
+  );
   const bpr = Number(disk?.b) / Number(disk?.r);
   const out: string[] = [
     `| insert ${rows.toLocaleString('en-US')} rows into access_log (chdb) | seconds | rows/s | vs without views |`,
@@ -92,7 +95,9 @@ export async function benchClickHouse(rows: number): Promise<string> {
     const rollup = await time(() => runReport(withViews, r.name));
     const rawSql = rawEquivalents[r.name];
     const raw = rawSql ? await time(() => withViews.query(rawSql)) : undefined;
-    out.push(`| ${r.name} | ${rollup.toFixed(1)} | ${raw === undefined ? (/FROM access_log/.test(r.sql) ? '(is a raw-table report)' : '(not measured)') : raw.toFixed(1)} | ${raw === undefined ? '' : `${(raw / rollup).toFixed(1)}x`} |`);
+    out.push(
+      `| ${r.name} | ${rollup.toFixed(1)} | ${raw === undefined ? (/FROM access_log/.test(r.sql) ? '(is a raw-table report)' : '(not measured)') : raw.toFixed(1)} | ${raw === undefined ? '' : `${(raw / rollup).toFixed(1)}x`} |`,
+    );
   }
   await withViews.close();
   await noViews.close();

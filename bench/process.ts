@@ -37,7 +37,10 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
   await p.connect();
   const step = 10_000; // 4 partitions x 2,500 lines stays under the broker's 1 MB batch limit
   for (let i = 0; i < n; i += step) {
-    const msgs = Array.from({ length: Math.min(step, n - i) }, (_, j) => ({ value: sample[(i + j) % sample.length] as string, headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(i + j) } }));
+    const msgs = Array.from({ length: Math.min(step, n - i) }, (_, j) => ({
+      value: sample[(i + j) % sample.length] as string,
+      headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(i + j) },
+    }));
     await p.send({ topic, messages: msgs });
     if (n >= 1_000_000 && (i / step) % 50 === 0) process.stderr.write(`\rproduced ${i.toLocaleString('en-US')} of ${n.toLocaleString('en-US')} lines`);
   }
@@ -70,11 +73,21 @@ class DiscardClickHouse implements ClickHouse {
 
 /** Stock kafkajs, in a child process (see consume-baseline.ts). */
 function stockConsume(brokers: string[], topic: string, n: number): { seconds: number; cpuUs: number } {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/consume-baseline.ts'), brokers.join(','), topic, String(n)], { cwd: root, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench/consume-baseline.ts'), brokers.join(','), topic, String(n)], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   return JSON.parse(out) as { seconds: number; cpuUs: number };
 }
 
-async function processAll(kafka: Kafka, ch: ClickHouse, topic: string, n: number, dialect: 'modern' | 'legacy', opts: { samples: number; progress: boolean } = { samples: 5, progress: false }) {
+async function processAll(
+  kafka: Kafka,
+  ch: ClickHouse,
+  topic: string,
+  n: number,
+  dialect: 'modern' | 'legacy',
+  opts: { samples: number; progress: boolean } = { samples: 5, progress: false },
+) {
   const processor = await Processor.create(ch, { dialect, deadLetterTopic: '' }, { log: silentLogger, registry: new Registry() });
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: id(), maxBytesPerPartition: 4 * 1024 * 1024 });
   consumer.onAssignment(() => processor.onAssignment());
@@ -150,7 +163,7 @@ export async function benchProcess(n: number): Promise<string> {
   await produce(kafka, topic, n, 4);
   const rows: string[] = [];
   const fmt = (name: string, lines: number, s: number, cpuUs: number, base?: number) =>
-    `| ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(cpuUs / lines).toFixed(2)} | ${base ? `${((lines / s) / base).toFixed(2)}x` : '1.00x'} |`;
+    `| ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(cpuUs / lines).toFixed(2)} | ${base ? `${(lines / s / base).toFixed(2)}x` : '1.00x'} |`;
   const plain = stockConsume(ep.kafkaBrokers, topic, n);
   const plainRate = n / plain.seconds;
   rows.push(fmt('baseline: kafkajs consume, no processing', n, plain.seconds, plain.cpuUs));
@@ -176,11 +189,13 @@ export async function benchProcess(n: number): Promise<string> {
   rows.push(fmt('weblog process -> chdb (real schema + rollups; chdb CPU in-process)', n, e.seconds, e.cpuUs, plainRate));
 
   // ClickHouse ingesting the same raw lines itself (regex in SQL), on chdb.
-  await emb.exec('CREATE TABLE raw_ingest (ip String, time String, request String, status UInt16, bytes String, referer String, ua String) ENGINE = MergeTree ORDER BY tuple()');
+  await emb.exec(
+    'CREATE TABLE raw_ingest (ip String, time String, request String, status UInt16, bytes String, referer String, ua String) ENGINE = MergeTree ORDER BY tuple()',
+  );
   const body = Array.from({ length: n }, (_, i) => JSON.stringify({ line: sample[i % sample.length] })).join('\n');
   await emb.exec('CREATE TABLE raw_lines (line String) ENGINE = Null');
   await emb.exec(
-    "CREATE MATERIALIZED VIEW raw_mv TO raw_ingest AS SELECT g[1] AS ip, g[2] AS time, g[3] AS request, toUInt16OrZero(g[4]) AS status, g[5] AS bytes, g[6] AS referer, g[7] AS ua FROM (SELECT extractGroups(line, '^(\\\\S+) \\\\S+ \\\\S+ \\\\[([^\\\\]]+)\\\\] \"([^\"]*)\" (\\\\d{3}) (\\\\S+)(?: \"([^\"]*)\" \"([^\"]*)\")?') AS g FROM raw_lines)",
+    'CREATE MATERIALIZED VIEW raw_mv TO raw_ingest AS SELECT g[1] AS ip, g[2] AS time, g[3] AS request, toUInt16OrZero(g[4]) AS status, g[5] AS bytes, g[6] AS referer, g[7] AS ua FROM (SELECT extractGroups(line, \'^(\\\\S+) \\\\S+ \\\\S+ \\\\[([^\\\\]]+)\\\\] "([^"]*)" (\\\\d{3}) (\\\\S+)(?: "([^"]*)" "([^"]*)")?\') AS g FROM raw_lines)',
   );
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();

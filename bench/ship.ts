@@ -62,7 +62,8 @@ export async function benchShip(totalLines: number): Promise<string> {
     const ship = (performance.now() - t0) / 1000;
     await sink.close();
     if (kind === 'plain') baseline = totalLines / read;
-    const row = (name: string, s: number) => `| ${kind}: ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(mb / s).toFixed(1)} | ${(lines / s / baseline).toFixed(2)}x |`;
+    const row = (name: string, s: number) =>
+      `| ${kind}: ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(mb / s).toFixed(1)} | ${(lines / s / baseline).toFixed(2)}x |`;
     rows.push(row('S3 read only (baseline)', read), row('S3 read + line split', split), row('weblog ship -> Kafka', ship));
     if (bytes !== rawBytes || lines < totalLines) throw new Error(`read ${bytes} bytes / ${lines} lines, expected ${rawBytes} / ${totalLines}`);
   }
@@ -108,6 +109,9 @@ export async function benchShipMemory(megabytes: number): Promise<string> {
   const step = Math.max(1, Math.floor(samples.length / 8));
   return [
     `One ${((blocks * block.length) / 1e6).toFixed(0)} MB object (${lines.toLocaleString('en-US')} lines) shipped in ${s.toFixed(0)} s (${Math.round(lines / s).toLocaleString('en-US')} lines/s).`,
-    `RSS during the run: ${samples.filter((_, i) => i % step === 0).map((x) => `${x.rssMb} MB at ${x.lines.toLocaleString('en-US')}`).join(', ')}; max ${Math.max(...samples.map((x) => x.rssMb))} MB.`,
+    `RSS during the run: ${samples
+      .filter((_, i) => i % step === 0)
+      .map((x) => `${x.rssMb} MB at ${x.lines.toLocaleString('en-US')}`)
+      .join(', ')}; max ${Math.max(...samples.map((x) => x.rssMb))} MB.`,
   ].join('\n');
 }

@@ -39,7 +39,8 @@ export function readConfigFile(file: string, command: CommandOptionNames, all: r
     throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (doc === null || doc === undefined) return new Map();
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new WeblogError('CONFIG_INVALID', `--config ${file}: expected keys and values (a mapping) at the top`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new WeblogError('CONFIG_INVALID', `--config ${file}: expected keys and values (a mapping) at the top`);
   const anyCommand = new Set(all.flatMap((c) => c.options.map((o) => o.name)));
   const mine = new Set(command.options.map((o) => o.name));
   const out = new Map<string, FileValue>();
@@ -47,7 +48,8 @@ export function readConfigFile(file: string, command: CommandOptionNames, all: r
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
     const section = all.find((c) => c.name === key);
     if (section) {
-      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new WeblogError('CONFIG_INVALID', `${file}: ${key}: expected the options of weblog ${key}`);
+      if (typeof v !== 'object' || v === null || Array.isArray(v))
+        throw new WeblogError('CONFIG_INVALID', `${file}: ${key}: expected the options of weblog ${key}`);
       for (const k of Object.keys(v)) {
         if (!section.options.some((o) => o.name === k)) throw new WeblogError('CONFIG_INVALID', `${file}: ${key}.${k}: weblog ${key} has no option --${k}`);
       }

@@ -18,8 +18,21 @@ const str = (v: unknown): string | undefined => (v === undefined || v === '' ? u
 
 // ------------------------------------------------------------------ ClickHouse
 export const clickhouseOptions = [
-  { name: 'clickhouse', type: 'string', arg: 'URL', env: ['CLICKHOUSE_URL'], description: 'ClickHouse server over HTTP, e.g. http://user:pass@host:8123 (default: embedded)' },
-  { name: 'embedded', type: 'string', arg: 'DIR', default: defaultDataDir, overrides: ['clickhouse'], description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given (given as a flag, it beats CLICKHOUSE_URL)' },
+  {
+    name: 'clickhouse',
+    type: 'string',
+    arg: 'URL',
+    env: ['CLICKHOUSE_URL'],
+    description: 'ClickHouse server over HTTP, e.g. http://user:pass@host:8123 (default: embedded)',
+  },
+  {
+    name: 'embedded',
+    type: 'string',
+    arg: 'DIR',
+    default: defaultDataDir,
+    overrides: ['clickhouse'],
+    description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given (given as a flag, it beats CLICKHOUSE_URL)',
+  },
   { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
 ] as const satisfies OptionSpec[];
 
@@ -30,13 +43,27 @@ export function clickhouseConfig(opts: ParsedOptions): ClickHouseConfig {
 // ------------------------------------------------------------------ source
 export const sourceOptions = [
   { name: 'source', type: 'string', arg: 'URI', description: 's3://bucket/prefix, or file:///path/to/dir-or-glob (e.g. file:///var/log/nginx/access*.log*)' },
-  { name: 'endpoint', type: 'string', arg: 'URL', env: ['S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'], description: 'S3-compatible endpoint (MinIO, s3proxy, ...); default: AWS' },
+  {
+    name: 'endpoint',
+    type: 'string',
+    arg: 'URL',
+    env: ['S3_ENDPOINT', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL'],
+    description: 'S3-compatible endpoint (MinIO, s3proxy, ...); default: AWS',
+  },
   { name: 'region', type: 'string', arg: 'NAME', env: ['AWS_REGION'], default: 'us-east-1', description: 'S3 region' },
   { name: 'include', type: 'string', arg: 'REGEX', description: 'ship only keys matching this regular expression' },
   { name: 'order', type: 'string', default: 'key', arg: 'key|modified', description: 'order objects by key or by last-modified time' },
   { name: 'follow', type: 'boolean', default: false, description: 'keep polling for new objects and appended lines (real time)' },
   { name: 'poll-interval-ms', type: 'number', default: 5000, min: 10, unit: 'ms', description: 'poll interval with --follow' },
-  { name: 'max-line-bytes', type: 'number', default: 65536, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines are sent as rejects (line_too_long), never cut silently' },
+  {
+    name: 'max-line-bytes',
+    type: 'number',
+    default: 65536,
+    min: 256,
+    max: 268435456,
+    unit: 'bytes',
+    description: 'longer lines are sent as rejects (line_too_long), never cut silently',
+  },
 ] as const satisfies OptionSpec[];
 
 export function sourceConfig(opts: ParsedOptions): SourceConfig {
@@ -61,7 +88,12 @@ export function brokersOf(opts: ParsedOptions): string[] {
 /** The Kafka side of a job from the options a command has (absent ones keep the component's default). */
 export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportConfig {
   const n = (name: string) => (opts[name] === undefined ? undefined : Number(opts[name]));
-  const consumer = { partitionsConcurrently: n('partitions-concurrently'), maxBytesPerPartition: n('max-batch-bytes'), maxWaitTimeMs: n('flush-interval-ms'), sessionTimeoutMs: n('session-timeout-ms') };
+  const consumer = {
+    partitionsConcurrently: n('partitions-concurrently'),
+    maxBytesPerPartition: n('max-batch-bytes'),
+    maxWaitTimeMs: n('flush-interval-ms'),
+    sessionTimeoutMs: n('session-timeout-ms'),
+  };
   return {
     brokers: brokersOf(opts),
     topic: str(opts.topic),
@@ -95,14 +127,26 @@ export function enrichConfig(opts: ParsedOptions): EnrichOptions {
   return { anonymizeIp: opts['anonymize-ip'] === true, geoip: str(opts.geoip), asn: str(opts.asn), visitorSalt: String(opts['visitor-salt'] ?? '') };
 }
 
-export const siteOption = { name: 'site', type: 'string', arg: 'NAME', description: 'value of the site column (default: the line vhost)' } as const satisfies OptionSpec;
+export const siteOption = {
+  name: 'site',
+  type: 'string',
+  arg: 'NAME',
+  description: 'value of the site column (default: the line vhost)',
+} as const satisfies OptionSpec;
 
 // ------------------------------------------------------------------ workers
 /** Default metrics ports: one per kind of worker, so `ship` and `process` on one host do not collide. */
 export const metricsPorts = { process: 9464, ship: 9465 } as const;
 
 const workerOptions = [
-  { name: 'metrics-port', type: 'number', default: metricsPorts.process, max: 65535, unit: 'TCP port, 0 = any free port', description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1' },
+  {
+    name: 'metrics-port',
+    type: 'number',
+    default: metricsPorts.process,
+    max: 65535,
+    unit: 'TCP port, 0 = any free port',
+    description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1',
+  },
   { name: 'metrics', type: 'boolean', default: true, description: 'serve /metrics (--no-metrics to turn off)' },
   { name: 'shutdown-timeout-ms', type: 'number', default: 30000, unit: 'ms', description: 'longest graceful stop before aborting' },
   { name: 'log-level', type: 'string', default: 'info', arg: 'debug|info|warn|error', description: 'log level (JSON lines on stderr)' },
@@ -111,13 +155,18 @@ const workerOptions = [
 /** The worker options with the metrics port default of one kind of worker; `run` serves metrics only on request. */
 export function workerOptionsFor(kind: keyof typeof metricsPorts | 'run'): OptionSpec[] {
   return workerOptions.map((o) =>
-    o.name === 'metrics-port' ? { ...o, default: kind === 'run' ? metricsPorts.process : metricsPorts[kind] } : o.name === 'metrics' && kind === 'run' ? { ...o, default: false, description: 'serve /metrics while running' } : o,
+    o.name === 'metrics-port'
+      ? { ...o, default: kind === 'run' ? metricsPorts.process : metricsPorts[kind] }
+      : o.name === 'metrics' && kind === 'run'
+        ? { ...o, default: false, description: 'serve /metrics while running' }
+        : o,
   );
 }
 
 export function workerConfig(opts: ParsedOptions, name: string): WorkerConfig {
   const level = String(opts['log-level'] ?? 'info');
-  if (!['debug', 'info', 'warn', 'error'].includes(level)) throw new WeblogError('CONFIG_INVALID', `--log-level: expected debug, info, warn or error, got "${level}"`);
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    throw new WeblogError('CONFIG_INVALID', `--log-level: expected debug, info, warn or error, got "${level}"`);
   return {
     log: createLogger({ level: level as Level, name }),
     metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,

@@ -51,7 +51,12 @@ function envName(name: string): string {
  * WEBLOG_CONFIG; `all` lists every command, for the file's sections), else
  * its default.
  */
-export function parseOptions(cmd: CommandSpec, argv: string[], env: NodeJS.ProcessEnv = process.env, all: readonly CommandSpec[] = [cmd]): { opts: ParsedOptions; positionals: string[] } {
+export function parseOptions(
+  cmd: CommandSpec,
+  argv: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  all: readonly CommandSpec[] = [cmd],
+): { opts: ParsedOptions; positionals: string[] } {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
   for (const o of cmd.options) {
     config[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
@@ -110,7 +115,10 @@ function coerce(o: OptionSpec, raw: string | boolean, from: string): string | nu
     const max = o.max ?? Number.MAX_SAFE_INTEGER;
     // Checked here, at start: 0 rows per INSERT spun, 0 partitions at once hung, 1e18 overflowed later.
     if (raw.trim() === '' || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new WeblogError('CONFIG_INVALID', `${from}: expected a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${o.unit ? ` (${o.unit})` : ''}, got "${raw}"`);
+      throw new WeblogError(
+        'CONFIG_INVALID',
+        `${from}: expected a whole number from ${min.toLocaleString('en-US')} to ${max.toLocaleString('en-US')}${o.unit ? ` (${o.unit})` : ''}, got "${raw}"`,
+      );
     }
     return n;
   }

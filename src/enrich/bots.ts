@@ -16,7 +16,11 @@ function compile(): RegExp[] {
     list = JSON.parse(readFileSync(file, 'utf8')) as string[];
   } catch (err) {
     // An incomplete install or build, never the log being read: say which.
-    throw new WeblogError('CONFIG_INVALID', `weblog's bundled crawler list ${file.pathname} cannot be read (incomplete install or build?): ${(err as Error).message}`, { cause: err });
+    throw new WeblogError(
+      'CONFIG_INVALID',
+      `weblog's bundled crawler list ${file.pathname} cannot be read (incomplete install or build?): ${(err as Error).message}`,
+      { cause: err },
+    );
   }
   return list.map((p) => new RegExp(p));
 }

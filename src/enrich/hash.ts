@@ -12,7 +12,10 @@ export interface Hash64 {
 
 /** FNV-1a 64 of `s`, or of `prefix + s` when `seed` is the state after `prefix` (to hash a tuple without concatenating). */
 export function fnv1a64(s: string, seed?: Hash64): Hash64 {
-  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  let h0 = 0x2325,
+    h1 = 0x8422,
+    h2 = 0x9ce4,
+    h3 = 0xcbf2;
   if (seed) {
     h0 = seed.lo & 0xffff;
     h1 = seed.lo >>> 16;
@@ -23,15 +26,19 @@ export function fnv1a64(s: string, seed?: Hash64): Hash64 {
     let c = s.charCodeAt(i);
     let bytes: number; // up to 4 UTF-8 bytes packed little-end first
     let count: number;
-    if (c < 0x80) { bytes = c; count = 1; }
-    else if (c < 0x800) { bytes = (0xc0 | (c >> 6)) | ((0x80 | (c & 63)) << 8); count = 2; }
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+    if (c < 0x80) {
+      bytes = c;
+      count = 1;
+    } else if (c < 0x800) {
+      bytes = 0xc0 | (c >> 6) | ((0x80 | (c & 63)) << 8);
+      count = 2;
+    } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
       c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(++i) - 0xdc00);
-      bytes = (0xf0 | (c >> 18)) | ((0x80 | ((c >> 12) & 63)) << 8) | ((0x80 | ((c >> 6) & 63)) << 16) | ((0x80 | (c & 63)) << 24);
+      bytes = 0xf0 | (c >> 18) | ((0x80 | ((c >> 12) & 63)) << 8) | ((0x80 | ((c >> 6) & 63)) << 16) | ((0x80 | (c & 63)) << 24);
       count = 4;
     } else {
       if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // lone surrogate: hash as U+FFFD, as TextEncoder would
-      bytes = (0xe0 | (c >> 12)) | ((0x80 | ((c >> 6) & 63)) << 8) | ((0x80 | (c & 63)) << 16);
+      bytes = 0xe0 | (c >> 12) | ((0x80 | ((c >> 6) & 63)) << 8) | ((0x80 | (c & 63)) << 16);
       count = 3;
     }
     for (let k = 0; k < count; k++) {

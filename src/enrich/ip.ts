@@ -119,7 +119,10 @@ export function anonymizeIp(info: IpInfo): string {
     const g = expandV6(info.ip);
     for (let i = 3; i < 8; i++) g[i] = 0;
     // Compress the zero tail: a:b:c::
-    return `${g.slice(0, 3).map((x) => x.toString(16)).join(':')}::`;
+    return `${g
+      .slice(0, 3)
+      .map((x) => x.toString(16))
+      .join(':')}::`;
   }
   return '';
 }

@@ -16,7 +16,10 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-export function createLogger(opts: { level?: Level; name?: string; out?: NodeJS.WritableStream; pretty?: boolean } = {}, base: Record<string, unknown> = {}): Logger {
+export function createLogger(
+  opts: { level?: Level; name?: string; out?: NodeJS.WritableStream; pretty?: boolean } = {},
+  base: Record<string, unknown> = {},
+): Logger {
   const min = order[opts.level ?? 'info'];
   // On stderr, lines go above the progress line of a TTY (status-line.ts).
   const out = opts.out === undefined || opts.out === process.stderr ? { write: (s: string) => stderrStatus.writeAbove(s) } : opts.out;
@@ -25,7 +28,9 @@ export function createLogger(opts: { level?: Level; name?: string; out?: NodeJS.
     if (order[level] < min) return;
     if (pretty) {
       const extra = { ...base, ...fields };
-      const kv = Object.entries(extra).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(' ');
+      const kv = Object.entries(extra)
+        .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+        .join(' ');
       out.write(`${new Date().toISOString().slice(11, 19)} ${level.toUpperCase().padEnd(5)} ${msg}${kv ? ` ${kv}` : ''}\n`);
     } else out.write(`${JSON.stringify({ level, time: new Date().toISOString(), ...(opts.name ? { name: opts.name } : {}), msg, ...base, ...fields })}\n`);
   };

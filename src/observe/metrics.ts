@@ -22,7 +22,10 @@ interface Metric {
 export class Counter implements Metric {
   readonly type = 'counter' as const;
   private readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   inc(labels?: Labels, by = 1): void {
     const k = labelKey(labels);
     this.values.set(k, (this.values.get(k) ?? 0) + by);
@@ -44,7 +47,10 @@ export class Counter implements Metric {
 export class Gauge implements Metric {
   readonly type = 'gauge' as const;
   private readonly values = new Map<string, number>();
-  constructor(readonly name: string, readonly help: string) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
   set(value: number, labels?: Labels): void {
     this.values.set(labelKey(labels), value);
   }
@@ -65,7 +71,11 @@ export class Histogram implements Metric {
   private readonly counts: number[];
   private sum = 0;
   private count = 0;
-  constructor(readonly name: string, readonly help: string, readonly buckets: number[]) {
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    readonly buckets: number[],
+  ) {
     this.counts = new Array<number>(buckets.length).fill(0);
   }
   observe(v: number): void {

@@ -10,7 +10,12 @@ export interface MetricsServer {
 }
 
 /** Starts the endpoint on `port` (0: any free port); `healthy` decides /healthz (200 or 503). */
-export function startMetricsServer(registry: Registry, port: number, healthy: () => { ok: boolean; detail: string }, host = '127.0.0.1'): Promise<MetricsServer> {
+export function startMetricsServer(
+  registry: Registry,
+  port: number,
+  healthy: () => { ok: boolean; detail: string },
+  host = '127.0.0.1',
+): Promise<MetricsServer> {
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -27,7 +32,13 @@ export function startMetricsServer(registry: Registry, port: number, healthy: ()
     server.once('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'EADDRINUSE' || err.code === 'EACCES') {
         const why = err.code === 'EADDRINUSE' ? 'is in use (another weblog worker on this host?)' : 'cannot be opened';
-        reject(new WeblogError('CONFIG_INVALID', `--metrics-port ${port}: the metrics port ${host}:${port} ${why}; give each worker its own --metrics-port, 0 for any free port, or --no-metrics`, { cause: err }));
+        reject(
+          new WeblogError(
+            'CONFIG_INVALID',
+            `--metrics-port ${port}: the metrics port ${host}:${port} ${why}; give each worker its own --metrics-port, 0 for any free port, or --no-metrics`,
+            { cause: err },
+          ),
+        );
       } else reject(err);
     });
     server.listen(port, host, () => {

@@ -26,7 +26,20 @@ export type LineParser = (line: string) => ParseResult;
 
 const recordKeys = new Set<string>(Object.keys(emptyRecord()));
 
-const helpers = { setExtra, emptyRecord, splitRequest, splitRequestAt, splitUrl, parseClfTimeAt, parseIsoTime, parseEpochSeconds, unescapeField, parseUintAt, isEscaped, decimal };
+const helpers = {
+  setExtra,
+  emptyRecord,
+  splitRequest,
+  splitRequestAt,
+  splitUrl,
+  parseClfTimeAt,
+  parseIsoTime,
+  parseEpochSeconds,
+  unescapeField,
+  parseUintAt,
+  isEscaped,
+  decimal,
+};
 
 const q = (s: string) => JSON.stringify(s);
 
@@ -55,7 +68,11 @@ function storeField(field: FieldSpec, quoted: boolean): string {
     case 'time_iso':
     case 'time_msec': {
       const call =
-        field.kind === 'time_clf' ? 'h.parseClfTimeAt(line, pos, end)' : field.kind === 'time_iso' ? 'h.parseIsoTime(line.slice(pos, end))' : 'h.parseEpochSeconds(line.slice(pos, end))';
+        field.kind === 'time_clf'
+          ? 'h.parseClfTimeAt(line, pos, end)'
+          : field.kind === 'time_iso'
+            ? 'h.parseIsoTime(line.slice(pos, end))'
+            : 'h.parseEpochSeconds(line.slice(pos, end))';
       // NaN and times outside what is stored fail the test alike: the scanner names which.
       return `if (dash || end === pos) return slow(original); { const t = ${call}; if (!(t >= ${STORABLE_TIME.min} && t < ${STORABLE_TIME.max})) return slow(original); r.time = t; } hasTime = true;`;
     }
@@ -110,8 +127,7 @@ export function generateParser(compiled: CompiledFormat, slow: LineParser): Line
         body.push(`pos += ${tok.text.length};`);
         continue;
       }
-      const test =
-        tok.text.length === 1 ? `line.charCodeAt(pos) !== ${tok.text.charCodeAt(0)}` : `!line.startsWith(${q(tok.text)}, pos)`;
+      const test = tok.text.length === 1 ? `line.charCodeAt(pos) !== ${tok.text.charCodeAt(0)}` : `!line.startsWith(${q(tok.text)}, pos)`;
       if (i >= optionalFrom) body.push(`if (pos >= len || ${test}) break scan;`);
       else body.push(`if (${test}) return slow(original);`);
       body.push(`pos += ${tok.text.length};`);

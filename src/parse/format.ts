@@ -196,7 +196,10 @@ function build(name: string, source: string, pieces: Piece[], optionalFields = 0
     const before = merged[i - 1];
     const after = merged[i + 1];
     if (after?.type === 'field') {
-      throw new WeblogError('FORMAT_INVALID', `format "${source}": ${p.field.variable} is followed directly by ${after.field.variable}; put a separator between them`);
+      throw new WeblogError(
+        'FORMAT_INVALID',
+        `format "${source}": ${p.field.variable} is followed directly by ${after.field.variable}; put a separator between them`,
+      );
     }
     const quoted = before?.type === 'literal' && before.text.endsWith('"') && (after === undefined || (after.type === 'literal' && after.text.startsWith('"')));
     tokens.push({ type: 'field', field: p.field, quoted });

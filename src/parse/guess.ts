@@ -18,5 +18,7 @@ export function guessFormat(samples: readonly string[], current: string): string
     const ok = samples.filter((l) => parse(l).ok).length;
     if (ok > bestOk) [best, bestOk] = [name, ok];
   }
-  return bestOk * 2 > samples.length ? ` (the rejected lines parse as ${best}: --format ${best})` : ` (first rejected line: ${JSON.stringify(samples[0]?.slice(0, 200))})`;
+  return bestOk * 2 > samples.length
+    ? ` (the rejected lines parse as ${best}: --format ${best})`
+    : ` (first rejected line: ${JSON.stringify(samples[0]?.slice(0, 200))})`;
 }

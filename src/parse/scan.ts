@@ -46,16 +46,23 @@ function assign(line: string, field: FieldSpec, pos: number, end: number, quoted
     case 'time_iso':
     case 'time_msec': {
       if (dash || end === pos) return reject(line, 'missing_time', `${field.variable}: the line has no time ("${line.slice(pos, end)}")`);
-      const t = field.kind === 'time_clf' ? parseClfTimeAt(line, pos, end) : field.kind === 'time_iso' ? parseIsoTime(line.slice(pos, end)) : parseEpochSeconds(line.slice(pos, end));
+      const t =
+        field.kind === 'time_clf'
+          ? parseClfTimeAt(line, pos, end)
+          : field.kind === 'time_iso'
+            ? parseIsoTime(line.slice(pos, end))
+            : parseEpochSeconds(line.slice(pos, end));
       if (Number.isNaN(t)) return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is not a valid time`);
-      if (!(t >= STORABLE_TIME.min && t < STORABLE_TIME.max)) return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is outside the times weblog stores (${storableRangeText})`);
+      if (!(t >= STORABLE_TIME.min && t < STORABLE_TIME.max))
+        return reject(line, 'bad_time', `${field.variable}: ${preview(line.slice(pos, end))} is outside the times weblog stores (${storableRangeText})`);
       r.time = t;
       return undefined;
     }
     case 'status': {
       if (dash) return undefined;
       const v = parseUintAt(line, pos, end);
-      if (!(v <= 999) || end - pos > 3) return reject(line, 'bad_status', `${field.variable}: expected a 3-digit HTTP status, got ${preview(line.slice(pos, end))}`);
+      if (!(v <= 999) || end - pos > 3)
+        return reject(line, 'bad_status', `${field.variable}: expected a 3-digit HTTP status, got ${preview(line.slice(pos, end))}`);
       r.status = v;
       return undefined;
     }
@@ -187,7 +194,12 @@ export function createGenericParser(format: string | CompiledFormat = 'combined'
             end = line.indexOf(' ', pos);
             if (end === -1) end = len;
           } else if (nextText.charCodeAt(0) === 93) return reject(line, 'unterminated_bracket', `${field.variable}: no closing "]" after column ${pos}`);
-          else return reject(line, 'no_match', `${field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`);
+          else
+            return reject(
+              line,
+              'no_match',
+              `${field.variable}: expected ${JSON.stringify(nextText)} after column ${pos + 1}, found ${preview(line.slice(pos))}`,
+            );
         }
       }
       const bad = assign(line, field, pos, end, step.quoted, r);

@@ -73,19 +73,32 @@ function zone(s: string, at: number, end: number): number {
 function monthAt(s: string, at: number): number {
   const k = (s.charCodeAt(at) << 16) | (s.charCodeAt(at + 1) << 8) | s.charCodeAt(at + 2);
   switch (k) {
-    case 0x4a616e: return 0; // Jan
-    case 0x466562: return 1; // Feb
-    case 0x4d6172: return 2; // Mar
-    case 0x417072: return 3; // Apr
-    case 0x4d6179: return 4; // May
-    case 0x4a756e: return 5; // Jun
-    case 0x4a756c: return 6; // Jul
-    case 0x417567: return 7; // Aug
-    case 0x536570: return 8; // Sep
-    case 0x4f6374: return 9; // Oct
-    case 0x4e6f76: return 10; // Nov
-    case 0x446563: return 11; // Dec
-    default: return -1;
+    case 0x4a616e:
+      return 0; // Jan
+    case 0x466562:
+      return 1; // Feb
+    case 0x4d6172:
+      return 2; // Mar
+    case 0x417072:
+      return 3; // Apr
+    case 0x4d6179:
+      return 4; // May
+    case 0x4a756e:
+      return 5; // Jun
+    case 0x4a756c:
+      return 6; // Jul
+    case 0x417567:
+      return 7; // Aug
+    case 0x536570:
+      return 8; // Sep
+    case 0x4f6374:
+      return 9; // Oct
+    case 0x4e6f76:
+      return 10; // Nov
+    case 0x446563:
+      return 11; // Dec
+    default:
+      return -1;
   }
 }
 

@@ -66,14 +66,20 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
     registry,
     metricsPort: cfg.worker.metricsPort,
     shutdownTimeoutMs: cfg.worker.shutdownTimeoutMs,
-    progress: () => `${m.lines.total().toLocaleString('en-US')} lines, ${m.objects.total()} of ${m.objects.total() + (m.pending.get() ?? 0)} objects done, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
+    progress: () =>
+      `${m.lines.total().toLocaleString('en-US')} lines, ${m.objects.total()} of ${m.objects.total() + (m.pending.get() ?? 0)} objects done, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
     drain: async () => {
       await shipper.stop();
       await sink.close();
     },
     abort: () => sink.close(),
   });
-  log.info('shipping', { source: source.describe(), topic: transport.topic, follow: cfg.ship.follow === true, replica: `${cfg.ship.replicaIndex ?? 0}/${cfg.ship.replicas ?? 1}` });
+  log.info('shipping', {
+    source: source.describe(),
+    topic: transport.topic,
+    follow: cfg.ship.follow === true,
+    replica: `${cfg.ship.replicaIndex ?? 0}/${cfg.ship.replicas ?? 1}`,
+  });
   let error: unknown;
   await shipper.run().catch((err: unknown) => (error = err));
   await worker.stop();
@@ -109,7 +115,11 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
   await migrate(ch, { log: (m) => log.info(m) });
   await transport.prepare({ process: true });
   const registry = new Registry();
-  const processor = await Processor.create(ch, { ...cfg.processor, deadLetterTopic: transport.deadLetterTopic }, { log, registry, dlq: transport.deadLetters() });
+  const processor = await Processor.create(
+    ch,
+    { ...cfg.processor, deadLetterTopic: transport.deadLetterTopic },
+    { log, registry, dlq: transport.deadLetters() },
+  );
   const consumer = transport.consumer();
   consumer.onAssignment((assigned) => {
     processor.onAssignment();
@@ -124,7 +134,8 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
     metricsPort: cfg.worker.metricsPort,
     shutdownTimeoutMs: cfg.worker.shutdownTimeoutMs,
     healthy: () => consumer.health(),
-    progress: () => `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(rate())} lines/s`,
+    progress: () =>
+      `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(rate())} lines/s`,
     drain: async () => {
       await consumer.close();
       await transport.close();
@@ -144,7 +155,14 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
   log.info('processing', { topic: transport.topic, clickhouse: ch.describe(), dialect: ch.dialect });
   await consumer.start((batch, ctl) => processor.handleBatch(batch, ctl));
   await worker.stopped;
-  const summary = { consumed: m.consumed.total(), inserted: m.inserted.total(), rejected: m.rejected.total(), skipped: m.skipped.total(), failed, aborted: worker.aborted };
+  const summary = {
+    consumed: m.consumed.total(),
+    inserted: m.inserted.total(),
+    rejected: m.rejected.total(),
+    skipped: m.skipped.total(),
+    failed,
+    aborted: worker.aborted,
+  };
   log.info('stopped', { consumed: summary.consumed, inserted: summary.inserted, rejected: summary.rejected, skipped: summary.skipped });
   return summary;
 }
@@ -188,7 +206,9 @@ export function runStateFile(cfg: ClickHouseConfig): string {
 }
 
 async function storedTotals(ch: ClickHouse): Promise<{ rows: number; rejects: number }> {
-  const [r] = await ch.query<{ rows: string | number; rejects: string | number }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+  const [r] = await ch.query<{ rows: string | number; rejects: string | number }>(
+    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects',
+  );
   return { rows: Number(r?.rows ?? 0), rejects: Number(r?.rejects ?? 0) };
 }
 
@@ -208,7 +228,12 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   let memory: MemoryTransport | undefined;
   if (cfg.kafka) {
     const progressTopic = cfg.kafka.progressTopic;
-    transport = new KafkaTransport({ ...cfg.kafka, log, transactionalId: `weblog-run-${progressTopic ?? 'weblog.ship-progress'}`, consumer: { maxWaitTimeMs: 200, ...cfg.kafka.consumer } });
+    transport = new KafkaTransport({
+      ...cfg.kafka,
+      log,
+      transactionalId: `weblog-run-${progressTopic ?? 'weblog.ship-progress'}`,
+      consumer: { maxWaitTimeMs: 200, ...cfg.kafka.consumer },
+    });
   } else {
     mkdirSync(path.dirname(runStateFile(cfg.clickhouse)), { recursive: true });
     memory = new MemoryTransport({ stateFile: runStateFile(cfg.clickhouse) });
@@ -286,7 +311,14 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     embedded: ch.kind === 'embedded',
     aborted: worker.aborted,
   };
-  log.info('done', { lines_shipped: summary.linesShipped, objects: summary.objects, failed_objects: summary.failedObjects, rows_inserted: rows, rejected, skipped_duplicates: summary.skippedDuplicates });
+  log.info('done', {
+    lines_shipped: summary.linesShipped,
+    objects: summary.objects,
+    failed_objects: summary.failedObjects,
+    rows_inserted: rows,
+    rejected,
+    skipped_duplicates: summary.skippedDuplicates,
+  });
   if (summary.mostlyRejected) {
     const hint = guessFormat(processor.rejectSamples, cfg.processor.format ?? 'combined');
     log.warn(`nearly every line was rejected (${rejected.toLocaleString('en-US')} of ${(rows + rejected).toLocaleString('en-US')}): check --format${hint}`);

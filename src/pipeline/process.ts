@@ -192,9 +192,23 @@ export class Processor {
       // UTF-8 takes at least one byte per UTF-16 unit and at most three: count bytes only when it can matter.
       const tooLong = v.length > maxLine || (v.length * 3 > maxLine && Buffer.byteLength(v) > maxLine);
       const res: ReturnType<LineParser> = msg.rejectReason
-        ? { ok: false, reject: { line: v, reason: msg.rejectReason, detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes` } }
+        ? {
+            ok: false,
+            reject: {
+              line: v,
+              reason: msg.rejectReason,
+              detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes`,
+            },
+          }
         : tooLong
-          ? { ok: false, reject: { line: v.slice(0, TOO_LONG_PREVIEW), reason: 'line_too_long', detail: `the line is ${Buffer.byteLength(v)} bytes, over the ${maxLine} of --max-line-bytes; the line holds its first ${TOO_LONG_PREVIEW} characters` } }
+          ? {
+              ok: false,
+              reject: {
+                line: v.slice(0, TOO_LONG_PREVIEW),
+                reason: 'line_too_long',
+                detail: `the line is ${Buffer.byteLength(v)} bytes, over the ${maxLine} of --max-line-bytes; the line holds its first ${TOO_LONG_PREVIEW} characters`,
+              },
+            }
           : this.parse(v);
       if (res.ok) {
         if (msg.offset <= stored.rows) {
@@ -211,7 +225,8 @@ export class Processor {
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
     const narrowing: Narrowing = { singleTried: 0, singleFailed: 0 };
-    for (let i = 0; i < rows.count; i += this.maxRows) await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
+    for (let i = 0; i < rows.count; i += this.maxRows)
+      await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
     const last = messages[messages.length - 1] as LogMessage;
     this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
     this.noteLag(batch);
@@ -225,7 +240,11 @@ export class Processor {
     this.metrics.lag.set(lag, { topic: batch.topic, partition: batch.partition });
     if (!this.caughtUp && this.opts.logCaughtUp !== false && lag === 0 && this.metrics.lag.all().every((l) => l === 0)) {
       this.caughtUp = true;
-      this.log.info('caught up: every assigned partition is consumed to its end', { lines: this.metrics.consumed.total(), rows: this.metrics.inserted.total(), rejects: this.metrics.rejected.total() });
+      this.log.info('caught up: every assigned partition is consumed to its end', {
+        lines: this.metrics.consumed.total(),
+        rows: this.metrics.inserted.total(),
+        rejects: this.metrics.rejected.total(),
+      });
     }
   }
 
@@ -236,26 +255,33 @@ export class Processor {
     let from = part.from;
     if (to - from === 1) narrowing.singleTried++;
     try {
-      await retry(async (attempt) => {
-        if (attempt > 1) {
-          // The previous attempt may have landed, or may still land on a server that
-          // hung: the store reads back once its outcome is known; drop what is stored.
-          const now = await this.store.storedOffsets(batch.topic, batch.partition, rows.offsets[from] as number);
-          stored.rows = Math.max(stored.rows, now.rows);
-          while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
-          if (from === to) return;
-        }
-        await ctl.heartbeat();
-        const t0 = performance.now();
-        await this.queue.add(() => this.store.insertRows(batch.topic, batch.partition, rows, from, to));
-        this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
-      }, this.retryOptions(ctl, 'insert'));
+      await retry(
+        async (attempt) => {
+          if (attempt > 1) {
+            // The previous attempt may have landed, or may still land on a server that
+            // hung: the store reads back once its outcome is known; drop what is stored.
+            const now = await this.store.storedOffsets(batch.topic, batch.partition, rows.offsets[from] as number);
+            stored.rows = Math.max(stored.rows, now.rows);
+            while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
+            if (from === to) return;
+          }
+          await ctl.heartbeat();
+          const t0 = performance.now();
+          await this.queue.add(() => this.store.insertRows(batch.topic, batch.partition, rows, from, to));
+          this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
+        },
+        this.retryOptions(ctl, 'insert'),
+      );
     } catch (err) {
       if (!(err instanceof WeblogError) || err.code !== 'INSERT_REJECTED') throw err;
       if (to - from === 1) {
         narrowing.singleFailed++;
         if (narrowing.singleFailed >= SYSTEMATIC_AFTER && narrowing.singleFailed > 0.9 * narrowing.singleTried) {
-          throw new WeblogError('INSERT_REJECTED', `ClickHouse rejects nearly every row (${narrowing.singleFailed} of ${narrowing.singleTried} tried one by one): schema or configuration mismatch, stopping without committing: ${err.message}`, { cause: err, retriable: false });
+          throw new WeblogError(
+            'INSERT_REJECTED',
+            `ClickHouse rejects nearly every row (${narrowing.singleFailed} of ${narrowing.singleTried} tried one by one): schema or configuration mismatch, stopping without committing: ${err.message}`,
+            { cause: err, retriable: false },
+          );
         }
         const offset = rows.offsets[from] as number;
         const msg = batch.messages.find((m) => m.offset === offset) as LogMessage;
@@ -274,12 +300,26 @@ export class Processor {
     }
   }
 
-  private async storeRejects(batch: LogBatch, list: { msg: LogMessage; reject: Reject }[], stored: Stored, ctl: BatchControl, checkPresent = false): Promise<void> {
+  private async storeRejects(
+    batch: LogBatch,
+    list: { msg: LogMessage; reject: Reject }[],
+    stored: Stored,
+    ctl: BatchControl,
+    checkPresent = false,
+  ): Promise<void> {
     const { topic, partition } = batch;
     let todo = list;
     if (checkPresent) {
       // Rejects found while narrowing sit between stored rows; skip ones a crashed run already stored.
-      const have = await retry(() => this.store.storedRejects(topic, partition, todo.map((r) => r.msg.offset)), this.retryOptions(ctl, 'read rejects'));
+      const have = await retry(
+        () =>
+          this.store.storedRejects(
+            topic,
+            partition,
+            todo.map((r) => r.msg.offset),
+          ),
+        this.retryOptions(ctl, 'read rejects'),
+      );
       todo = todo.filter((r) => !have.has(r.msg.offset));
       if (todo.length === 0) return;
     }
@@ -290,7 +330,16 @@ export class Processor {
           dlq.send(
             this.dlqTopic,
             todo.map(({ msg, reject }) => ({
-              value: JSON.stringify({ line: reject.line, reason: reject.reason, detail: reject.detail, topic, partition, offset: msg.offset, source: msg.source, source_offset: msg.sourceOffset }),
+              value: JSON.stringify({
+                line: reject.line,
+                reason: reject.reason,
+                detail: reject.detail,
+                topic,
+                partition,
+                offset: msg.offset,
+                source: msg.source,
+                source_offset: msg.sourceOffset,
+              }),
             })),
           ),
         this.retryOptions(ctl, 'dead-letter produce'),
@@ -299,18 +348,23 @@ export class Processor {
     const first = (todo[0] as { msg: LogMessage }).msg.offset;
     const last = (todo[todo.length - 1] as { msg: LogMessage }).msg.offset;
     let skip = false;
-    await retry(async (attempt) => {
-      if (attempt > 1) {
-        // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
-        const landed = checkPresent ? (await this.store.storedRejects(topic, partition, [first])).has(first) : (await this.store.storedOffsets(topic, partition, first)).rejects >= last;
-        if (landed) {
-          skip = true;
-          return;
+    await retry(
+      async (attempt) => {
+        if (attempt > 1) {
+          // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
+          const landed = checkPresent
+            ? (await this.store.storedRejects(topic, partition, [first])).has(first)
+            : (await this.store.storedOffsets(topic, partition, first)).rejects >= last;
+          if (landed) {
+            skip = true;
+            return;
+          }
         }
-      }
-      await ctl.heartbeat();
-      await this.queue.add(() => this.store.insertRejects(topic, partition, todo));
-    }, this.retryOptions(ctl, 'insert rejects'));
+        await ctl.heartbeat();
+        await this.queue.add(() => this.store.insertRejects(topic, partition, todo));
+      },
+      this.retryOptions(ctl, 'insert rejects'),
+    );
     stored.rejects = Math.max(stored.rejects, last);
     if (!skip) for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });
   }

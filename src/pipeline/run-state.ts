@@ -27,7 +27,10 @@ export interface StoredFromQueue {
 
 export async function storedFromQueue(ch: ClickHouse, topic: string): Promise<StoredFromQueue> {
   const q = (table: string) => `SELECT count() AS c, max(kafka_offset) AS m FROM ${table} WHERE kafka_topic = '${topic.replace(/[^A-Za-z0-9._-]/g, '')}'`;
-  const [rows, rejects] = await Promise.all([ch.query<{ c: string | number; m: string | number }>(q('access_log')), ch.query<{ c: string | number; m: string | number }>(q('rejects'))]);
+  const [rows, rejects] = await Promise.all([
+    ch.query<{ c: string | number; m: string | number }>(q('access_log')),
+    ch.query<{ c: string | number; m: string | number }>(q('rejects')),
+  ]);
   const r = Number(rows[0]?.c ?? 0);
   const j = Number(rejects[0]?.c ?? 0);
   const max = Math.max(r > 0 ? Number(rows[0]?.m) : -1, j > 0 ? Number(rejects[0]?.m) : -1);
@@ -39,11 +42,17 @@ export function checkQueueState(queue: QueueState, stored: StoredFromQueue, wher
   const held = `${where} holds ${stored.rows.toLocaleString('en-US')} rows and ${stored.rejects.toLocaleString('en-US')} rejects from earlier runs`;
   const advice = 'restore the file, or start over with --reset (drops the stored rows and the state)';
   if (!queue.stateLoaded && stored.maxOffset >= 0) {
-    throw new WeblogError('STATE_INVALID', `the run state ${queue.stateFile} is missing, but ${held}: without it weblog cannot tell which lines are new; ${advice}`);
+    throw new WeblogError(
+      'STATE_INVALID',
+      `the run state ${queue.stateFile} is missing, but ${held}: without it weblog cannot tell which lines are new; ${advice}`,
+    );
   }
   // Stored offsets beyond the state are normal after a crash between INSERT and commit:
   // those lines are shipped again with the same offsets and skipped.
   if (queue.stateLoaded && queue.committedOffset > 0 && stored.maxOffset < 0) {
-    throw new WeblogError('STATE_INVALID', `the run state ${queue.stateFile} says ${queue.committedOffset.toLocaleString('en-US')} lines were stored, but ${where} holds none of them (dropped?); start over with --reset to ship them again`);
+    throw new WeblogError(
+      'STATE_INVALID',
+      `the run state ${queue.stateFile} says ${queue.committedOffset.toLocaleString('en-US')} lines were stored, but ${where} holds none of them (dropped?); start over with --reset to ship them again`,
+    );
   }
 }

@@ -224,7 +224,15 @@ export class Shipper {
         headLength = Math.min(256, batchEnd);
         head = await this.headOf(o, headLength);
       }
-      const progress: ShipProgress = { key: o.key, etag: o.etag, offset: batchEnd, lines: lines + batch.length, done, updatedAt: Date.now(), ...(head ? { head, headLength } : {}) };
+      const progress: ShipProgress = {
+        key: o.key,
+        etag: o.etag,
+        offset: batchEnd,
+        lines: lines + batch.length,
+        done,
+        updatedAt: Date.now(),
+        ...(head ? { head, headLength } : {}),
+      };
       const messages = batch;
       await retry(() => this.sink.ship(this.opts.topic, messages, progress), {
         signal: this.abort.signal,

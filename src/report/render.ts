@@ -32,13 +32,19 @@ export function renderTable(r: ReportResult, maxWidth = 60): string {
   const title = `${r.def.title} (${rangeText(r)})`;
   if (r.rows.length === 0) return `${title}\n(no data)\n`;
   const cols = r.columns;
-  const cells = r.rows.map((row) => cols.map((c) => {
-    const s = cell(row[c]);
-    return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
-  }));
+  const cells = r.rows.map((row) =>
+    cols.map((c) => {
+      const s = cell(row[c]);
+      return s.length > maxWidth ? `${s.slice(0, maxWidth - 1)}…` : s;
+    }),
+  );
   const right = cols.map((c) => r.rows.every((row) => row[c] === null || numeric(row[c])));
   const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((row) => (row[i] as string).length)));
-  const fmt = (vals: string[]) => vals.map((v, i) => (right[i] ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const fmt = (vals: string[]) =>
+    vals
+      .map((v, i) => (right[i] ? v.padStart(widths[i] as number) : v.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   return [title, fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt), ''].join('\n');
 }
 

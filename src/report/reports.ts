@@ -47,7 +47,9 @@ export function listReports(): ReportDef[] {
 export function loadReport(name: string): ReportDef {
   const file = path.join(reportsDir, `${name}.sql`);
   if (!/^[a-z0-9-]+$/.test(name) || !existsSync(file)) {
-    const names = readdirSync(reportsDir).filter((f) => f.endsWith('.sql')).map((f) => f.replace(/\.sql$/, ''));
+    const names = readdirSync(reportsDir)
+      .filter((f) => f.endsWith('.sql'))
+      .map((f) => f.replace(/\.sql$/, ''));
     throw new WeblogError('CONFIG_INVALID', `unknown report "${name}"; reports: ${names.join(', ')}`);
   }
   const sql = readFileSync(file, 'utf8');
@@ -70,10 +72,14 @@ export const ALL_TIME = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2106, 0, 1) }
 export async function checkReportable(ch: ClickHouse): Promise<void> {
   await ch.detect();
   if (ch.dialect === 'legacy' || (ch.version !== '' && !versionAtLeast(ch.version, MIN_SERVER_VERSION))) {
-    throw new WeblogError('SERVER_TOO_OLD', `${ch.describe()} is ClickHouse ${ch.version}; reports need ${MIN_SERVER_VERSION} or newer (window functions, query parameters)`);
+    throw new WeblogError(
+      'SERVER_TOO_OLD',
+      `${ch.describe()} is ClickHouse ${ch.version}; reports need ${MIN_SERVER_VERSION} or newer (window functions, query parameters)`,
+    );
   }
   const [t] = await ch.query<{ c: string | number }>("SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'access_log'");
-  if (Number(t?.c ?? 0) === 0) throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: it has no access_log table; run \`weblog run\` (or \`weblog process\`) first`);
+  if (Number(t?.c ?? 0) === 0)
+    throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: it has no access_log table; run \`weblog run\` (or \`weblog process\`) first`);
 }
 
 export async function runReport(ch: ClickHouse, name: string, params: ReportParams = {}): Promise<ReportResult> {

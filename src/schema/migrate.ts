@@ -57,14 +57,21 @@ export function splitStatements(sql: string): string[] {
 }
 
 export function loadMigrations(dir = defaultMigrationsDir): Migration[] {
-  const files = readdirSync(dir).filter((f) => /^\d+_[\w-]+\.sql$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /^\d+_[\w-]+\.sql$/.test(f))
+    .sort();
   const seen = new Set<number>();
   return files.map((f) => {
     const version = Number(f.split('_')[0]);
     if (seen.has(version)) throw new WeblogError('SCHEMA_MISMATCH', `two migrations with version ${version} in ${dir}`);
     seen.add(version);
     const text = readFileSync(path.join(dir, f), 'utf8').replace(/\r\n/g, '\n');
-    return { version, name: f.replace(/\.sql$/, ''), checksum: createHash('sha256').update(text).digest('hex').slice(0, 16), statements: splitStatements(text) };
+    return {
+      version,
+      name: f.replace(/\.sql$/, ''),
+      checksum: createHash('sha256').update(text).digest('hex').slice(0, 16),
+      statements: splitStatements(text),
+    };
   });
 }
 
@@ -81,15 +88,23 @@ export async function migrate(ch: ClickHouse, opts: { dir?: string | undefined; 
   await ch.exec(
     `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
   );
-  const recorded = await ch.query<{ version: number | string; name: string; checksum: string }>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
+  const recorded = await ch.query<{ version: number | string; name: string; checksum: string }>(
+    'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
+  );
   const byVersion = new Map(migrations.map((m) => [m.version, m]));
   for (const r of recorded) {
     const m = byVersion.get(Number(r.version));
     if (!m) {
-      throw new WeblogError('SCHEMA_MISMATCH', `${ch.describe()} has migration ${r.name} which is not among the files in ${dir}: is it managed by a newer weblog?`);
+      throw new WeblogError(
+        'SCHEMA_MISMATCH',
+        `${ch.describe()} has migration ${r.name} which is not among the files in ${dir}: is it managed by a newer weblog?`,
+      );
     }
     if (m.checksum !== r.checksum || m.name !== r.name) {
-      throw new WeblogError('SCHEMA_MISMATCH', `migration ${m.name} was applied to ${ch.describe()} with checksum ${r.checksum}, but the file now has ${m.checksum}: write a new migration instead of editing an applied one`);
+      throw new WeblogError(
+        'SCHEMA_MISMATCH',
+        `migration ${m.name} was applied to ${ch.describe()} with checksum ${r.checksum}, but the file now has ${m.checksum}: write a new migration instead of editing an applied one`,
+      );
     }
   }
   const done = new Set(recorded.map((r) => Number(r.version)));

@@ -71,7 +71,9 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     await this.ch.settle(this.scope(topic, partition)); // nothing of ours or of a replica before us may land after this read
     const where = `${this.where(topic, partition)} AND kafka_offset >= ${from}`;
     const [rows, rejects] = await Promise.all(
-      ['access_log', 'rejects'].map((t) => this.ch.query<{ m: string | number; c: string | number }>(`SELECT max(kafka_offset) AS m, count() AS c FROM ${t} WHERE ${where}`)),
+      ['access_log', 'rejects'].map((t) =>
+        this.ch.query<{ m: string | number; c: string | number }>(`SELECT max(kafka_offset) AS m, count() AS c FROM ${t} WHERE ${where}`),
+      ),
     );
     const top = (r: { m: string | number; c: string | number }[] | undefined) => (r?.[0] && Number(r[0].c) > 0 ? Number(r[0].m) : -1);
     return { rows: top(rows), rejects: top(rejects) };
@@ -80,7 +82,9 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
   async storedRejects(topic: string, partition: number, offsets: readonly number[]): Promise<Set<number>> {
     if (offsets.length === 0) return new Set();
     await this.ch.settle(this.scope(topic, partition));
-    const present = await this.ch.query<{ o: string | number }>(`SELECT kafka_offset AS o FROM rejects WHERE ${this.where(topic, partition)} AND kafka_offset IN (${offsets.join(',')})`);
+    const present = await this.ch.query<{ o: string | number }>(
+      `SELECT kafka_offset AS o FROM rejects WHERE ${this.where(topic, partition)} AND kafka_offset IN (${offsets.join(',')})`,
+    );
     return new Set(present.map((p) => Number(p.o)));
   }
 

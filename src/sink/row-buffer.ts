@@ -90,13 +90,24 @@ export class RowBuffer {
     for (let i = 0; i < n; i++) {
       let c = s.charCodeAt(i);
       if (c < 0x80) {
-        if (c > 0x0d && c !== 0x5c) b[p++] = c; // the common case: printable ASCII
-        else if (c === 0x5c) { b[p++] = 0x5c; b[p++] = 0x5c; }
-        else if (c === 0x09) { b[p++] = 0x5c; b[p++] = 0x74; }
-        else if (c === 0x0a) { b[p++] = 0x5c; b[p++] = 0x6e; }
-        else if (c === 0x0d) { b[p++] = 0x5c; b[p++] = 0x72; }
-        else if (c === 0x00) { b[p++] = 0x5c; b[p++] = 0x30; }
-        else b[p++] = c;
+        if (c > 0x0d && c !== 0x5c)
+          b[p++] = c; // the common case: printable ASCII
+        else if (c === 0x5c) {
+          b[p++] = 0x5c;
+          b[p++] = 0x5c;
+        } else if (c === 0x09) {
+          b[p++] = 0x5c;
+          b[p++] = 0x74;
+        } else if (c === 0x0a) {
+          b[p++] = 0x5c;
+          b[p++] = 0x6e;
+        } else if (c === 0x0d) {
+          b[p++] = 0x5c;
+          b[p++] = 0x72;
+        } else if (c === 0x00) {
+          b[p++] = 0x5c;
+          b[p++] = 0x30;
+        } else b[p++] = c;
       } else if (c < 0x800) {
         b[p++] = 0xc0 | (c >> 6);
         b[p++] = 0x80 | (c & 63);

@@ -87,10 +87,51 @@ const noExtra: Record<string, string> = Object.freeze({}) as Record<string, stri
 // ---------------------------------------------------------------- TabSeparated
 
 const modernColumns: readonly string[] = [
-  'site', 'time', 'remote_addr', 'remote_user', 'ip', 'ip_version', 'is_private', 'is_loopback', 'request', 'method', 'url', 'path', 'query',
-  'protocol', 'status', 'bytes', 'referer', 'user_agent', 'vhost', 'request_time', 'upstream_response_time', 'x_forwarded_for', 'extra',
-  'browser', 'browser_version', 'os', 'os_version', 'device_type', 'device_vendor', 'device_model', 'is_bot', 'country', 'region', 'city',
-  'latitude', 'longitude', 'asn', 'as_org', 'ua_id', 'visitor_id', 'source', 'source_offset', 'kafka_topic', 'kafka_partition', 'kafka_offset',
+  'site',
+  'time',
+  'remote_addr',
+  'remote_user',
+  'ip',
+  'ip_version',
+  'is_private',
+  'is_loopback',
+  'request',
+  'method',
+  'url',
+  'path',
+  'query',
+  'protocol',
+  'status',
+  'bytes',
+  'referer',
+  'user_agent',
+  'vhost',
+  'request_time',
+  'upstream_response_time',
+  'x_forwarded_for',
+  'extra',
+  'browser',
+  'browser_version',
+  'os',
+  'os_version',
+  'device_type',
+  'device_vendor',
+  'device_model',
+  'is_bot',
+  'country',
+  'region',
+  'city',
+  'latitude',
+  'longitude',
+  'asn',
+  'as_org',
+  'ua_id',
+  'visitor_id',
+  'source',
+  'source_offset',
+  'kafka_topic',
+  'kafka_partition',
+  'kafka_offset',
 ];
 
 /** Column order of writeAccessLogTsv rows, per dialect (INSERT INTO access_log (...) FORMAT TabSeparated). */
@@ -106,7 +147,8 @@ const quotedEscape = (c: string) => (c === "'" ? "\\'" : (escapes[c] as string))
 /** A Map(String, String) value: ClickHouse reads it from the TabSeparated stream with quoted-string rules, so it gets these escapes and no TSV layer on top. */
 function mapLiteral(m: Record<string, string>): string {
   let out = '{';
-  for (const k in m) out += `${out.length > 1 ? ',' : ''}'${k.replace(quotedSpecials, quotedEscape)}':'${(m[k] as string).replace(quotedSpecials, quotedEscape)}'`;
+  for (const k in m)
+    out += `${out.length > 1 ? ',' : ''}'${k.replace(quotedSpecials, quotedEscape)}':'${(m[k] as string).replace(quotedSpecials, quotedEscape)}'`;
   return `${out}}`;
 }
 
@@ -122,8 +164,10 @@ export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance
   writeLineFields(b, r, opts.site, legacy);
   writeUaFields(b, r, legacy);
   writeGeoFields(b, r);
-  b.ascii(r.ua_id); b.tab();
-  b.ascii(r.visitor_id); b.tab();
+  b.ascii(r.ua_id);
+  b.tab();
+  b.ascii(r.visitor_id);
+  b.tab();
   b.strTab(p.source);
   b.uintTab(Math.max(0, p.sourceOffset));
   b.strTab(p.topic);
@@ -177,8 +221,10 @@ export class AccessLogTsvWriter {
       b.raw(run);
     } else writeGeoFields(b, r);
 
-    b.ascii(r.ua_id); b.tab();
-    b.ascii(r.visitor_id); b.tab();
+    b.ascii(r.ua_id);
+    b.tab();
+    b.ascii(r.visitor_id);
+    b.tab();
     if (p.source !== this.lastSource) {
       this.lastSource = p.source;
       this.lastSourceRun = encodeRun((t) => t.strTab(p.source));
@@ -188,7 +234,10 @@ export class AccessLogTsvWriter {
     if (p.topic !== this.lastTopic || p.partition !== this.lastPartition) {
       this.lastTopic = p.topic;
       this.lastPartition = p.partition;
-      this.lastTopicRun = encodeRun((t) => { t.strTab(p.topic); t.uintTab(p.partition); });
+      this.lastTopicRun = encodeRun((t) => {
+        t.strTab(p.topic);
+        t.uintTab(p.partition);
+      });
     }
     b.raw(this.lastTopicRun);
     b.uint(p.offset);
@@ -204,17 +253,29 @@ function encodeRun(write: (b: RowBuffer) => void): Buffer {
 }
 
 const sameUa = (r: EnrichedRecord, u: UaInfo) =>
-  r.browser === u.browser && r.browser_version === u.browser_version && r.os === u.os && r.os_version === u.os_version &&
-  r.device_type === u.device_type && r.device_vendor === u.device_vendor && r.device_model === u.device_model && r.is_bot === u.is_bot;
+  r.browser === u.browser &&
+  r.browser_version === u.browser_version &&
+  r.os === u.os &&
+  r.os_version === u.os_version &&
+  r.device_type === u.device_type &&
+  r.device_vendor === u.device_vendor &&
+  r.device_model === u.device_model &&
+  r.is_bot === u.is_bot;
 
 const sameGeo = (r: EnrichedRecord, g: GeoInfo) =>
-  r.country === g.country && r.region === g.region && r.city === g.city && r.latitude === g.latitude &&
-  r.longitude === g.longitude && r.asn === g.asn && r.as_org === g.as_org;
+  r.country === g.country &&
+  r.region === g.region &&
+  r.city === g.city &&
+  r.latitude === g.latitude &&
+  r.longitude === g.longitude &&
+  r.asn === g.asn &&
+  r.as_org === g.as_org;
 
 /** site .. x_forwarded_for, then extra (modern only), each with its separator. */
 function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefined, legacy: boolean): void {
   b.strTab(site ?? r.vhost);
-  if (legacy) b.uintTab(Math.floor(r.time / 1000)); // 18.x DateTime: epoch seconds are unambiguous there
+  if (legacy)
+    b.uintTab(Math.floor(r.time / 1000)); // 18.x DateTime: epoch seconds are unambiguous there
   else {
     b.utcTime(r.time);
     b.tab();

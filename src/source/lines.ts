@@ -65,7 +65,8 @@ export async function* splitLines(chunks: AsyncIterable<Buffer | Uint8Array | st
   };
 
   for await (const chunk of chunks) {
-    const data = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    const data =
+      typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     const out: Line[] = [];
     let start = 0; // first byte of data not yet in a line
     for (let nl = data.indexOf(10); nl !== -1; nl = data.indexOf(10, start)) {

@@ -54,7 +54,13 @@ export class S3Source implements ObjectSource {
       for (const c of page.Contents ?? []) {
         if (!c.Key || c.Key.endsWith('/')) continue; // "folder" placeholders
         if (this.o.include && !this.o.include.test(c.Key)) continue;
-        out.push({ key: c.Key, etag: (c.ETag ?? '').replace(/"/g, ''), size: c.Size ?? 0, lastModified: c.LastModified?.getTime() ?? 0, gzip: isGzipKey(c.Key) });
+        out.push({
+          key: c.Key,
+          etag: (c.ETag ?? '').replace(/"/g, ''),
+          size: c.Size ?? 0,
+          lastModified: c.LastModified?.getTime() ?? 0,
+          gzip: isGzipKey(c.Key),
+        });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -68,7 +74,9 @@ export class S3Source implements ObjectSource {
     if (ranged && from >= obj.size) return nothingLeft();
     let res;
     try {
-      res = await this.client.send(new GetObjectCommand({ Bucket: this.o.bucket, Key: obj.key, IfMatch: `"${obj.etag}"`, ...(ranged ? { Range: `bytes=${from}-` } : {}) }));
+      res = await this.client.send(
+        new GetObjectCommand({ Bucket: this.o.bucket, Key: obj.key, IfMatch: `"${obj.etag}"`, ...(ranged ? { Range: `bytes=${from}-` } : {}) }),
+      );
     } catch (err) {
       throw s3Error(err, `get s3://${this.o.bucket}/${obj.key}`);
     }
@@ -91,5 +99,9 @@ function s3Error(err: unknown, what: string): WeblogError {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number }; message?: string };
   const status = e.$metadata?.httpStatusCode ?? 0;
   const transient = status >= 500 || status === 0 || e.name === 'TimeoutError';
-  return new WeblogError(transient ? 'UNAVAILABLE' : 'INPUT_UNREADABLE', `${what}: ${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== e.name ? `: ${e.message}` : ''}`, { cause: err });
+  return new WeblogError(
+    transient ? 'UNAVAILABLE' : 'INPUT_UNREADABLE',
+    `${what}: ${e.name ?? 'error'}${status ? ` (HTTP ${status})` : ''}${e.message && e.message !== e.name ? `: ${e.message}` : ''}`,
+    { cause: err },
+  );
 }

@@ -42,7 +42,10 @@ export class KafkaLogConsumer implements LogConsumer {
   private silent = false;
   private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(kafka: Kafka, private readonly opts: ConsumerOptions) {
+  constructor(
+    kafka: Kafka,
+    private readonly opts: ConsumerOptions,
+  ) {
     validateTopic(opts.topic);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
@@ -84,7 +87,8 @@ export class KafkaLogConsumer implements LogConsumer {
    */
   health(): { ok: boolean; detail: string } {
     const quiet = Date.now() - this.lastContact;
-    if (this.busy === 0 && quiet > (this.opts.silenceMs ?? 20_000)) return { ok: false, detail: `no answer from the Kafka brokers for ${Math.round(quiet / 1000)} s` };
+    if (this.busy === 0 && quiet > (this.opts.silenceMs ?? 20_000))
+      return { ok: false, detail: `no answer from the Kafka brokers for ${Math.round(quiet / 1000)} s` };
     return { ok: true, detail: 'consuming' };
   }
 
@@ -152,4 +156,3 @@ export class KafkaLogConsumer implements LogConsumer {
     await this.close();
   }
 }
-

@@ -13,7 +13,9 @@ const require = createRequire(import.meta.url);
 /** Messages of the broker error codes kafkajs retries (its own table), plus those it recovers from by rejoining. */
 const recovered = new Set<string>(
   (require('kafkajs/src/protocol/error.js') as { errorCodes: { type: string; message: string; retriable: boolean }[] }).errorCodes
-    .filter((e) => e.retriable || ['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'MEMBER_ID_REQUIRED', 'FENCED_INSTANCE_ID'].includes(e.type))
+    .filter(
+      (e) => e.retriable || ['REBALANCE_IN_PROGRESS', 'UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'MEMBER_ID_REQUIRED', 'FENCED_INSTANCE_ID'].includes(e.type),
+    )
     .map((e) => e.message),
 );
 

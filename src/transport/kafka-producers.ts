@@ -56,7 +56,10 @@ export class KafkaShipSink implements ShipSink {
   private connected: Promise<void> | undefined;
   private readonly compression: CompressionTypes;
 
-  constructor(private readonly kafka: Kafka, private readonly opts: ShipSinkOptions) {
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly opts: ShipSinkOptions,
+  ) {
     validateTopic(opts.progressTopic, '--progress-topic');
     this.producer = kafka.producer(producerConfig({ transactionalId: opts.transactionalId }));
     this.compression = compressionOf(opts.compression);

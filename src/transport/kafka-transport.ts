@@ -68,7 +68,10 @@ export class KafkaTransport implements Transport {
   }
 
   shipSink(): ShipSink {
-    return new KafkaShipSink(this.kafka, { progressTopic: this.progressTopic, transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}` });
+    return new KafkaShipSink(this.kafka, {
+      progressTopic: this.progressTopic,
+      transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}`,
+    });
   }
 
   consumer(): KafkaLogConsumer {

@@ -30,7 +30,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   const log = opts.logger;
   // Before kafkajs loads its Fetch decoders (on the first fetch): see kafkajs-decoder.ts.
   const decoder = installFastRecordDecoder();
-  if (decoder === 'too-late' || decoder === 'unsupported-version') log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
+  if (decoder === 'too-late' || decoder === 'unsupported-version')
+    log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
   return new Kafka({
     clientId: opts.clientId ?? 'weblog',
     brokers: opts.brokers,
@@ -84,7 +85,9 @@ export async function ensureTopic(kafka: Kafka, topic: string, opts: { partition
       await admin
         .createTopics({
           waitForLeaders: true,
-          topics: [{ topic, numPartitions: opts.partitions ?? 6, ...(opts.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}) }],
+          topics: [
+            { topic, numPartitions: opts.partitions ?? 6, ...(opts.compacted ? { configEntries: [{ name: 'cleanup.policy', value: 'compact' }] } : {}) },
+          ],
         })
         .catch((err: Error & { type?: string }) => {
           if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
@@ -103,11 +106,11 @@ export async function ensureTopic(kafka: Kafka, topic: string, opts: { partition
         })
         .catch(() => false);
       if (ready) return;
-      if (Date.now() > deadline) throw new WeblogError('UNAVAILABLE', `topic ${topic}: partitions still without a leader after ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`);
+      if (Date.now() > deadline)
+        throw new WeblogError('UNAVAILABLE', `topic ${topic}: partitions still without a leader after ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`);
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
     await admin.disconnect();
   }
 }
-

@@ -57,7 +57,8 @@ let internals: KafkajsInternals | undefined;
 function kafkajs(): KafkajsInternals {
   internals ??= {
     PartialMessageError: (require('kafkajs/src/errors') as { KafkaJSPartialMessageError: new (m: string) => Error }).KafkaJSPartialMessageError,
-    lookupCodecByAttributes: (require('kafkajs/src/protocol/message/compression') as { lookupCodecByAttributes: (a: number) => Codec | null }).lookupCodecByAttributes,
+    lookupCodecByAttributes: (require('kafkajs/src/protocol/message/compression') as { lookupCodecByAttributes: (a: number) => Codec | null })
+      .lookupCodecByAttributes,
   };
   return internals;
 }

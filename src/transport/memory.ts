@@ -10,7 +10,17 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { WeblogError } from '../errors.js';
-import { headerNames, type BatchHandler, type LogConsumer, type LogMessage, type LogProducer, type OutboundMessage, type ShipProgress, type ShipSink, type Transport } from './types.js';
+import {
+  headerNames,
+  type BatchHandler,
+  type LogConsumer,
+  type LogMessage,
+  type LogProducer,
+  type OutboundMessage,
+  type ShipProgress,
+  type ShipSink,
+  type Transport,
+} from './types.js';
 
 interface Entry {
   msg: LogMessage;
@@ -41,9 +51,17 @@ function readState(file: string): SavedState {
   try {
     state = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedState>;
   } catch (err) {
-    throw new WeblogError('STATE_INVALID', `the run state ${file} cannot be read (${(err as Error).message}); restore it, or start over with --reset`, { cause: err });
+    throw new WeblogError('STATE_INVALID', `the run state ${file} cannot be read (${(err as Error).message}); restore it, or start over with --reset`, {
+      cause: err,
+    });
   }
-  if (typeof state.nextOffset !== 'number' || !Number.isSafeInteger(state.nextOffset) || state.nextOffset < 0 || typeof state.progress !== 'object' || state.progress === null) {
+  if (
+    typeof state.nextOffset !== 'number' ||
+    !Number.isSafeInteger(state.nextOffset) ||
+    state.nextOffset < 0 ||
+    typeof state.progress !== 'object' ||
+    state.progress === null
+  ) {
     throw new WeblogError('STATE_INVALID', `the run state ${file} is not one weblog wrote; restore it, or start over with --reset`);
   }
   return state as SavedState;
@@ -94,7 +112,14 @@ export class MemoryTransport implements Transport {
     messages.forEach((m, i) => {
       const h = m.headers ?? {};
       this.entries.push({
-        msg: { value: m.value, offset: this.nextOffset++, source: h[headerNames.source] ?? '', sourceOffset: Number(h[headerNames.sourceOffset] ?? -1), timestamp: now, rejectReason: h[headerNames.reject] === 'line_too_long' ? 'line_too_long' : undefined },
+        msg: {
+          value: m.value,
+          offset: this.nextOffset++,
+          source: h[headerNames.source] ?? '',
+          sourceOffset: Number(h[headerNames.sourceOffset] ?? -1),
+          timestamp: now,
+          rejectReason: h[headerNames.reject] === 'line_too_long' ? 'line_too_long' : undefined,
+        },
         onCommit: i === messages.length - 1 ? onCommit : undefined,
       });
     });
@@ -189,7 +214,10 @@ export class MemoryTransport implements Transport {
         try {
           const messages = take.map((e) => e.msg);
           const lastOffset = (messages[messages.length - 1] as LogMessage).offset;
-          await handler({ topic: this.topic, partition: 0, messages, highWatermark: this.nextOffset, lastOffset }, { heartbeat: async () => {}, signal: abort.signal, draining: draining.signal });
+          await handler(
+            { topic: this.topic, partition: 0, messages, highWatermark: this.nextOffset, lastOffset },
+            { heartbeat: async () => {}, signal: abort.signal, draining: draining.signal },
+          );
         } catch (err) {
           // The processor retries what can be retried itself: what reaches here is
           // permanent (or the abort of a shutdown). Commit nothing, stop, and say so.

@@ -15,8 +15,11 @@ export interface CliResult {
  */
 export function weblog(args: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], { cwd, env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      [path.join(repoRoot, 'bin', 'weblog.js'), ...args],
+      { cwd, env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '', ...env }, maxBuffer: 32 * 1024 * 1024, timeout: 240_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
 }

@@ -41,10 +41,15 @@ export class DedicatedClickHouse {
     mkdirSync(path.join(this.dir, 'data'), { recursive: true });
     const config = writeClickhouseConfig(this.dir, path.join(this.dir, 'data'), this.httpPort, this.tcpPort);
     this.child = spawn(bin, [`--config-file=${config}`], { cwd: this.dir, stdio: 'ignore' });
-    await waitUntil('dedicated ClickHouse ready', async () => {
-      const res = await fetch(`${this.url}/ping`);
-      return res.ok;
-    }, 60_000, 100);
+    await waitUntil(
+      'dedicated ClickHouse ready',
+      async () => {
+        const res = await fetch(`${this.url}/ping`);
+        return res.ok;
+      },
+      60_000,
+      100,
+    );
   }
 
   /** Stops the server by its PID (SIGKILL: an outage, not a clean shutdown). */

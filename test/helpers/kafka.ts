@@ -44,7 +44,9 @@ export async function produceLines(kafka: Kafka, topic: string, lines: string[],
     await producer.send({
       topic,
       acks: -1,
-      messages: lines.slice(i, i + 5000).map((value, j) => ({ key: String(i + j), value, headers: { 'weblog-source': source, 'weblog-offset': String(i + j) } })),
+      messages: lines
+        .slice(i, i + 5000)
+        .map((value, j) => ({ key: String(i + j), value, headers: { 'weblog-source': source, 'weblog-offset': String(i + j) } })),
     });
   }
   await producer.disconnect();
@@ -53,7 +55,12 @@ export async function produceLines(kafka: Kafka, topic: string, lines: string[],
 }
 
 /** Reads every message of a topic from the beginning until `expected` arrived or `timeoutMs` passed. */
-export async function readTopic(kafka: Kafka, topic: string, expected: number, timeoutMs = 30_000): Promise<{ value: string; headers: Record<string, string>; partition: number; offset: string }[]> {
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ value: string; headers: Record<string, string>; partition: number; offset: string }[]> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

@@ -17,7 +17,9 @@ export async function enrichLines(lines: string[], format = 'combined'): Promise
 
 export async function insertRecords(ch: ClickHouse, records: EnrichedRecord[], batchSize = records.length, site?: string): Promise<void> {
   for (let i = 0; i < records.length; i += batchSize) {
-    const rows = records.slice(i, i + batchSize).map((r, j) => accessLogRow(r, { source: 'test', sourceOffset: i + j, topic: '', partition: 0, offset: i + j }, { site }));
+    const rows = records
+      .slice(i, i + batchSize)
+      .map((r, j) => accessLogRow(r, { source: 'test', sourceOffset: i + j, topic: '', partition: 0, offset: i + j }, { site }));
     await ch.insertJson('access_log', rows.join('\n'));
   }
 }

@@ -20,7 +20,11 @@ export interface RunningProcessor {
 export async function startProcessor(ch: ClickHouse, topic: string, group: string, opts: ProcessorOptions = {}): Promise<RunningProcessor> {
   const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
   const dlq = opts.deadLetterTopic ? new KafkaLogProducer(kafka) : undefined;
-  const processor = await Processor.create(ch, { enrich: {}, ...opts, deadLetterTopic: opts.deadLetterTopic ?? '' }, { log: process.env.WEBLOG_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger, registry: new Registry(), dlq });
+  const processor = await Processor.create(
+    ch,
+    { enrich: {}, ...opts, deadLetterTopic: opts.deadLetterTopic ?? '' },
+    { log: process.env.WEBLOG_TEST_LOG ? createLogger({ level: 'debug' }) : silentLogger, registry: new Registry(), dlq },
+  );
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: group, maxWaitTimeMs: 100, minBytes: 1 });
   consumer.onAssignment(() => processor.onAssignment());
   await consumer.start((b, c) => processor.handleBatch(b, c));
@@ -36,11 +40,15 @@ export async function startProcessor(ch: ClickHouse, topic: string, group: strin
 
 /** `weblog process` as a child process (for kill -9 and signal tests). */
 export function spawnProcessor(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
-  return spawn(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), 'process', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  return spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'weblog.js'), 'process', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
 }
 
 export function killHard(child: ChildProcess): Promise<void> {

@@ -82,11 +82,7 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): 
 }
 
 /** Polls `check` until it returns true; fails with the log tail after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  check: () => Promise<boolean>,
-  opts: { timeoutMs: number; pid?: number; logFile?: string },
-): Promise<void> {
+export async function waitFor(what: string, check: () => Promise<boolean>, opts: { timeoutMs: number; pid?: number; logFile?: string }): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   while (Date.now() < deadline) {
     if (await check().catch(() => false)) return;

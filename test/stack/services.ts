@@ -32,8 +32,17 @@ function mavenJars(profile: string, version: string, property: string): string {
   mkdirSync(dir, { recursive: true });
   execFileSync(
     'mvn',
-    ['-q', '-B', '-f', path.join(repoRoot, 'test', 'stack', 'pom.xml'), '-P', profile, `-D${property}=${version}`,
-      'dependency:copy-dependencies', `-DoutputDirectory=${dir}`],
+    [
+      '-q',
+      '-B',
+      '-f',
+      path.join(repoRoot, 'test', 'stack', 'pom.xml'),
+      '-P',
+      profile,
+      `-D${property}=${version}`,
+      'dependency:copy-dependencies',
+      `-DoutputDirectory=${dir}`,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (readdirSync(dir).filter((f) => f.endsWith('.jar')).length === 0) throw new Error(`no jars were copied into ${dir}`);
@@ -99,40 +108,46 @@ export const kafka: Service = {
       const jars = mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
       const props = path.join(f.dir, 'server.properties');
       const { kafkaPort: p, kafkaControllerPort: c } = stackConfig;
-      writeFileSync(props, [
-        'process.roles=broker,controller',
-        'node.id=1',
-        `controller.quorum.voters=1@127.0.0.1:${c}`,
-        `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
-        `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
-        'controller.listener.names=CONTROLLER',
-        'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-        'inter.broker.listener.name=PLAINTEXT',
-        `log.dirs=${f.dataDir}`,
-        'num.partitions=1',
-        'auto.create.topics.enable=false',
-        // One broker: every internal topic must have replication factor 1.
-        'offsets.topic.replication.factor=1',
-        'offsets.topic.num.partitions=4',
-        'transaction.state.log.replication.factor=1',
-        'transaction.state.log.min.isr=1',
-        'transaction.state.log.num.partitions=4',
-        'share.coordinator.state.topic.replication.factor=1',
-        'share.coordinator.state.topic.min.isr=1',
-        // Tests create many short-lived consumer groups: do not wait 3 s per join.
-        'group.initial.rebalance.delay.ms=0',
-        'log.flush.interval.messages=9223372036854775807',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        props,
+        [
+          'process.roles=broker,controller',
+          'node.id=1',
+          `controller.quorum.voters=1@127.0.0.1:${c}`,
+          `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+          'controller.listener.names=CONTROLLER',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          'inter.broker.listener.name=PLAINTEXT',
+          `log.dirs=${f.dataDir}`,
+          'num.partitions=1',
+          'auto.create.topics.enable=false',
+          // One broker: every internal topic must have replication factor 1.
+          'offsets.topic.replication.factor=1',
+          'offsets.topic.num.partitions=4',
+          'transaction.state.log.replication.factor=1',
+          'transaction.state.log.min.isr=1',
+          'transaction.state.log.num.partitions=4',
+          'share.coordinator.state.topic.replication.factor=1',
+          'share.coordinator.state.topic.min.isr=1',
+          // Tests create many short-lived consumer groups: do not wait 3 s per join.
+          'group.initial.rebalance.delay.ms=0',
+          'log.flush.interval.messages=9223372036854775807',
+          '',
+        ].join('\n'),
+      );
       const log4j = path.join(f.dir, 'log4j.properties');
-      writeFileSync(log4j, [
-        'log4j.rootLogger=WARN, stdout',
-        'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
-        'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
-        'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
-        'log4j.logger.kafka.server.KafkaRaftServer=INFO',
-        '',
-      ].join('\n'));
+      writeFileSync(
+        log4j,
+        [
+          'log4j.rootLogger=WARN, stdout',
+          'log4j.appender.stdout=org.apache.log4j.ConsoleAppender',
+          'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout',
+          'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n',
+          'log4j.logger.kafka.server.KafkaRaftServer=INFO',
+          '',
+        ].join('\n'),
+      );
       const java = ['-Xms256m', '-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, '-cp', `${jars}/*`];
       if (!existsSync(path.join(f.dataDir, 'meta.properties'))) {
         // A fixed cluster id keeps `up` idempotent: the data folder is formatted once.
@@ -161,7 +176,9 @@ function findClickhouseServer(): string | undefined {
 /** Writes config.xml and users.xml of a loopback-only ClickHouse server into `dir`. */
 export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: number, tcpPort: number): string {
   const d = dataDir;
-  writeFileSync(path.join(dir, 'config.xml'), `<?xml version="1.0"?>
+  writeFileSync(
+    path.join(dir, 'config.xml'),
+    `<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>${dir}/clickhouse.log</log><errorlog>${dir}/clickhouse.err.log</errorlog><size>50M</size><count>2</count></logger>
   <http_port>${httpPort}</http_port>
@@ -180,14 +197,18 @@ export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: nu
   <timezone>UTC</timezone>
   <mlock_executable>false</mlock_executable>
 </yandex>
-`);
-  writeFileSync(path.join(dir, 'users.xml'), `<?xml version="1.0"?>
+`,
+  );
+  writeFileSync(
+    path.join(dir, 'users.xml'),
+    `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_memory_usage>4000000000</max_memory_usage></default></profiles>
   <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
   <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
 </yandex>
-`);
+`,
+  );
   return path.join(dir, 'config.xml');
 }
 
@@ -232,21 +253,27 @@ export const s3: Service = {
     return startWith('s3', s3Ready, (f) => {
       const jars = mavenJars('s3proxy', stackConfig.s3proxyVersion, 's3proxy.version');
       const conf = path.join(f.dir, 's3proxy.conf');
-      writeFileSync(conf, [
-        `s3proxy.endpoint=http://127.0.0.1:${stackConfig.s3Port}`,
-        's3proxy.authorization=aws-v2-or-v4',
-        `s3proxy.identity=${stackConfig.s3AccessKeyId}`,
-        `s3proxy.credential=${stackConfig.s3SecretAccessKey}`,
-        'jclouds.provider=filesystem',
-        `jclouds.filesystem.basedir=${f.dataDir}`,
-        '',
-      ].join('\n'));
+      writeFileSync(
+        conf,
+        [
+          `s3proxy.endpoint=http://127.0.0.1:${stackConfig.s3Port}`,
+          's3proxy.authorization=aws-v2-or-v4',
+          `s3proxy.identity=${stackConfig.s3AccessKeyId}`,
+          `s3proxy.credential=${stackConfig.s3SecretAccessKey}`,
+          'jclouds.provider=filesystem',
+          `jclouds.filesystem.basedir=${f.dataDir}`,
+          '',
+        ].join('\n'),
+      );
       const logback = path.join(f.dir, 'logback.xml');
-      writeFileSync(logback, `<configuration>
+      writeFileSync(
+        logback,
+        `<configuration>
   <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
   <root level="WARN"><appender-ref ref="STDOUT"/></root>
 </configuration>
-`);
+`,
+      );
       return spawnDetached({
         command: 'java',
         args: ['-Xmx256m', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, 'org.gaul.s3proxy.Main', '--properties', conf],

@@ -21,7 +21,11 @@ interface Service {
 
 // YAML through Python's yaml module (Debian ships it), to keep a YAML parser out of the dependencies.
 function load(): { services: Record<string, Service>; volumes: Record<string, unknown> } {
-  const json = execFileSync('python3', ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repoRoot, 'compose.yaml')], { encoding: 'utf8' });
+  const json = execFileSync(
+    'python3',
+    ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repoRoot, 'compose.yaml')],
+    { encoding: 'utf8' },
+  );
   return JSON.parse(json) as { services: Record<string, Service>; volumes: Record<string, unknown> };
 }
 
@@ -41,7 +45,8 @@ describe('compose.yaml', () => {
     expect(installers.map(([n]) => n)).toEqual(['weblog-deps']);
     for (const [name, s] of services.filter(([n]) => n.startsWith('weblog'))) {
       expect(s.volumes, name).toContain('weblog-node-modules:/app/node_modules');
-      if (name !== 'weblog-deps') expect((s.depends_on as Record<string, { condition: string }>)['weblog-deps'], name).toEqual({ condition: 'service_completed_successfully' });
+      if (name !== 'weblog-deps')
+        expect((s.depends_on as Record<string, { condition: string }>)['weblog-deps'], name).toEqual({ condition: 'service_completed_successfully' });
     }
     expect(compose.volumes).toHaveProperty('weblog-node-modules');
   });

@@ -9,17 +9,24 @@ export const migrateCommand: CommandSpec = {
   name: 'migrate',
   summary: 'Create or update the ClickHouse schema (tables, rollups, views).',
   usage: 'weblog migrate [--clickhouse URL | --embedded DIR] [--database NAME]',
-  options: [...clickhouseOptions, { name: 'schema-dir', type: 'string', arg: 'DIR', description: 'migrations folder (default: the bundled clickhouse-schema/migrations)' }],
+  options: [
+    ...clickhouseOptions,
+    { name: 'schema-dir', type: 'string', arg: 'DIR', description: 'migrations folder (default: the bundled clickhouse-schema/migrations)' },
+  ],
   notes: 'Idempotent: applies only migrations not yet recorded in schema_migrations, and refuses a\ndatabase whose recorded history differs from the files.',
   async run(opts) {
     const ch = await openClickHouse(clickhouseConfig(opts));
     try {
       await ch.detect();
       if (ch.dialect === 'legacy' && !opts['schema-dir']) {
-        process.stderr.write(`${ch.describe()} is ClickHouse ${ch.version}: applying the legacy test schema (clickhouse-schema/legacy-18.16); weblog's schema and reports need ${MIN_SERVER_VERSION} or newer\n`);
+        process.stderr.write(
+          `${ch.describe()} is ClickHouse ${ch.version}: applying the legacy test schema (clickhouse-schema/legacy-18.16); weblog's schema and reports need ${MIN_SERVER_VERSION} or newer\n`,
+        );
       }
       const res = await migrate(ch, { ...(opts['schema-dir'] ? { dir: String(opts['schema-dir']) } : {}), log: (m) => process.stderr.write(`${m}\n`) });
-      process.stdout.write(`${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`);
+      process.stdout.write(
+        `${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`,
+      );
       return 0;
     } finally {
       await ch.close();

@@ -16,14 +16,21 @@ export const parseCommand: CommandSpec = {
     formatOption,
     { name: 'enrich', type: 'boolean', default: true, description: 'add IP, user-agent, GeoIP and id fields (--no-enrich to skip)' },
     ...enrichOptions,
-    { name: 'max-line-bytes', type: 'number', default: 1048576, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines are rejected as line_too_long' },
+    {
+      name: 'max-line-bytes',
+      type: 'number',
+      default: 1048576,
+      min: 256,
+      max: 268435456,
+      unit: 'bytes',
+      description: 'longer lines are rejected as line_too_long',
+    },
   ],
-  notes: 'Accepted lines go to stdout as JSON, rejects to stderr as {"line","reason","detail"},\nthen a summary line on stderr. Exit 0 unless an input cannot be read.',
+  notes:
+    'Accepted lines go to stdout as JSON, rejects to stderr as {"line","reason","detail"},\nthen a summary line on stderr. Exit 0 unless an input cannot be read.',
   async run(opts, files) {
     const parse = createParser(String(opts.format));
-    const enricher = opts.enrich
-      ? await createEnricher(enrichConfig(opts))
-      : undefined;
+    const enricher = opts.enrich ? await createEnricher(enrichConfig(opts)) : undefined;
     let accepted = 0;
     let rejected = 0;
     const reasons: Record<string, number> = {};
@@ -35,7 +42,10 @@ export const parseCommand: CommandSpec = {
           let err = '';
           for (const line of batch) {
             const res = line.tooLong
-              ? { ok: false as const, reject: { line: line.text, reason: 'line_too_long' as const, detail: `line of ${line.size} bytes is longer than --max-line-bytes` } }
+              ? {
+                  ok: false as const,
+                  reject: { line: line.text, reason: 'line_too_long' as const, detail: `line of ${line.size} bytes is longer than --max-line-bytes` },
+                }
               : parse(line.text);
             if (res.ok) {
               accepted++;
@@ -54,7 +64,9 @@ export const parseCommand: CommandSpec = {
         throw new WeblogError('INPUT_UNREADABLE', `cannot read ${file}: ${(e as Error).message}`, { cause: e });
       }
     }
-    const detail = Object.entries(reasons).map(([k, v]) => `${k}=${v}`).join(' ');
+    const detail = Object.entries(reasons)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
     await write(process.stderr, `weblog parse: ${accepted + rejected} lines, ${accepted} accepted, ${rejected} rejected${detail ? ` (${detail})` : ''}\n`);
     return 0;
   },

@@ -1,7 +1,18 @@
 /** `weblog process`: a stream-processor replica (Kafka consumer group -> ClickHouse). */
 import { runProcess } from '../../pipeline/jobs.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
-import { clickhouseConfig, clickhouseOptions, enrichConfig, enrichOptions, formatOption, kafkaConfig, kafkaOptions, siteOption, workerConfig, workerOptionsFor } from '../option-groups.js';
+import {
+  clickhouseConfig,
+  clickhouseOptions,
+  enrichConfig,
+  enrichOptions,
+  formatOption,
+  kafkaConfig,
+  kafkaOptions,
+  siteOption,
+  workerConfig,
+  workerOptionsFor,
+} from '../option-groups.js';
 import type { CommandSpec } from '../options.js';
 
 export const processCommand: CommandSpec = {
@@ -18,13 +29,51 @@ export const processCommand: CommandSpec = {
     siteOption,
     { name: 'max-insert-rows', type: 'number', default: 50000, min: 1, unit: 'rows', description: 'largest INSERT' },
     { name: 'insert-concurrency', type: 'number', default: 2, min: 1, max: 64, unit: 'INSERTs', description: 'INSERTs in flight at once' },
-    { name: 'partitions-concurrently', type: 'number', default: 2, min: 1, max: 1024, unit: 'partitions', description: 'partitions processed at once by this replica' },
-    { name: 'max-batch-bytes', type: 'number', default: 4194304, min: 1024, unit: 'bytes', description: 'largest fetch per partition (upper bound of a batch)' },
+    {
+      name: 'partitions-concurrently',
+      type: 'number',
+      default: 2,
+      min: 1,
+      max: 1024,
+      unit: 'partitions',
+      description: 'partitions processed at once by this replica',
+    },
+    {
+      name: 'max-batch-bytes',
+      type: 'number',
+      default: 4194304,
+      min: 1024,
+      unit: 'bytes',
+      description: 'largest fetch per partition (upper bound of a batch)',
+    },
     { name: 'flush-interval-ms', type: 'number', default: 500, unit: 'ms', description: 'longest wait for a fuller batch at low traffic' },
-    { name: 'max-line-bytes', type: 'number', default: 65536, min: 256, max: 268435456, unit: 'bytes', description: 'longer lines (from any producer) become line_too_long rejects holding their first bytes' },
-    { name: 'session-timeout-ms', type: 'number', default: 30000, min: 1000, unit: 'ms', description: 'Kafka group session timeout: how soon partitions of a dead replica move' },
+    {
+      name: 'max-line-bytes',
+      type: 'number',
+      default: 65536,
+      min: 256,
+      max: 268435456,
+      unit: 'bytes',
+      description: 'longer lines (from any producer) become line_too_long rejects holding their first bytes',
+    },
+    {
+      name: 'session-timeout-ms',
+      type: 'number',
+      default: 30000,
+      min: 1000,
+      unit: 'ms',
+      description: 'Kafka group session timeout: how soon partitions of a dead replica move',
+    },
     { name: 'create-topics', type: 'boolean', default: kafkaDefaults.createTopics, description: 'create the topics if missing' },
-    { name: 'partitions', type: 'number', default: kafkaDefaults.partitions, min: 1, max: 10000, unit: 'partitions', description: 'partitions of topics created here' },
+    {
+      name: 'partitions',
+      type: 'number',
+      default: kafkaDefaults.partitions,
+      min: 1,
+      max: 10000,
+      unit: 'partitions',
+      description: 'partitions of topics created here',
+    },
     ...workerOptionsFor('process'),
   ],
   notes: 'Applies the ClickHouse migrations first (idempotent). SIGTERM/SIGINT drain; a second signal exits at once.',

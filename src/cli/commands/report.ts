@@ -16,8 +16,18 @@ export const reportCommand: CommandSpec = {
   summary: 'Print a report (traffic, top pages, countries, ...) from ClickHouse.',
   usage: 'weblog report NAME [--from ISO] [--to ISO] [--site S] [--output table|json|csv]   (weblog report --list)',
   options: [
-    { name: 'from', type: 'string', arg: 'ISO', description: 'start of the range, inclusive, UTC unless a zone is given (rollup reports round down to their hour/day/month); default: the beginning' },
-    { name: 'to', type: 'string', arg: 'ISO', description: 'end of the range, exclusive, UTC unless a zone is given (rollup reports round up to their hour/day/month); default: now' },
+    {
+      name: 'from',
+      type: 'string',
+      arg: 'ISO',
+      description: 'start of the range, inclusive, UTC unless a zone is given (rollup reports round down to their hour/day/month); default: the beginning',
+    },
+    {
+      name: 'to',
+      type: 'string',
+      arg: 'ISO',
+      description: 'end of the range, exclusive, UTC unless a zone is given (rollup reports round up to their hour/day/month); default: now',
+    },
     { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
     { name: 'limit', type: 'number', default: 20, min: 1, max: 1000000, unit: 'rows', description: 'rows of top-N reports' },
     // Not --format: WEBLOG_FORMAT is the log format of the other commands (WEBLOG_FORMAT=nginx broke reports).
@@ -33,7 +43,8 @@ export const reportCommand: CommandSpec = {
     const format = String(opts.output) as ReportFormat;
     if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--output: expected table, json or csv, got "${format}"`);
     const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
-    if (params.from !== undefined && params.to !== undefined && params.from >= params.to) throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
+    if (params.from !== undefined && params.to !== undefined && params.from >= params.to)
+      throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
     const ch = await openClickHouse(clickhouseConfig(opts), { readOnly: true });
     try {
       await checkReportable(ch);

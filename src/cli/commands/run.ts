@@ -11,7 +11,20 @@ import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../../errors.js';
 import { runAll } from '../../pipeline/jobs.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
-import { brokersOf, clickhouseConfig, clickhouseOptions, enrichConfig, enrichOptions, formatOption, kafkaConfig, siteOption, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
+import {
+  brokersOf,
+  clickhouseConfig,
+  clickhouseOptions,
+  enrichConfig,
+  enrichOptions,
+  formatOption,
+  kafkaConfig,
+  siteOption,
+  sourceConfig,
+  sourceOptions,
+  workerConfig,
+  workerOptionsFor,
+} from '../option-groups.js';
 import type { CommandSpec } from '../options.js';
 
 /** The real sample shipped with weblog: 10,000 Apache lines (Elastic examples, Apache-2.0). */
@@ -23,17 +36,34 @@ export const runCommand: CommandSpec = {
   usage: 'weblog run [--source URI] [--brokers HOST:PORT] [--clickhouse URL | --embedded DIR] [--follow]',
   options: [
     ...sourceOptions,
-    { name: 'brokers', type: 'string', arg: 'HOST:PORT,...', env: ['KAFKA_BROKERS'], description: 'Kafka brokers; default: an in-process queue instead of Kafka' },
+    {
+      name: 'brokers',
+      type: 'string',
+      arg: 'HOST:PORT,...',
+      env: ['KAFKA_BROKERS'],
+      description: 'Kafka brokers; default: an in-process queue instead of Kafka',
+    },
     { name: 'topic', type: 'string', default: kafkaDefaults.topic, arg: 'NAME', description: 'topic of raw lines (with --brokers)' },
     { name: 'group', type: 'string', default: kafkaDefaults.group, arg: 'ID', description: 'consumer group (with --brokers)' },
     { name: 'progress-topic', type: 'string', default: kafkaDefaults.progressTopic, arg: 'NAME', description: 'ship progress topic (with --brokers)' },
-    { name: 'dead-letter-topic', type: 'string', default: kafkaDefaults.deadLetterTopic, arg: 'NAME', description: "dead-letter topic (with --brokers; '' to disable)" },
+    {
+      name: 'dead-letter-topic',
+      type: 'string',
+      default: kafkaDefaults.deadLetterTopic,
+      arg: 'NAME',
+      description: "dead-letter topic (with --brokers; '' to disable)",
+    },
     ...clickhouseOptions,
     formatOption,
     ...enrichOptions,
     siteOption,
     { name: 'reports', type: 'boolean', default: true, description: 'print the headline reports at the end (--no-reports to skip)' },
-    { name: 'reset', type: 'boolean', default: false, description: 'start over: drop the database and the run state, then ship everything again (in-process queue only)' },
+    {
+      name: 'reset',
+      type: 'boolean',
+      default: false,
+      description: 'start over: drop the database and the run state, then ship everything again (in-process queue only)',
+    },
     ...workerOptionsFor('run'),
   ],
   notes: `Default source: the bundled sample (${path.relative(process.cwd(), bundledSample) || bundledSample}).\nWithout --follow the command ends when every line shipped is in ClickHouse, then prints the reports.`,
@@ -44,13 +74,22 @@ export const runCommand: CommandSpec = {
       opts.source = `file://${bundledSample}`;
     }
     const useKafka = brokersOf(opts).length > 0;
-    if (opts.reset && useKafka) throw new WeblogError('CONFIG_INVALID', '--reset works with the in-process queue; with --brokers start over with a new --topic, --group and --progress-topic (or delete them) and a new --database');
+    if (opts.reset && useKafka)
+      throw new WeblogError(
+        'CONFIG_INVALID',
+        '--reset works with the in-process queue; with --brokers start over with a new --topic, --group and --progress-topic (or delete them) and a new --database',
+      );
     const clickhouse = clickhouseConfig(opts);
     const s = await runAll({
       source: sourceConfig(opts),
       kafka: useKafka ? kafkaConfig(opts, worker.log) : undefined,
       clickhouse,
-      processor: { format: String(opts.format), enrich: enrichConfig(opts), site: opts.site as string | undefined, maxLineBytes: Number(opts['max-line-bytes']) },
+      processor: {
+        format: String(opts.format),
+        enrich: enrichConfig(opts),
+        site: opts.site as string | undefined,
+        maxLineBytes: Number(opts['max-line-bytes']),
+      },
       ship: { follow: opts.follow === true, pollIntervalMs: Number(opts['poll-interval-ms']), maxLineBytes: Number(opts['max-line-bytes']) },
       reset: opts.reset === true,
       reports: opts.reports === true,

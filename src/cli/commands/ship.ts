@@ -12,17 +12,38 @@ export const shipCommand: CommandSpec = {
   options: [
     ...sourceOptions,
     ...kafkaOptions,
-    { name: 'progress-topic', type: 'string', default: kafkaDefaults.progressTopic, arg: 'NAME', description: 'compacted topic with the progress of every object' },
-    { name: 'key', type: 'string', default: 'none', arg: 'none|source|ip', description: 'message key: none, the source object, or the client IP (first field)' },
+    {
+      name: 'progress-topic',
+      type: 'string',
+      default: kafkaDefaults.progressTopic,
+      arg: 'NAME',
+      description: 'compacted topic with the progress of every object',
+    },
+    {
+      name: 'key',
+      type: 'string',
+      default: 'none',
+      arg: 'none|source|ip',
+      description: 'message key: none, the source object, or the client IP (first field)',
+    },
     { name: 'batch-lines', type: 'number', default: 5000, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     { name: 'replica-index', type: 'number', default: 0, description: 'this replica (0-based); objects are sharded by key hash' },
     { name: 'replicas', type: 'number', default: 1, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
-    { name: 'partitions', type: 'number', default: kafkaDefaults.partitions, min: 1, max: 10000, unit: 'partitions', description: 'partitions of the topic when created here' },
+    {
+      name: 'partitions',
+      type: 'number',
+      default: kafkaDefaults.partitions,
+      min: 1,
+      max: 10000,
+      unit: 'partitions',
+      description: 'partitions of the topic when created here',
+    },
     ...workerOptionsFor('ship'),
   ],
-  notes: 'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.',
+  notes:
+    'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.',
   async run(opts) {
     const key = String(opts.key);
     if (key !== 'none' && key !== 'source' && key !== 'ip') throw new WeblogError('CONFIG_INVALID', `--key: expected none, source or ip, got "${key}"`);

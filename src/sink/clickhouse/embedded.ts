@@ -40,12 +40,17 @@ let shared: Shared | undefined;
 function acquire(dir: string, create: boolean): Shared {
   const abs = path.resolve(dir);
   if (shared && shared.refs > 0) {
-    if (shared.dir !== abs) throw new WeblogError('CONFIG_INVALID', `the embedded ClickHouse is already open on ${shared.dir}; one data folder per process (chdb)`);
+    if (shared.dir !== abs)
+      throw new WeblogError('CONFIG_INVALID', `the embedded ClickHouse is already open on ${shared.dir}; one data folder per process (chdb)`);
     shared.refs++;
     return shared;
   }
   if (create) mkdirSync(abs, { recursive: true });
-  else if (!existsSync(abs)) throw new WeblogError('NO_DATA', `no weblog data in ${abs}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`);
+  else if (!existsSync(abs))
+    throw new WeblogError(
+      'NO_DATA',
+      `no weblog data in ${abs}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`,
+    );
   // Quote UInt64 in JSON output like a server does, so ids keep all 64 bits in JS.
   const session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
   shared = { session, dir: abs, refs: 1, current: '', tail: Promise.resolve() };
@@ -62,12 +67,16 @@ export class EmbeddedClickHouse implements ClickHouse {
 
   constructor(private readonly opts: EmbeddedOptions) {
     this.database = opts.database ?? 'weblog';
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database)) throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database))
+      throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
     this.s = acquire(opts.dir, opts.create !== false);
     if (opts.create !== false) this.s.session.query(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
     else if (!this.s.session.query(`SELECT name FROM system.databases WHERE name = '${this.database}'`, 'TSV').includes(this.database)) {
       this.s.refs--;
-      throw new WeblogError('NO_DATA', `no weblog data in ${this.s.dir}: it has no database ${this.database}; run \`weblog run\` first, or pass the --database it used`);
+      throw new WeblogError(
+        'NO_DATA',
+        `no weblog data in ${this.s.dir}: it has no database ${this.database}; run \`weblog run\` first, or pass the --database it used`,
+      );
     }
   }
 
@@ -106,9 +115,16 @@ export class EmbeddedClickHouse implements ClickHouse {
 
   async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
-      const res = await this.run((session) => (params ? session.queryBindAsync(sql, params, { format: 'JSONEachRow' }) : session.queryAsync(sql, { format: 'JSONEachRow' })));
+      const res = await this.run((session) =>
+        params ? session.queryBindAsync(sql, params, { format: 'JSONEachRow' }) : session.queryAsync(sql, { format: 'JSONEachRow' }),
+      );
       const text = res.text();
-      return text === '' ? [] : text.trimEnd().split('\n').map((l) => JSON.parse(l) as T);
+      return text === ''
+        ? []
+        : text
+            .trimEnd()
+            .split('\n')
+            .map((l) => JSON.parse(l) as T);
     } catch (err) {
       throw wrap(err, 'query failed', 'QUERY_FAILED');
     }
@@ -123,7 +139,13 @@ export class EmbeddedClickHouse implements ClickHouse {
   }
 
   /** One raw insert: the bytes go to chdb as they are. */
-  private async insertRaw(table: string, format: 'JSONEachRow' | 'TabSeparated', values: Buffer, columns: readonly string[] | undefined, dedupToken: string | undefined): Promise<void> {
+  private async insertRaw(
+    table: string,
+    format: 'JSONEachRow' | 'TabSeparated',
+    values: Buffer,
+    columns: readonly string[] | undefined,
+    dedupToken: string | undefined,
+  ): Promise<void> {
     try {
       await this.run((session) =>
         session.insert({

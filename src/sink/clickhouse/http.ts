@@ -28,7 +28,6 @@ export interface HttpOptions {
 /** SQL string literal (for servers without query parameters). */
 const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
-
 export class HttpClickHouse implements ClickHouse {
   readonly kind = 'http' as const;
   readonly database: string;
@@ -141,7 +140,11 @@ export class HttpClickHouse implements ClickHouse {
   }
 
   /** Runs one INSERT under its own query_id; one whose outcome is unknown is kept until settle() knows it. */
-  private async tracked(table: string, opts: InsertOptions | undefined, send: (queryId: string, settings: Record<string, string | number>) => Promise<unknown>): Promise<void> {
+  private async tracked(
+    table: string,
+    opts: InsertOptions | undefined,
+    send: (queryId: string, settings: Record<string, string | number>) => Promise<unknown>,
+  ): Promise<void> {
     const queryId = `weblog|${opts?.scope ?? ''}|${this.idBase}-${++this.seq}`;
     const settings: Record<string, string | number> = this.queryLog ? { log_queries: 1 } : {};
     if (opts?.dedupToken && !this.legacy) settings.insert_deduplication_token = opts.dedupToken;
@@ -164,7 +167,10 @@ export class HttpClickHouse implements ClickHouse {
     const ids = [...this.unsettled.keys()];
     if (ids.length === 0 && scope === undefined) return;
     const list = ids.length ? ids.map(sqlString).join(',') : "''";
-    const others = scope === undefined ? '0' : `countIf(startsWith(query_id, ${sqlString(`weblog|${scope}|`)}) AND NOT startsWith(query_id, ${sqlString(`weblog|${scope}|${this.idBase}-`)}))`;
+    const others =
+      scope === undefined
+        ? '0'
+        : `countIf(startsWith(query_id, ${sqlString(`weblog|${scope}|`)}) AND NOT startsWith(query_id, ${sqlString(`weblog|${scope}|${this.idBase}-`)}))`;
     const [view] = await this.adminQuery<{ up: number | string; running: string[]; others: number | string }>(
       `SELECT uptime() AS up, groupArrayIf(query_id, query_id IN (${list})) AS running, ${others} AS others FROM system.processes`,
     );
@@ -197,7 +203,10 @@ export class HttpClickHouse implements ClickHouse {
       }
     }
     if (this.unsettled.size > 0) {
-      throw new WeblogError('UNAVAILABLE', `waiting for the outcome of ${this.unsettled.size} INSERT(s) that timed out (query_id ${ids[0]}) before reading back stored offsets`);
+      throw new WeblogError(
+        'UNAVAILABLE',
+        `waiting for the outcome of ${this.unsettled.size} INSERT(s) that timed out (query_id ${ids[0]}) before reading back stored offsets`,
+      );
     }
   }
 

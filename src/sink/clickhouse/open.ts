@@ -28,13 +28,18 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
     } catch {
       throw new WeblogError('CONFIG_INVALID', '--clickhouse: expected an http(s) URL such as http://localhost:8123');
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
     const ch = new HttpClickHouse({ url: cfg.url, database });
     try {
       if (!readOnly) await ch.createDatabase();
       else {
         await ch.detect();
-        if (!(await ch.databaseExists())) throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: the database does not exist; run \`weblog run\` (or \`weblog process\`) first, or pass the --database it used`);
+        if (!(await ch.databaseExists()))
+          throw new WeblogError(
+            'NO_DATA',
+            `no weblog data in ${ch.describe()}: the database does not exist; run \`weblog run\` (or \`weblog process\`) first, or pass the --database it used`,
+          );
       }
     } catch (err) {
       await ch.close();

@@ -15,8 +15,6 @@ afterAll(async () => {
   for (const c of cleanups.reverse()) await c().catch(() => undefined);
 });
 
-
-
 describe('weblog report', () => {
   it('on a folder that does not exist says there is no data, creates nothing, exits 1', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-report-'));
@@ -24,7 +22,9 @@ describe('weblog report', () => {
     const missing = path.join(dir, 'nonexistent');
     const r = await weblog(['report', 'countries', '--embedded', missing], {}, dir);
     expect(r.code).toBe(1);
-    expect(lastLine(r.stderr)).toBe(`weblog report: NO_DATA: no weblog data in ${missing}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`);
+    expect(lastLine(r.stderr)).toBe(
+      `weblog report: NO_DATA: no weblog data in ${missing}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`,
+    );
     expect(existsSync(missing)).toBe(false);
   });
 
@@ -66,7 +66,9 @@ describe('on ClickHouse 18.16', () => {
     expect(report.code).toBe(1);
     if (probe.isLegacy) {
       expect(first.stderr).toContain(`is ClickHouse ${probe.version}: applying the legacy test schema`);
-      expect(lastLine(report.stderr)).toBe(`weblog report: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${probe.version}; reports need 22.8 or newer (window functions, query parameters)`);
+      expect(lastLine(report.stderr)).toBe(
+        `weblog report: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${probe.version}; reports need 22.8 or newer (window functions, query parameters)`,
+      );
     }
   });
 });

@@ -17,7 +17,12 @@ describe('chdb (embedded ClickHouse)', () => {
     session.query('CREATE TABLE t (h DateTime, hits UInt64) ENGINE = MergeTree ORDER BY h');
     session.query("INSERT INTO t SELECT toDateTime('2024-01-01 00:00:00') + number * 3600, number + 1 FROM numbers(5)");
     const out = session.query('SELECT hits, sum(hits) OVER (ORDER BY h) AS running FROM t ORDER BY h', 'JSONCompactEachRow');
-    expect(out.trim().split('\n').map((l) => JSON.parse(l) as number[])).toEqual([
+    expect(
+      out
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as number[]),
+    ).toEqual([
       [1, 1],
       [2, 3],
       [3, 6],

@@ -22,12 +22,22 @@ describe("weblog's kafkajs record decoder on the real broker", () => {
 
   it('delivers exactly the committed messages, gzip or not, with their headers, in offset order', async () => {
     await createTopic(kafka, topic, 2);
-    const producer = kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+    const producer = kafka.producer({
+      transactionalId: uniqueName('tx'),
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     const sources = ['logs/2026/11/27/access.log.gz', 'logs/ünï café.log'];
     const committed: { value: string; source: string; sourceOffset: number; rejectReason?: string }[] = [];
     const message = (i: number, prefix: string) => {
-      const m = { value: `${prefix} ${i} "GET /x?q=${i} HTTP/1.1" ✓`, source: sources[i % 2] as string, sourceOffset: i * 1_000_003, ...(i % 97 === 0 ? { rejectReason: 'line_too_long' } : {}) };
+      const m = {
+        value: `${prefix} ${i} "GET /x?q=${i} HTTP/1.1" ✓`,
+        source: sources[i % 2] as string,
+        sourceOffset: i * 1_000_003,
+        ...(i % 97 === 0 ? { rejectReason: 'line_too_long' } : {}),
+      };
       const headers: Record<string, string> = { 'weblog-source': m.source, 'weblog-offset': String(m.sourceOffset) };
       if (m.rejectReason) headers['weblog-reject'] = m.rejectReason;
       return { m, kafka: { key: String(i), value: m.value, headers } };
@@ -47,7 +57,12 @@ describe("weblog's kafkajs record decoder on the real broker", () => {
     await send(1000, 1400, 'committed', CompressionTypes.None, true);
     await producer.disconnect();
 
-    const consumer = new KafkaLogConsumer(createKafka({ brokers: inject('endpoints').kafkaBrokers }), { topic, groupId: uniqueName('g'), maxWaitTimeMs: 100, minBytes: 1 });
+    const consumer = new KafkaLogConsumer(createKafka({ brokers: inject('endpoints').kafkaBrokers }), {
+      topic,
+      groupId: uniqueName('g'),
+      maxWaitTimeMs: 100,
+      minBytes: 1,
+    });
     const got: (LogMessage & { partition: number })[] = [];
     await consumer.start(async (b) => {
       for (const m of b.messages) got.push({ ...m, partition: b.partition });
@@ -61,7 +76,8 @@ describe("weblog's kafkajs record decoder on the real broker", () => {
     expect(installFastRecordDecoder()).toBe('already-installed');
     // the aborted ones sit between the two committed runs in every partition: they would have come by now
     expect(got.filter((m) => m.value.startsWith('aborted'))).toEqual([]);
-    const key = (m: { value: string; source: string; sourceOffset: number; rejectReason?: string | undefined }) => JSON.stringify([m.value, m.source, m.sourceOffset, m.rejectReason ?? null]);
+    const key = (m: { value: string; source: string; sourceOffset: number; rejectReason?: string | undefined }) =>
+      JSON.stringify([m.value, m.source, m.sourceOffset, m.rejectReason ?? null]);
     expect(got.map(key).sort()).toEqual(committed.map(key).sort());
     for (const p of [0, 1]) {
       const offsets = got.filter((m) => m.partition === p).map((m) => m.offset);

@@ -19,31 +19,60 @@ const { kafka, topics, cleanups } = kafkaScope();
 const ownBroker = inject('endpointSource') === 'local stack';
 
 describe('a hung broker', () => {
-  it.skipIf(!ownBroker)('is reported in the log and by /healthz (503), and recovery too', async () => {
-    const brokerPid = Number(readFileSync(path.join(stateDir, 'kafka', 'pid'), 'utf8').trim());
-    const url = inject('endpoints').clickhouseUrl;
-    const ch = await serverDatabase('hang', cleanups, { url });
-    const topic = uniqueName('raw');
-    topics.push(topic);
-    await createTopic(kafka, topic, 1);
-    await produceLines(kafka, topic, Array.from({ length: 500 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${i} HTTP/1.1" 200 1 "-" "-"`));
-    const child = spawnProcessor(['--topic', topic, '--group', uniqueName('g'), '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--no-create-topics']);
-    cleanups.push(() => killHard(child));
-    let stderr = '';
-    child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    const port = await waitUntil('metrics port', async () => /"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr)?.[1], 30_000, 50);
-    const health = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
-    await waitUntil('rows stored', async () => Number((await ch.query<{ c: string }>('SELECT count() AS c FROM access_log'))[0]?.c) >= 500 || undefined, 60_000);
-    expect(await health()).toBe(200);
-    process.kill(brokerPid, 'SIGSTOP');
-    try {
-      await waitUntil('/healthz 503', async () => ((await health()) === 503 ? true : undefined), 45_000, 500);
-      await waitUntil('silence logged', async () => /"level":"warn".*"msg":"no answer from the Kafka brokers for \d+ s: a broker may hang; kafkajs keeps waiting"/.test(stderr) || undefined, 5000, 100);
-    } finally {
-      process.kill(brokerPid, 'SIGCONT');
-    }
-    await waitUntil('/healthz 200 again', async () => ((await health()) === 200 ? true : undefined), 90_000, 500);
-    await waitUntil('recovery logged', async () => stderr.includes('"msg":"the Kafka brokers answer again"') || undefined, 10_000, 100);
-    expect(stderr).not.toContain('"level":"error"');
-  }, 240_000);
+  it.skipIf(!ownBroker)(
+    'is reported in the log and by /healthz (503), and recovery too',
+    async () => {
+      const brokerPid = Number(readFileSync(path.join(stateDir, 'kafka', 'pid'), 'utf8').trim());
+      const url = inject('endpoints').clickhouseUrl;
+      const ch = await serverDatabase('hang', cleanups, { url });
+      const topic = uniqueName('raw');
+      topics.push(topic);
+      await createTopic(kafka, topic, 1);
+      await produceLines(
+        kafka,
+        topic,
+        Array.from({ length: 500 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${i} HTTP/1.1" 200 1 "-" "-"`),
+      );
+      const child = spawnProcessor([
+        '--topic',
+        topic,
+        '--group',
+        uniqueName('g'),
+        '--clickhouse',
+        url,
+        '--database',
+        ch.database,
+        '--dead-letter-topic',
+        '',
+        '--no-create-topics',
+      ]);
+      cleanups.push(() => killHard(child));
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const port = await waitUntil('metrics port', async () => /"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr)?.[1], 30_000, 50);
+      const health = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+      await waitUntil(
+        'rows stored',
+        async () => Number((await ch.query<{ c: string }>('SELECT count() AS c FROM access_log'))[0]?.c) >= 500 || undefined,
+        60_000,
+      );
+      expect(await health()).toBe(200);
+      process.kill(brokerPid, 'SIGSTOP');
+      try {
+        await waitUntil('/healthz 503', async () => ((await health()) === 503 ? true : undefined), 45_000, 500);
+        await waitUntil(
+          'silence logged',
+          async () => /"level":"warn".*"msg":"no answer from the Kafka brokers for \d+ s: a broker may hang; kafkajs keeps waiting"/.test(stderr) || undefined,
+          5000,
+          100,
+        );
+      } finally {
+        process.kill(brokerPid, 'SIGCONT');
+      }
+      await waitUntil('/healthz 200 again', async () => ((await health()) === 200 ? true : undefined), 90_000, 500);
+      await waitUntil('recovery logged', async () => stderr.includes('"msg":"the Kafka brokers answer again"') || undefined, 10_000, 100);
+      expect(stderr).not.toContain('"level":"error"');
+    },
+    240_000,
+  );
 });

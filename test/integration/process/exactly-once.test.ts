@@ -28,7 +28,12 @@ afterAll(async () => {
 /** The real sample plus lines that must be rejected, mixed in at seeded places. */
 function mixedInput(): { lines: string[]; bad: number } {
   const lines = readLines(fixture('logs', 'elastic_apache.log')).slice(0, 4000);
-  const junk = ['', 'not a log line', '1.2.3.4 - - [31/Feb/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "x"', '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" abc 1 "-" "x"'];
+  const junk = [
+    '',
+    'not a log line',
+    '1.2.3.4 - - [31/Feb/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "x"',
+    '1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" abc 1 "-" "x"',
+  ];
   for (let i = 0; i < 40; i++) lines.splice((i * 97) % lines.length, 0, junk[i % junk.length] as string);
   return { lines, bad: 40 };
 }
@@ -44,16 +49,23 @@ async function runCase(ch: ClickHouse, dialect: 'legacy' | 'modern') {
   const { lines, bad } = mixedInput();
   await produceLines(kafka, topic, lines);
   const run = await startProcessor(ch, topic, uniqueName('g'), { dialect, deadLetterTopic: dlq, maxInsertRows: 700 });
-  await waitUntil('all lines stored', async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length);
+  await waitUntil(
+    'all lines stored',
+    async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length,
+  );
   await run.stop();
   // accepted + rejected = consumed, in one query
-  const [acc] = await ch.query<{ rows: string | number; rejects: string | number }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
+  const [acc] = await ch.query<{ rows: string | number; rejects: string | number }>(
+    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects',
+  );
   expect(Number(acc?.rows) + Number(acc?.rejects)).toBe(lines.length);
   expect(Number(acc?.rejects)).toBe(bad);
   expect(await count(ch, 'SELECT count() - uniqExact(kafka_partition, kafka_offset) AS c FROM access_log')).toBe(0);
   const reasons = await ch.query<{ reason: string; c: string | number }>('SELECT reason, count() AS c FROM rejects GROUP BY reason ORDER BY reason');
   expect(Object.fromEntries(reasons.map((r) => [r.reason, Number(r.c)]))).toEqual({ empty_line: 10, no_match: 10, bad_time: 10, bad_status: 10 });
-  const [row] = await ch.query<Record<string, unknown>>("SELECT remote_addr, status, bytes, browser, country, source FROM access_log WHERE remote_addr = '83.149.9.216' AND bytes = 203023 LIMIT 1");
+  const [row] = await ch.query<Record<string, unknown>>(
+    "SELECT remote_addr, status, bytes, browser, country, source FROM access_log WHERE remote_addr = '83.149.9.216' AND bytes = 203023 LIMIT 1",
+  );
   expect(row).toMatchObject({ remote_addr: '83.149.9.216', status: 200, browser: 'Chrome', country: 'RU', source: 'test.log' });
   expect(Number(row?.bytes)).toBe(203023);
   const dead = await readTopic(kafka, dlq, bad, 20_000);
@@ -101,9 +113,12 @@ describe('processor: permanent insert errors', () => {
     await produceLines(kafka, topic, lines);
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: ch.isLegacy ? 'legacy' : 'modern', deadLetterTopic: dlq });
     try {
-      await waitUntil('all lines stored', async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length);
+      await waitUntil(
+        'all lines stored',
+        async () => (await count(ch, 'SELECT count() AS c FROM access_log')) + (await count(ch, 'SELECT count() AS c FROM rejects')) >= lines.length,
+      );
       expect(await count(ch, 'SELECT count() AS c FROM access_log')).toBe(lines.length - 12);
-      const rejected = await ch.query<{ line: string; reason: string }>("SELECT line, reason FROM rejects ORDER BY line");
+      const rejected = await ch.query<{ line: string; reason: string }>('SELECT line, reason FROM rejects ORDER BY line');
       expect(rejected.map((r) => r.reason)).toEqual(new Array(12).fill('insert_rejected'));
       expect(rejected.map((r) => r.line).sort()).toEqual([...ipv6].sort());
       const dead = await readTopic(kafka, dlq, 12, 20_000);

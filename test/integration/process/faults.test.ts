@@ -52,7 +52,22 @@ async function topicWith(lines: string[], partitions: number): Promise<string> {
 
 /** `weblog process` flags for these tests: no DLQ, small batches, fast failover. */
 function processArgs(topic: string, group: string, ch: HttpClickHouse, url: string, extra: string[] = []): string[] {
-  return ['--topic', topic, '--group', group, '--clickhouse', url, '--database', ch.database, '--dead-letter-topic', '', '--no-create-topics', '--session-timeout-ms', '6000', ...extra];
+  return [
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--clickhouse',
+    url,
+    '--database',
+    ch.database,
+    '--dead-letter-topic',
+    '',
+    '--no-create-topics',
+    '--session-timeout-ms',
+    '6000',
+    ...extra,
+  ];
 }
 
 function track(child: ChildProcess): ChildProcess {
@@ -71,10 +86,14 @@ async function dedicatedServer(requestTimeoutMs?: number): Promise<{ server: Ded
 /** A last replica runs until every line is stored; then the books must balance, with no (partition, offset) twice. */
 async function finishAndCheck(args: string[], ch: HttpClickHouse, lines: string[]): Promise<void> {
   const last = track(spawnProcessor(args));
-  await waitUntil('all lines stored', async () => {
-    const t = await totals(ch);
-    return t.rows + t.rejects >= lines.length || undefined;
-  }, 180_000);
+  await waitUntil(
+    'all lines stored',
+    async () => {
+      const t = await totals(ch);
+      return t.rows + t.rejects >= lines.length || undefined;
+    },
+    180_000,
+  );
   await killHard(last);
   expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
 }
@@ -135,10 +154,14 @@ describe('exactly once under faults', () => {
     await new Promise((r) => setTimeout(r, 20_000));
     await server.start();
     const outage = Date.now() - down;
-    await waitUntil('all lines stored', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 120_000);
+    await waitUntil(
+      'all lines stored',
+      async () => {
+        const t = await totals(ch);
+        return t.rows + t.rejects >= lines.length || undefined;
+      },
+      120_000,
+    );
     expect(outage).toBeGreaterThanOrEqual(20_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await run.stop();
@@ -161,10 +184,14 @@ describe('exactly once under faults', () => {
       await new Promise((r) => setTimeout(r, 5000));
       server.resume();
     }
-    await waitUntil('all lines stored', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 120_000);
+    await waitUntil(
+      'all lines stored',
+      async () => {
+        const t = await totals(ch);
+        return t.rows + t.rejects >= lines.length || undefined;
+      },
+      120_000,
+    );
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now
     await run.stop();
@@ -195,7 +222,9 @@ describe('exactly once under faults', () => {
     expect(wa.out.stderr).toContain('"msg":"stopped"');
     // 2. Server hung (SIGSTOP) with an INSERT in flight: past --shutdown-timeout-ms the stop aborts, exit 1.
     await server.start();
-    const b = track(spawnProcessor([...args.filter((x, i, all) => x !== '--shutdown-timeout-ms' && all[i - 1] !== '--shutdown-timeout-ms'), '--shutdown-timeout-ms', '2000']));
+    const b = track(
+      spawnProcessor([...args.filter((x, i, all) => x !== '--shutdown-timeout-ms' && all[i - 1] !== '--shutdown-timeout-ms'), '--shutdown-timeout-ms', '2000']),
+    );
     const wb = watch(b);
     const before = (await totals(ch)).rows;
     await waitUntil('rows flowing again', async () => (await totals(ch)).rows > before + 1000 || undefined, 60_000, 20);
@@ -209,31 +238,39 @@ describe('exactly once under faults', () => {
     await finishAndCheck(args, ch, lines);
   }, 300_000);
 
-  it.each([2, 3])('%i replicas in one group, one killed mid-run: partitions rebalance, counts exact', async (replicas) => {
-    const url = inject('endpoints').clickhouseUrl;
-    const ch = await database(url);
-    const lines = input(120_000);
-    const topic = await topicWith(lines, 6);
-    const group = uniqueName('g');
-    const args = processArgs(topic, group, ch, url, ['--max-insert-rows', '3000', '--max-batch-bytes', '524288']);
-    const children = Array.from({ length: replicas }, () => track(spawnProcessor(args)));
-    const logs = children.map((c) => {
-      const out = { text: '' };
-      c.stderr?.on('data', (d: Buffer) => (out.text += d.toString()));
-      return out;
-    });
-    await waitUntil('progress', async () => (await totals(ch)).rows > 20_000 || undefined, 90_000, 50);
-    await killHard(children[0] as ChildProcess);
-    await waitUntil('all lines stored by the survivors', async () => {
-      const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
-    }, 180_000);
-    for (const c of children) await killHard(c);
-    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
-    const perPartition = await ch.query<{ p: number; c: string | number }>('SELECT kafka_partition AS p, count() AS c FROM access_log GROUP BY p ORDER BY p');
-    expect(perPartition).toHaveLength(6);
-    // Rebalances and a lost member are recovered by kafkajs: warnings, not errors (there were ~100 error lines).
-    const errors = logs.slice(1).flatMap((l) => l.text.split('\n').filter((x) => x.includes('"level":"error"')));
-    expect(errors, errors.slice(0, 5).join('\n')).toEqual([]);
-  }, 300_000);
+  it.each([2, 3])(
+    '%i replicas in one group, one killed mid-run: partitions rebalance, counts exact',
+    async (replicas) => {
+      const url = inject('endpoints').clickhouseUrl;
+      const ch = await database(url);
+      const lines = input(120_000);
+      const topic = await topicWith(lines, 6);
+      const group = uniqueName('g');
+      const args = processArgs(topic, group, ch, url, ['--max-insert-rows', '3000', '--max-batch-bytes', '524288']);
+      const children = Array.from({ length: replicas }, () => track(spawnProcessor(args)));
+      const logs = children.map((c) => {
+        const out = { text: '' };
+        c.stderr?.on('data', (d: Buffer) => (out.text += d.toString()));
+        return out;
+      });
+      await waitUntil('progress', async () => (await totals(ch)).rows > 20_000 || undefined, 90_000, 50);
+      await killHard(children[0] as ChildProcess);
+      await waitUntil(
+        'all lines stored by the survivors',
+        async () => {
+          const t = await totals(ch);
+          return t.rows + t.rejects >= lines.length || undefined;
+        },
+        180_000,
+      );
+      for (const c of children) await killHard(c);
+      expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+      const perPartition = await ch.query<{ p: number; c: string | number }>('SELECT kafka_partition AS p, count() AS c FROM access_log GROUP BY p ORDER BY p');
+      expect(perPartition).toHaveLength(6);
+      // Rebalances and a lost member are recovered by kafkajs: warnings, not errors (there were ~100 error lines).
+      const errors = logs.slice(1).flatMap((l) => l.text.split('\n').filter((x) => x.includes('"level":"error"')));
+      expect(errors, errors.slice(0, 5).join('\n')).toEqual([]);
+    },
+    300_000,
+  );
 });

@@ -22,7 +22,13 @@ describe('consumer lag', () => {
     await producer.connect();
     for (let t = 0; t < 3; t++) {
       const tx = await producer.transaction();
-      await tx.send({ topic, messages: Array.from({ length: 100 }, (_, i) => ({ partition: i % 2, value: `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${t}/${i} HTTP/1.1" 200 1 "-" "-"` })) });
+      await tx.send({
+        topic,
+        messages: Array.from({ length: 100 }, (_, i) => ({
+          partition: i % 2,
+          value: `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${t}/${i} HTTP/1.1" 200 1 "-" "-"`,
+        })),
+      });
       await tx.commit();
     }
     await producer.disconnect();
@@ -34,11 +40,15 @@ describe('consumer lag', () => {
     await admin.connect();
     try {
       const ends = await admin.fetchTopicOffsets(topic);
-      await waitUntil('committed offsets at the end of each partition', async () => {
-        const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
-        const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
-        return ends.every((e) => at.get(e.partition) === e.high) || undefined;
-      }, 20_000);
+      await waitUntil(
+        'committed offsets at the end of each partition',
+        async () => {
+          const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+          const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, p.offset]));
+          return ends.every((e) => at.get(e.partition) === e.high) || undefined;
+        },
+        20_000,
+      );
       expect(ends.map((e) => Number(e.high))).toEqual([153, 153]); // 150 lines + 3 markers each
     } finally {
       await admin.disconnect();

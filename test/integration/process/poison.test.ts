@@ -41,12 +41,19 @@ describe('messages from foreign producers', () => {
     await producer.disconnect();
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: ch.isLegacy ? 'legacy' : 'modern' });
     cleanups.push(() => run.stop());
-    const totals = async () => (await ch.query<{ r: string | number; j: string | number }>('SELECT (SELECT count() FROM access_log) AS r, (SELECT count() FROM rejects) AS j'))[0];
-    await waitUntil('all 9 messages accounted for', async () => {
-      const t = await totals();
-      return Number(t?.r) + Number(t?.j) >= 9 || undefined;
-    }, 60_000);
-    const rows = await ch.query<{ path: string; so: string | number; src_len: string | number }>('SELECT path, source_offset AS so, length(source) AS src_len FROM access_log ORDER BY kafka_offset');
+    const totals = async () =>
+      (await ch.query<{ r: string | number; j: string | number }>('SELECT (SELECT count() FROM access_log) AS r, (SELECT count() FROM rejects) AS j'))[0];
+    await waitUntil(
+      'all 9 messages accounted for',
+      async () => {
+        const t = await totals();
+        return Number(t?.r) + Number(t?.j) >= 9 || undefined;
+      },
+      60_000,
+    );
+    const rows = await ch.query<{ path: string; so: string | number; src_len: string | number }>(
+      'SELECT path, source_offset AS so, length(source) AS src_len FROM access_log ORDER BY kafka_offset',
+    );
     expect(rows.map((r) => [r.path, Number(r.so)])).toEqual([
       ['/nan-offset', 0],
       ['/huge-offset', 0],
@@ -56,7 +63,9 @@ describe('messages from foreign producers', () => {
       ['/long-source', 0],
     ]);
     expect(Number(rows[5]?.src_len)).toBe(4096);
-    const rejects = await ch.query<{ reason: string; o: string | number; len: string | number; detail: string }>('SELECT reason, kafka_offset AS o, length(line) AS len, detail FROM rejects ORDER BY kafka_offset');
+    const rejects = await ch.query<{ reason: string; o: string | number; len: string | number; detail: string }>(
+      'SELECT reason, kafka_offset AS o, length(line) AS len, detail FROM rejects ORDER BY kafka_offset',
+    );
     expect(rejects.map((r) => [r.reason, Number(r.o)])).toEqual([
       ['line_too_long', 4],
       ['line_too_long', 5],

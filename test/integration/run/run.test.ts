@@ -77,13 +77,19 @@ describe('weblog run', () => {
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const data = path.join(dir, 'data');
     const log = path.join(dir, 'access.log');
-    const lines = (tag: string) => Array.from({ length: 2000 }, (_, i) => `10.0.0.${i % 250} - - [17/May/2015:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET /${tag}/${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join('');
+    const lines = (tag: string) =>
+      Array.from(
+        { length: 2000 },
+        (_, i) => `10.0.0.${i % 250} - - [17/May/2015:10:${String(i % 60).padStart(2, '0')}:00 +0000] "GET /${tag}/${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`,
+      ).join('');
     writeFileSync(log, lines('old'));
     const first = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
     expect(first.code, first.stderr.slice(-2000)).toBe(0);
     expect(first.stderr).toContain('weblog run: 2,000 lines shipped, 2,000 rows stored, 0 rejected.');
     const same = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
-    expect(same.stderr).toContain(`weblog run: already up to date: nothing new in file://${log}; the database holds 2,000 rows and 0 rejects (--reset starts over).`);
+    expect(same.stderr).toContain(
+      `weblog run: already up to date: nothing new in file://${log}; the database holds 2,000 rows and 0 rejects (--reset starts over).`,
+    );
     rmSync(path.join(data, 'run-state-weblog.json'));
     writeFileSync(log, lines('new'));
     const lost = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
@@ -111,7 +117,14 @@ describe('weblog run', () => {
     const ch = new EmbeddedClickHouse({ dir: data });
     await ch.exec('ALTER TABLE access_log ADD CONSTRAINT never CHECK status > 999');
     await ch.close();
-    writeFileSync(log, Array.from({ length: 60 }, (_, i) => `10.0.0.2 - - [17/May/2015:10:01:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join(''), { flag: 'a' });
+    writeFileSync(
+      log,
+      Array.from(
+        { length: 60 },
+        (_, i) => `10.0.0.2 - - [17/May/2015:10:01:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`,
+      ).join(''),
+      { flag: 'a' },
+    );
     const { code, stderr } = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
     expect(code).toBe(1);
     expect(stderr).not.toMatch(/^\s+at /m);
@@ -123,8 +136,18 @@ describe('weblog run', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const log = path.join(dir, 'access.log');
-    writeFileSync(log, Array.from({ length: 50 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`).join(''));
-    const { code, stderr } = await weblog(['run', '--source', `file://${log}`, '--embedded', path.join(dir, 'data'), '--no-reports', '--format', 'vhost_combined'], {}, dir);
+    writeFileSync(
+      log,
+      Array.from(
+        { length: 50 },
+        (_, i) => `10.0.0.1 - - [17/May/2015:10:00:${String(i).padStart(2, '0')} +0000] "GET /${i} HTTP/1.1" 200 1 "-" "curl/8.0"\n`,
+      ).join(''),
+    );
+    const { code, stderr } = await weblog(
+      ['run', '--source', `file://${log}`, '--embedded', path.join(dir, 'data'), '--no-reports', '--format', 'vhost_combined'],
+      {},
+      dir,
+    );
     expect(code).toBe(1);
     expect(stderr).toContain('nearly every line was rejected (50 of 50): check --format (the rejected lines parse as combined: --format combined)');
   }, 120_000);
@@ -143,7 +166,25 @@ describe('weblog run', () => {
     await put(s3, bucket, 'web/access.log', readFileSync(fixture('logs', 'elastic_apache.log')));
     const { url } = { url: inject('endpoints').clickhouseUrl };
     const { code, stdout, stderr } = await weblog(
-      ['run', '--source', `s3://${bucket}/web/`, '--brokers', inject('endpoints').kafkaBrokers.join(','), '--topic', topic, '--progress-topic', progress, '--dead-letter-topic', dlq, '--group', uniqueName('g'), '--clickhouse', url, '--database', database],
+      [
+        'run',
+        '--source',
+        `s3://${bucket}/web/`,
+        '--brokers',
+        inject('endpoints').kafkaBrokers.join(','),
+        '--topic',
+        topic,
+        '--progress-topic',
+        progress,
+        '--dead-letter-topic',
+        dlq,
+        '--group',
+        uniqueName('g'),
+        '--clickhouse',
+        url,
+        '--database',
+        database,
+      ],
       s3Env(),
     );
     expect(code, stderr.slice(-3000)).toBe(0);
@@ -158,7 +199,8 @@ describe('weblog run', () => {
     const [us] = await ch.query<{ c: string }>("SELECT count() AS c FROM access_log WHERE country = 'US'");
     expect(Number(us?.c)).toBe(3823); // the countries report's top row, asked of the raw table
     await ch.createDatabase();
-    if (ch.isLegacy) expect(stderr).toContain(`no reports: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${ch.version}; reports need 22.8 or newer`);
+    if (ch.isLegacy)
+      expect(stderr).toContain(`no reports: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${ch.version}; reports need 22.8 or newer`);
     else expect(stdout).toContain('Countries');
   }, 300_000);
 });

@@ -17,7 +17,18 @@ describe('migrate on chdb', () => {
     const second = await migrate(ch);
     expect(second).toEqual({ applied: [], alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor'] });
     const tables = await ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
-    expect(tables.map((t) => t.name)).toEqual(expect.arrayContaining(['access_log', 'traffic_hourly', 'traffic_hourly_mv', 'traffic_monthly', 'pages_daily', 'top_hourly', 'rejects', 'schema_migrations']));
+    expect(tables.map((t) => t.name)).toEqual(
+      expect.arrayContaining([
+        'access_log',
+        'traffic_hourly',
+        'traffic_hourly_mv',
+        'traffic_monthly',
+        'pages_daily',
+        'top_hourly',
+        'rejects',
+        'schema_migrations',
+      ]),
+    );
     await ch.close();
   });
 
@@ -38,11 +49,17 @@ describe('migrate on chdb', () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('m') });
     await migrate(ch, { dir: files });
     appendFileSync(path.join(files, '0002_rollups.sql'), '\n-- edited\n');
-    await expect(migrate(ch, { dir: files })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringMatching(/0002_rollups was applied .* checksum/) as unknown });
+    await expect(migrate(ch, { dir: files })).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+      message: expect.stringMatching(/0002_rollups was applied .* checksum/) as unknown,
+    });
     await expect(migrate(ch, { dir: path.join(files, '..', 'nowhere-else') }).catch((e: unknown) => e)).resolves.toBeInstanceOf(Error);
     const only1 = mkdtempSync(path.join(os.tmpdir(), 'weblog-migrations-'));
     cpSync(path.join(defaultMigrationsDir, '0001_access_log.sql'), path.join(only1, '0001_access_log.sql'));
-    await expect(migrate(ch, { dir: only1 })).rejects.toMatchObject({ code: 'SCHEMA_MISMATCH', message: expect.stringContaining('0002_rollups which is not among the files') as unknown });
+    await expect(migrate(ch, { dir: only1 })).rejects.toMatchObject({
+      code: 'SCHEMA_MISMATCH',
+      message: expect.stringContaining('0002_rollups which is not among the files') as unknown,
+    });
     await ch.close();
     rmSync(files, { recursive: true, force: true });
     rmSync(only1, { recursive: true, force: true });

@@ -84,13 +84,21 @@ describe('report windows: rows on the edges', () => {
 
 function suiteUnder(tz: string): Promise<{ tz: string; offsetMinutes: number; out: Record<string, Row[]> }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'helpers', 'report-suite-main.ts')], { cwd: repoRoot, env: { ...process.env, TZ: tz }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(repoRoot, 'test', 'helpers', 'report-suite-main.ts')], {
+      cwd: repoRoot,
+      env: { ...process.env, TZ: tz },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(stdout) as { tz: string; offsetMinutes: number; out: Record<string, Row[]> }) : reject(new Error(`TZ=${tz}: exit ${code}: ${stderr.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout) as { tz: string; offsetMinutes: number; out: Record<string, Row[]> })
+        : reject(new Error(`TZ=${tz}: exit ${code}: ${stderr.slice(-2000)}`)),
+    );
   });
 }
 

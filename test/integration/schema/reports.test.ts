@@ -25,7 +25,8 @@ let all: EnrichedRecord[];
 
 type Row = Record<string, unknown>;
 /** UInt64 come back as strings: compare as numbers. */
-const norm = (rows: Row[]) => rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+const norm = (rows: Row[]) =>
+  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
 const run = async (ch: EmbeddedClickHouse, name: string, p: ReportParams = {}) => norm((await runReport(ch, name, { limit: 1000, ...p })).rows);
 
 const hourOf = (t: number) => new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);
@@ -67,8 +68,18 @@ beforeAll(async () => {
   const early = (r: EnrichedRecord, i: number) => i % 3 !== 0;
   await insertRecords(late, a.filter(early), 1000, 'a');
   await insertRecords(late, b.filter(early), 1000, 'b');
-  await insertRecords(late, a.filter((r, i) => !early(r, i)), 500, 'a');
-  await insertRecords(late, b.filter((r, i) => !early(r, i)), 500, 'b');
+  await insertRecords(
+    late,
+    a.filter((r, i) => !early(r, i)),
+    500,
+    'a',
+  );
+  await insertRecords(
+    late,
+    b.filter((r, i) => !early(r, i)),
+    500,
+    'b',
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -80,7 +91,10 @@ describe('reports against plain-JS numbers', () => {
   it('raw table holds every accepted line, by site', async () => {
     expect(a).toHaveLength(9999);
     expect(b).toHaveLength(3456);
-    expect(norm(await single.query('SELECT site, count() AS c FROM access_log GROUP BY site ORDER BY site'))).toEqual([{ site: 'a', c: 9999 }, { site: 'b', c: 3456 }]);
+    expect(norm(await single.query('SELECT site, count() AS c FROM access_log GROUP BY site ORDER BY site'))).toEqual([
+      { site: 'a', c: 9999 },
+      { site: 'b', c: 3456 },
+    ]);
   });
 
   it('traffic-hourly: hits, visitors, bytes, running total, change, 24h average', async () => {
@@ -105,7 +119,9 @@ describe('reports against plain-JS numbers', () => {
   it('traffic-monthly', async () => {
     const months = sorted(group(all, (r) => new Date(r.time).toISOString().slice(0, 7) + '-01'));
     const got = await run(single, 'traffic-monthly');
-    expect(got.map((r) => [r.month, r.hits, r.visitors, r.bytes])).toEqual(months.map(([m, recs]) => [m, recs.length, distinct(recs), sum(recs, (r) => r.bytes)]));
+    expect(got.map((r) => [r.month, r.hits, r.visitors, r.bytes])).toEqual(
+      months.map(([m, recs]) => [m, recs.length, distinct(recs), sum(recs, (r) => r.bytes)]),
+    );
     expect(got[1]?.change_pct).toBe(round(100 * ((months[1]?.[1].length ?? 0) / (months[0]?.[1].length ?? 1) - 1), 1));
   });
 
@@ -149,7 +165,14 @@ describe('reports against plain-JS numbers', () => {
     expect(await run(single, 'bots')).toEqual(
       days.map(([day, recs]) => {
         const bots = recs.filter((r) => r.is_bot).length;
-        return { day, hits: recs.length, bot_hits: bots, human_hits: recs.length - bots, bot_pct: round((100 * bots) / recs.length, 1), human_visitors: distinct(recs, (r) => !r.is_bot) };
+        return {
+          day,
+          hits: recs.length,
+          bot_hits: bots,
+          human_hits: recs.length - bots,
+          bot_pct: round((100 * bots) / recs.length, 1),
+          human_visitors: distinct(recs, (r) => !r.is_bot),
+        };
       }),
     );
     expect(await run(single, 'errors')).toEqual(
@@ -161,7 +184,9 @@ describe('reports against plain-JS numbers', () => {
     );
     const bw = await run(single, 'bandwidth');
     expect(bw.map((r) => [r.day, r.bytes])).toEqual(days.map(([day, recs]) => [day, sum(recs, (r) => r.bytes)]));
-    expect(await run(single, 'visitors')).toEqual(days.map(([day, recs]) => ({ day, visitors: distinct(recs), human_visitors: distinct(recs, (r) => !r.is_bot), hits: recs.length })));
+    expect(await run(single, 'visitors')).toEqual(
+      days.map(([day, recs]) => ({ day, visitors: distinct(recs), human_visitors: distinct(recs, (r) => !r.is_bot), hits: recs.length })),
+    );
   });
 
   it('status codes with share, from the raw table', async () => {
@@ -214,13 +239,22 @@ describe('rollups stay exact however rows arrive', () => {
   it('each rollup report equals the same question asked of the raw table', async () => {
     const raw = (sql: string) => single.query<Row>(sql).then(norm);
     expect(await run(single, 'traffic-hourly').then((rs) => rs.map((r) => [r.hour, r.hits, r.visitors, r.bytes]))).toEqual(
-      (await raw("SELECT toString(toStartOfHour(time)) AS hour, count() AS hits, uniqExact(visitor_id) AS visitors, sum(bytes) AS bytes FROM access_log GROUP BY hour ORDER BY hour")).map((r) => [r.hour, r.hits, r.visitors, r.bytes]),
+      (
+        await raw(
+          'SELECT toString(toStartOfHour(time)) AS hour, count() AS hits, uniqExact(visitor_id) AS visitors, sum(bytes) AS bytes FROM access_log GROUP BY hour ORDER BY hour',
+        )
+      ).map((r) => [r.hour, r.hits, r.visitors, r.bytes]),
     );
     expect(await run(single, 'countries').then((rs) => rs.map((r) => [r.country, r.hits, r.visitors]))).toEqual(
-      (await raw('SELECT country, count() AS hits, uniqExact(visitor_id) AS visitors FROM access_log GROUP BY country ORDER BY hits DESC, country')).map((r) => [r.country, r.hits, r.visitors]),
+      (await raw('SELECT country, count() AS hits, uniqExact(visitor_id) AS visitors FROM access_log GROUP BY country ORDER BY hits DESC, country')).map(
+        (r) => [r.country, r.hits, r.visitors],
+      ),
     );
     expect(await run(single, 'not-found').then((rs) => rs.map((r) => [r.path, r.not_found]))).toEqual(
-      (await raw('SELECT path, countIf(status = 404) AS nf FROM access_log GROUP BY path HAVING nf > 0 ORDER BY nf DESC, path LIMIT 1000')).map((r) => [r.path, r.nf]),
+      (await raw('SELECT path, countIf(status = 404) AS nf FROM access_log GROUP BY path HAVING nf > 0 ORDER BY nf DESC, path LIMIT 1000')).map((r) => [
+        r.path,
+        r.nf,
+      ]),
     );
   });
 });
@@ -234,7 +268,10 @@ describe('response-time quantiles', () => {
       const s = String(i % 60).padStart(2, '0');
       return `10.0.0.${i % 250} - - [20/May/2015:10:${s}:${s} +0000] "GET /api/${i % 7} HTTP/1.1" 200 123 "-" "curl/8.0" ${t}`;
     });
-    const recs = await enrichLines(lines, '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time');
+    const recs = await enrichLines(
+      lines,
+      '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time',
+    );
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('rt') });
     await migrate(ch);
     await insertRecords(ch, recs, 700);

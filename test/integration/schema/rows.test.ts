@@ -21,7 +21,7 @@ import { uniqueName } from '../../helpers/names.js';
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-rows-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const awkward = ['tab\there', 'new\nline', 'back\\slash', 'nul\u0000byte', 'cr\rx', "quote ' and \"", 'пример 例 😀', '\\N', '-', ''];
+const awkward = ['tab\there', 'new\nline', 'back\\slash', 'nul\u0000byte', 'cr\rx', 'quote \' and "', 'пример 例 😀', '\\N', '-', ''];
 
 describe('TabSeparated and JSON rows', () => {
   it('store identical tables', async () => {
@@ -42,7 +42,13 @@ describe('TabSeparated and JSON rows', () => {
       extra: i % 2 === 0 ? null : { [`k${s}`]: s, plain: 'v', "it's": 'a\\b' },
     }));
     const records = [...real, ...crafted];
-    const prov = (i: number): Provenance => ({ source: i % 5 === 0 ? 's3://b/a\tb' : 's3://b/k', sourceOffset: i * 100, topic: 'weblog.raw', partition: i % 3, offset: i });
+    const prov = (i: number): Provenance => ({
+      source: i % 5 === 0 ? 's3://b/a\tb' : 's3://b/k',
+      sourceOffset: i * 100,
+      topic: 'weblog.raw',
+      partition: i % 3,
+      offset: i,
+    });
 
     const json = new EmbeddedClickHouse({ dir, database: uniqueName('json') });
     const tsv = new EmbeddedClickHouse({ dir, database: uniqueName('tsv') });
@@ -76,9 +82,24 @@ describe('times: written so that every engine reads them unambiguously', () => {
   const line = (t: string) => `127.0.0.1 - - [${t}] "GET /t HTTP/1.1" 200 1 "-" "curl/8.0"`;
   // Regression: rows carried epoch ms, which chdb reads only with 13 digits (from 2001-09-09): the Apache
   // docs' own example line made `weblog run` exit 1, and 14-digit values were read as YYYYMMDDhhmmss.
-  const storable = ['01/Jan/1970:00:00:00 +0000', '10/Oct/2000:13:55:36 -0700', '09/Sep/2001:01:46:39 +0000', '09/Sep/2001:01:46:40 +0000', '17/May/2015:10:05:03 +0200', '31/Dec/2105:23:59:59 +0000'];
+  const storable = [
+    '01/Jan/1970:00:00:00 +0000',
+    '10/Oct/2000:13:55:36 -0700',
+    '09/Sep/2001:01:46:39 +0000',
+    '09/Sep/2001:01:46:40 +0000',
+    '17/May/2015:10:05:03 +0200',
+    '31/Dec/2105:23:59:59 +0000',
+  ];
   // What the columns cannot hold (DateTime: 1970 to 2106) is rejected, not wrapped to another date.
-  const outside = ['01/Jan/0001:00:00:00 +0000', '01/Jan/1900:00:00:00 +0000', '31/Dec/1969:23:59:59 +0000', '01/Jan/1970:00:30:00 +0100', '01/Jan/2106:00:00:00 +0000', '01/Jan/2300:00:00:00 +0000', '31/Dec/9999:23:59:59 +0000'];
+  const outside = [
+    '01/Jan/0001:00:00:00 +0000',
+    '01/Jan/1900:00:00:00 +0000',
+    '31/Dec/1969:23:59:59 +0000',
+    '01/Jan/1970:00:30:00 +0100',
+    '01/Jan/2106:00:00:00 +0000',
+    '01/Jan/2300:00:00:00 +0000',
+    '31/Dec/9999:23:59:59 +0000',
+  ];
 
   it('the parser rejects times outside 1970-01-01 .. 2106-01-01 as bad_time, naming the range', async () => {
     const { createParser } = await import('../../../src/parse/scan.js');
@@ -122,7 +143,10 @@ describe('times: written so that every engine reads them unambiguously', () => {
       const writer = new AccessLogTsvWriter({ dialect: 'legacy' });
       records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
       await ch.insertTsv('access_log', accessLogColumns.legacy, buf.bytes(0, buf.count));
-      await ch.insertJson('access_log', records.map((r, i) => accessLogRow(r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i + 100 }, { dialect: 'legacy' })).join('\n'));
+      await ch.insertJson(
+        'access_log',
+        records.map((r, i) => accessLogRow(r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i + 100 }, { dialect: 'legacy' })).join('\n'),
+      );
       const got = await ch.query<{ s: string | number }>('SELECT toUInt32(time) AS s FROM access_log ORDER BY kafka_offset');
       const want = records.map((r) => Math.floor(r.time / 1000));
       expect(got.map((g) => Number(g.s))).toEqual([...want, ...want]);
@@ -145,7 +169,10 @@ describe('addresses ClickHouse must take', () => {
     records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
     await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
     const got = await ch.query<{ a: string; ip: string }>('SELECT remote_addr AS a, toString(ip) AS ip FROM access_log ORDER BY kafka_offset LIMIT 2');
-    expect(got).toEqual([{ a: 'fe80::1%eth0', ip: 'fe80::1' }, { a: 'fe80::2%eth0', ip: 'fe80::2' }]);
+    expect(got).toEqual([
+      { a: 'fe80::1%eth0', ip: 'fe80::1' },
+      { a: 'fe80::2%eth0', ip: 'fe80::2' },
+    ]);
     await ch.close();
   });
 });

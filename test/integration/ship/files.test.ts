@@ -29,7 +29,13 @@ describe('shipping local files with follow', () => {
     await consumer.start(async (b) => {
       for (const m of b.messages) seen.push(m.value);
     });
-    const shipper = new Shipper(new FileSource({ path: path.join(logs, 'access.log*') }), transport.shipSink(), { topic: transport.topic, follow: true, pollIntervalMs: 50 }, silentLogger, new Registry());
+    const shipper = new Shipper(
+      new FileSource({ path: path.join(logs, 'access.log*') }),
+      transport.shipSink(),
+      { topic: transport.topic, follow: true, pollIntervalMs: 50 },
+      silentLogger,
+      new Registry(),
+    );
     const running = shipper.run();
     await waitUntil('first lines', async () => seen.length >= 2 || undefined, 10_000, 20);
     appendFileSync(file, 'a3\na4-partial');

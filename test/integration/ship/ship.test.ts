@@ -28,11 +28,15 @@ afterAll(async () => {
 });
 
 function ship(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), 'ship', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args], {
-    cwd: repoRoot,
-    env: { ...process.env, ...s3Env() },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [path.join(repoRoot, 'bin', 'weblog.js'), 'ship', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, ...s3Env() },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   children.push(child);
   return child;
 }
@@ -107,7 +111,9 @@ describe('ship from S3', () => {
     expect(got.get('logs/03-no-trailing-newline.log')).toEqual(sample.slice(700, 800));
     expect(got.get('logs/04-gzip.log.gz')).toEqual(sample.slice(800, 3000));
     expect(got.get('logs/05-big-utf8.log')).toEqual(expectedLines(big));
-    const long = msgs.filter((m) => m.headers['weblog-source'] === 'logs/06-long-line.log').sort((a, b) => Number(a.headers['weblog-offset']) - Number(b.headers['weblog-offset']));
+    const long = msgs
+      .filter((m) => m.headers['weblog-source'] === 'logs/06-long-line.log')
+      .sort((a, b) => Number(a.headers['weblog-offset']) - Number(b.headers['weblog-offset']));
     expect(long.map((m) => m.headers['weblog-reject'] ?? 'ok')).toEqual(['ok', 'line_too_long', 'ok']);
     expect(long.map((m) => m.value.length)).toEqual([5, 256, 5]);
     // the lines of the corrupt object before the damage may be shipped, never a broken one
@@ -145,7 +151,14 @@ describe('ship from S3', () => {
       await killHard(child);
     }
     const last = await finished(ship(args));
-    expect(last.code, last.stderr.split('\n').filter((l) => /"level":"(warn|error)"|object (failed|postponed)/.test(l) && !l.includes('kafkajs')).join('\n').slice(-3000)).toBe(0);
+    expect(
+      last.code,
+      last.stderr
+        .split('\n')
+        .filter((l) => /"level":"(warn|error)"|object (failed|postponed)/.test(l) && !l.includes('kafkajs'))
+        .join('\n')
+        .slice(-3000),
+    ).toBe(0);
     // The restart after kill -9 meets CONCURRENT_TRANSACTIONS / coordinator loading: kafkajs retries them,
     // so they are warnings, not errors (runs that ended exact logged ~100 error lines).
     const errors = last.stderr.split('\n').filter((l) => l.includes('"level":"error"'));
@@ -156,7 +169,7 @@ describe('ship from S3', () => {
     expect(keys.size).toBe(n * perObject);
   }, 300_000);
 
-  it('a restart after an object\'s last batch, before it was marked done, marks it done without reading past its end', async () => {
+  it("a restart after an object's last batch, before it was marked done, marks it done without reading past its end", async () => {
     const { bucket, topic, progress } = names();
     await createBucket(s3, bucket);
     const body = sample.slice(0, 2000).join('\n') + '\n';
@@ -165,7 +178,9 @@ describe('ship from S3', () => {
     const first = await finished(ship(args));
     expect(first.code, first.stderr.slice(-2000)).toBe(0);
     // What a kill -9 between the last batch (1,000 lines that end the object) and the final "done" record leaves.
-    const records = (await readTopic(kafka, progress, 3, 10_000)).map((m) => JSON.parse(m.value) as { etag: string; offset: number; lines: number; done: boolean });
+    const records = (await readTopic(kafka, progress, 3, 10_000)).map(
+      (m) => JSON.parse(m.value) as { etag: string; offset: number; lines: number; done: boolean },
+    );
     expect(records).toHaveLength(3); // after each batch of 1,000 lines, then "done"
     const stored = records[2];
     expect(stored).toMatchObject({ offset: Buffer.byteLength(body), lines: 2000, done: true });
@@ -175,7 +190,13 @@ describe('ship from S3', () => {
     await producer.disconnect();
 
     const again = await finished(ship(args));
-    expect(again.code, again.stderr.split('\n').filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('kafkajs')).join('\n')).toBe(0);
+    expect(
+      again.code,
+      again.stderr
+        .split('\n')
+        .filter((l) => /"level":"(warn|error)"/.test(l) && !l.includes('kafkajs'))
+        .join('\n'),
+    ).toBe(0);
     expect(again.stderr).toMatch(/"msg":"done","objects":1,"lines":0/);
     const third = await finished(ship(args));
     expect(third.stderr).toMatch(/"msg":"done","objects":0,"lines":0/);
@@ -186,15 +207,32 @@ describe('ship from S3', () => {
     const { bucket, topic, progress } = names();
     await createBucket(s3, bucket);
     for (let o = 0; o < 6; o++) await put(s3, bucket, `f/${o}.log`, sample.slice(o * 100, o * 100 + 100).join('\n') + '\n');
-    const common = ['--source', `s3://${bucket}/f/`, '--topic', topic, '--progress-topic', progress, '--follow', '--poll-interval-ms', '500', '--replicas', '2'];
+    const common = [
+      '--source',
+      `s3://${bucket}/f/`,
+      '--topic',
+      topic,
+      '--progress-topic',
+      progress,
+      '--follow',
+      '--poll-interval-ms',
+      '500',
+      '--replicas',
+      '2',
+    ];
     const r0 = ship([...common, '--replica-index', '0']);
     const r1 = ship([...common, '--replica-index', '1']);
     await waitUntil('first objects', async () => (await readTopic(kafka, topic, 600, 3000)).length >= 600 || undefined, 60_000, 500);
     await put(s3, bucket, 'f/late.log', 'late line 1\nlate line 2\n');
-    const all = await waitUntil('late object shipped', async () => {
-      const msgs = await readTopic(kafka, topic, 602, 3000);
-      return msgs.length >= 602 ? msgs : undefined;
-    }, 60_000, 500);
+    const all = await waitUntil(
+      'late object shipped',
+      async () => {
+        const msgs = await readTopic(kafka, topic, 602, 3000);
+        return msgs.length >= 602 ? msgs : undefined;
+      },
+      60_000,
+      500,
+    );
     r0.kill('SIGTERM');
     r1.kill('SIGTERM');
     const [e0, e1] = await Promise.all([finished(r0), finished(r1)]);

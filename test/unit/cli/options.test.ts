@@ -52,13 +52,24 @@ describe('--config FILE', () => {
     { name: 'metrics', type: 'boolean', default: true, description: '' },
   ]);
   process_.name = 'process';
-  const ship = cmd([{ name: 'batch-lines', type: 'number', default: 5000, description: '' }, { name: 'brokers', type: 'string', description: '' }]);
+  const ship = cmd([
+    { name: 'batch-lines', type: 'number', default: 5000, description: '' },
+    { name: 'brokers', type: 'string', description: '' },
+  ]);
   ship.name = 'ship';
   const all = [process_, ship];
 
   it('takes values from YAML, with the command section over the top level, the environment over the file, flags over all', () => {
-    const f = file('a.yaml', 'brokers: [kafka1:9092, kafka2:9092]\ngroup: top\nprocess:\n  group: mine\n  max-insert-rows: 1000\n  metrics: false\nship:\n  batch-lines: 7\n');
-    expect(parseOptions(process_, ['--config', f], {}, all).opts).toMatchObject({ brokers: 'kafka1:9092,kafka2:9092', group: 'mine', 'max-insert-rows': 1000, metrics: false });
+    const f = file(
+      'a.yaml',
+      'brokers: [kafka1:9092, kafka2:9092]\ngroup: top\nprocess:\n  group: mine\n  max-insert-rows: 1000\n  metrics: false\nship:\n  batch-lines: 7\n',
+    );
+    expect(parseOptions(process_, ['--config', f], {}, all).opts).toMatchObject({
+      brokers: 'kafka1:9092,kafka2:9092',
+      group: 'mine',
+      'max-insert-rows': 1000,
+      metrics: false,
+    });
     expect(parseOptions(process_, ['--config', f], { KAFKA_BROKERS: 'env:1' }, all).opts.brokers).toBe('env:1');
     expect(parseOptions(process_, ['--config', f, '--group', 'flag', '--metrics'], {}, all).opts).toMatchObject({ group: 'flag', metrics: true });
     expect(parseOptions(ship, [], { WEBLOG_CONFIG: f }, all).opts['batch-lines']).toBe(7);
@@ -70,9 +81,15 @@ describe('--config FILE', () => {
   });
 
   it('refuses unknown keys by name, and bad values naming the file and the key', () => {
-    expect(() => parseOptions(process_, ['--config', file('c.yaml', 'brokerz: x\n')], {}, all)).toThrow(/c\.yaml: unknown key "brokerz": no weblog command has an option --brokerz/);
-    expect(() => parseOptions(process_, ['--config', file('d.yaml', 'ship:\n  group: x\n')], {}, all)).toThrow(/d\.yaml: ship\.group: weblog ship has no option --group/);
-    expect(() => parseOptions(process_, ['--config', file('e.yaml', 'max-insert-rows: 0\n')], {}, all)).toThrow(/e\.yaml: max-insert-rows: expected a whole number from 1/);
+    expect(() => parseOptions(process_, ['--config', file('c.yaml', 'brokerz: x\n')], {}, all)).toThrow(
+      /c\.yaml: unknown key "brokerz": no weblog command has an option --brokerz/,
+    );
+    expect(() => parseOptions(process_, ['--config', file('d.yaml', 'ship:\n  group: x\n')], {}, all)).toThrow(
+      /d\.yaml: ship\.group: weblog ship has no option --group/,
+    );
+    expect(() => parseOptions(process_, ['--config', file('e.yaml', 'max-insert-rows: 0\n')], {}, all)).toThrow(
+      /e\.yaml: max-insert-rows: expected a whole number from 1/,
+    );
     expect(() => parseOptions(process_, ['--config', file('f.yaml', '- a\n- b\n')], {}, all)).toThrow(/expected keys and values/);
     expect(() => parseOptions(process_, ['--config', path.join(dir, 'missing.yaml')], {}, all)).toThrow(/--config .*missing\.yaml: ENOENT/);
   });

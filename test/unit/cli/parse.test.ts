@@ -20,7 +20,10 @@ describe('weblog parse', () => {
   it('accounts for every line of the Elastic sample: 9,999 JSON records + 1 reject', async () => {
     const { code, stdout, stderr } = await weblog(['parse', fixture('logs', 'elastic_apache.log')]);
     expect(code).toBe(0);
-    const records = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(records).toHaveLength(9999);
     expect(records[0]).toMatchObject({ remote_addr: '83.149.9.216', time: '2015-05-17T10:05:03.000Z', status: 200, browser: 'Chrome', country: 'RU' });
     expect(typeof records[0]?.ua_id).toBe('string');

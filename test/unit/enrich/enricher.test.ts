@@ -11,13 +11,23 @@ function record(line: string) {
   if (!r.ok) throw new Error(r.reject.detail);
   return r.record;
 }
-const line = (ip: string, day = '10') => `${ip} - - [${day}/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"`;
+const line = (ip: string, day = '10') =>
+  `${ip} - - [${day}/Oct/2000:13:55:36 -0700] "GET / HTTP/1.1" 200 1 "-" "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"`;
 
 describe('createEnricher', () => {
   it('adds ip, UA, geo and id fields', async () => {
     const e = await createEnricher({ geoip: fixture('maxmind', 'GeoIP2-City-Test.mmdb') });
     const r = e.enrich(record(line('81.2.69.142')));
-    expect(r).toMatchObject({ ip: '81.2.69.142', ip_version: 4, browser: 'Firefox', browser_version: '120', os: 'Linux', country: 'GB', city: 'London', is_bot: false });
+    expect(r).toMatchObject({
+      ip: '81.2.69.142',
+      ip_version: 4,
+      browser: 'Firefox',
+      browser_version: '120',
+      os: 'Linux',
+      country: 'GB',
+      city: 'London',
+      is_bot: false,
+    });
     expect(r.ua_id).toMatch(/^\d+$/);
     expect(r.visitor_id).toMatch(/^\d+$/);
   });

@@ -3,7 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { GeoLookup, bundledDbipPaths } from '../../../src/enrich/geoip.js';
 import { fixture } from '../../helpers/datasets.js';
 
-type SourceRecord = Record<string, { country?: { iso_code?: string }; city?: { names?: { en?: string } }; subdivisions?: { names?: { en?: string } }[]; location?: { latitude?: number; longitude?: number } }>;
+type SourceRecord = Record<
+  string,
+  {
+    country?: { iso_code?: string };
+    city?: { names?: { en?: string } };
+    subdivisions?: { names?: { en?: string } }[];
+    location?: { latitude?: number; longitude?: number };
+  }
+>;
 
 /** First address of a CIDR written in the GeoIP2 source JSON (IPv4 as ::a.b.c.d/n). */
 function firstAddress(cidr: string): string {
@@ -40,7 +48,10 @@ describe('GeoLookup on the MaxMind test databases', () => {
   });
 
   it('fails with GEOIP_UNAVAILABLE naming the file when a database cannot be opened', async () => {
-    await expect(GeoLookup.open({ geoip: '/no/such.mmdb' })).rejects.toMatchObject({ code: 'GEOIP_UNAVAILABLE', message: expect.stringContaining('/no/such.mmdb') as unknown });
+    await expect(GeoLookup.open({ geoip: '/no/such.mmdb' })).rejects.toMatchObject({
+      code: 'GEOIP_UNAVAILABLE',
+      message: expect.stringContaining('/no/such.mmdb') as unknown,
+    });
   });
 
   it('does not throw on a database with broken pointers', async () => {

@@ -17,7 +17,7 @@ describe('fnv1a64', () => {
 
   it('matches a BigInt reference on seeded random strings, including non-ASCII and surrogate pairs', () => {
     let seed = 7;
-    const rnd = (n: number) => ((seed = (seed * 16807) % 2147483647) % n);
+    const rnd = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
     const alphabet = ['a', 'Z', '/', ' ', 'é', 'п', '中', '😀', '\u0000', '"'];
     for (let i = 0; i < 500; i++) {
       const s = Array.from({ length: rnd(40) }, () => alphabet[rnd(alphabet.length)]).join('');
@@ -40,7 +40,13 @@ describe('fnv1a64', () => {
   it('prints the same decimals as BigInt for seeded random 64-bit values and the remainder edges', () => {
     let seed = 11;
     const u32 = () => (seed = (seed * 16807) % 2147483647) * 2 + (seed & 1);
-    const cases: [number, number][] = [[0x200000, 0], [0x200000, 999_999], [0x200000, 1_000_000], [0xffffffff, 0], [0x12345678, 32_704]];
+    const cases: [number, number][] = [
+      [0x200000, 0],
+      [0x200000, 999_999],
+      [0x200000, 1_000_000],
+      [0xffffffff, 0],
+      [0x12345678, 32_704],
+    ];
     for (let i = 0; i < 20_000; i++) cases.push([u32() >>> 0, u32() >>> 0]);
     for (const [hi, lo] of cases) expect(toDecimal({ hi, lo }), `${hi}:${lo}`).toBe(((BigInt(hi) << 32n) | BigInt(lo)).toString());
   });

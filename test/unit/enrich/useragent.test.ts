@@ -8,12 +8,21 @@ import { readUapCases } from '../../helpers/uap-yaml.js';
 
 describe('parseUserAgent', () => {
   it('reads browser, os and device of a desktop UA', () => {
-    expect(parseUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36')).toMatchObject({
-      browser: 'Chrome', browser_version: '32', os: 'Mac OS', os_version: '10.9.1', device_type: 'desktop', is_bot: false,
+    expect(
+      parseUserAgent('Mozilla/5.0 (Macintosh; Intel Mac OS X 10_9_1) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/32.0.1700.77 Safari/537.36'),
+    ).toMatchObject({
+      browser: 'Chrome',
+      browser_version: '32',
+      os: 'Mac OS',
+      os_version: '10.9.1',
+      device_type: 'desktop',
+      is_bot: false,
     });
   });
   it('reads a phone, and marks crawlers as bots', () => {
-    expect(parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1')).toMatchObject({ os: 'iOS', device_type: 'mobile', device_vendor: 'Apple' });
+    expect(
+      parseUserAgent('Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1'),
+    ).toMatchObject({ os: 'iOS', device_type: 'mobile', device_vendor: 'Apple' });
     expect(parseUserAgent('Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)')).toMatchObject({ is_bot: true, device_type: 'bot' });
     expect(parseUserAgent('')).toMatchObject({ browser: '', device_type: '', is_bot: false });
   });
@@ -41,7 +50,9 @@ describe('bot detection against the crawler-user-agents list (MIT, vendored)', (
     expect(examples.filter((ua) => !isBot(ua))).toEqual([]);
   });
   it('flags few of the uap-core browser UAs (negative control)', () => {
-    const cases = readUapCases(fixture('uap_core', 'test_ua.yaml')).filter((c) => ['Chrome', 'Firefox', 'Safari', 'Mobile Safari', 'Edge', 'IE'].includes(c.family ?? ''));
+    const cases = readUapCases(fixture('uap_core', 'test_ua.yaml')).filter((c) =>
+      ['Chrome', 'Firefox', 'Safari', 'Mobile Safari', 'Edge', 'IE'].includes(c.family ?? ''),
+    );
     const flagged = cases.filter((c) => isBot(c.user_agent_string ?? ''));
     expect(cases.length).toBeGreaterThan(30);
     expect(flagged.length / cases.length).toBeLessThan(0.05);
@@ -58,8 +69,14 @@ describe('agreement with the uap-core test suites (Apache-2.0, vendored)', () =>
   }
   it('browser family: all cases, and mainstream browsers', () => {
     const all = rate('test_ua.yaml', 'browser');
-    const mainstream = rate('test_ua.yaml', 'browser', new Set(['chrome', 'firefox', 'safari', 'ie', 'edge', 'opera', 'samsung', 'android', 'operamini', 'uc', 'yandex']));
-    console.log(`uap-core browser agreement: ${(all.rate * 100).toFixed(1)}% of ${all.n}; mainstream ${(mainstream.rate * 100).toFixed(1)}% of ${mainstream.n}`);
+    const mainstream = rate(
+      'test_ua.yaml',
+      'browser',
+      new Set(['chrome', 'firefox', 'safari', 'ie', 'edge', 'opera', 'samsung', 'android', 'operamini', 'uc', 'yandex']),
+    );
+    console.log(
+      `uap-core browser agreement: ${(all.rate * 100).toFixed(1)}% of ${all.n}; mainstream ${(mainstream.rate * 100).toFixed(1)}% of ${mainstream.n}`,
+    );
     expect(all.rate).toBeGreaterThan(0.15);
     expect(mainstream.rate).toBeGreaterThan(0.78);
   });

@@ -32,7 +32,11 @@ describe('rateMeter', () => {
   it('measures the recent rate, so it drops to 0 when idle instead of decaying from the start', () => {
     let t = 0;
     let n = 0;
-    const rate = rateMeter(() => n, 5000, () => t);
+    const rate = rateMeter(
+      () => n,
+      5000,
+      () => t,
+    );
     for (let i = 0; i < 10; i++) {
       t += 1000;
       n += 1000;

@@ -24,24 +24,34 @@ interface EdgeCase {
 }
 
 const formats: Record<string, string> = {
-  common: 'common', combined: 'combined', apache_common: 'common', apache_combined: 'combined',
-  apache_vhost_combined: 'vhost_combined', nginx_combined: 'nginx', nginx_main: 'nginx',
+  common: 'common',
+  combined: 'combined',
+  apache_common: 'common',
+  apache_combined: 'combined',
+  apache_vhost_combined: 'vhost_combined',
+  nginx_combined: 'nginx',
+  nginx_main: 'nginx',
 };
 
 /** Upstream accepts, we reject: each with our reason. */
 const deliberate: Record<string, string> = {
-  '002': 'no_match',     // "- - - - - - -": no bracketed time at all; we need a time to place a hit
+  '002': 'no_match', // "- - - - - - -": no bracketed time at all; we need a time to place a hit
   '003': 'missing_time', // [-]: same
-  '004': 'bad_time',     // ISO time inside [] where %t is CLF; VRL takes a timestamp_format argument
+  '004': 'bad_time', // ISO time inside [] where %t is CLF; VRL takes a timestamp_format argument
   '014': 'no_match',
   '015': 'missing_time',
-  '074': 'no_match',     // Filebeat's vhost_combined variant has no :port
-  '079': 'bad_time',     // %{strftime}t custom time layouts are not supported (only CLF in %t)
-  '080': 'bad_status',   // unquoted %r with spaces: ambiguous; upstream notes its own odd output
+  '074': 'no_match', // Filebeat's vhost_combined variant has no :port
+  '079': 'bad_time', // %{strftime}t custom time layouts are not supported (only CLF in %t)
+  '080': 'bad_status', // unquoted %r with spaces: ambiguous; upstream notes its own odd output
 };
 
 describe.skipIf(!present)('parser edge cases from other projects', () => {
-  const cases: EdgeCase[] = present ? readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as EdgeCase) : [];
+  const cases: EdgeCase[] = present
+    ? readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as EdgeCase)
+    : [];
   const ours = cases.filter((c) => formats[c.format] !== undefined || c.format === 'custom');
 
   it('never throws, on any line of any case, in any named format', () => {

@@ -30,7 +30,7 @@ const real = [...readLines(fixture('logs', 'elastic_apache.log')), ...readLines(
 /** Seeded mutations: each line with one to three edits drawn from the characters parsers trip on. */
 function mutations(lines: string[], count: number, seed: number): string[] {
   let s = seed;
-  const rnd = (n: number) => ((s = (s * 16807) % 2147483647) % n);
+  const rnd = (n: number) => (s = (s * 16807) % 2147483647) % n;
   const alphabet = ['"', ' ', '-', '\\', ']', '[', '7', 'x', '\r', '\t', '?', ':'];
   const out: string[] = [];
   for (let i = 0; i < count; i++) {
@@ -49,7 +49,10 @@ function mutations(lines: string[], count: number, seed: number): string[] {
 function edgeCaseLines(): string[] {
   const file = path.join(sharedDatasets, 'parser_edge_cases', 'edge_cases.jsonl');
   if (!existsSync(file)) return [];
-  return readFileSync(file, 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { line: string }).line);
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => (JSON.parse(l) as { line: string }).line);
 }
 
 describe('generated parser', () => {

@@ -4,7 +4,8 @@ import type { AccessRecord, RejectReason } from '../../../src/parse/record.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 
 const combined = createParser('combined');
-const line = '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif?x=1 HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
+const line =
+  '127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif?x=1 HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)"';
 
 function ok(parse: typeof combined, l: string): AccessRecord {
   const r = parse(l);
@@ -44,7 +45,13 @@ describe('combined lines', () => {
 
   it('maps "-" to "" and 0', () => {
     expect(ok(combined, '1.2.3.4 - - [10/Oct/2000:13:55:36 -0700] "-" 400 - "-" "-"')).toMatchObject({
-      remote_user: '', request: '', method: '', bytes: 0, referer: '', user_agent: '', status: 400,
+      remote_user: '',
+      request: '',
+      method: '',
+      bytes: 0,
+      referer: '',
+      user_agent: '',
+      status: 400,
     });
   });
 
@@ -89,11 +96,15 @@ describe('combined lines', () => {
 describe('nginx lines', () => {
   const nginx = createParser('nginx');
   it('reads the optional X-Forwarded-For and lines without it', () => {
-    expect(ok(nginx, '10.0.0.1 - - [22/Jan/2019:03:56:14 +0330] "GET / HTTP/1.1" 200 5 "-" "ua" "203.0.113.5, 10.0.0.2"').x_forwarded_for).toBe('203.0.113.5, 10.0.0.2');
+    expect(ok(nginx, '10.0.0.1 - - [22/Jan/2019:03:56:14 +0330] "GET / HTTP/1.1" 200 5 "-" "ua" "203.0.113.5, 10.0.0.2"').x_forwarded_for).toBe(
+      '203.0.113.5, 10.0.0.2',
+    );
     expect(ok(nginx, '10.0.0.1 - - [22/Jan/2019:03:56:14 +0330] "GET / HTTP/1.1" 200 5 "-" "ua"')).toMatchObject({ user_agent: 'ua', x_forwarded_for: '' });
   });
   it('accepts a list of addresses as remote_addr', () => {
-    expect(ok(nginx, '10.0.0.2, 10.0.0.1, 85.181.35.98 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "ua"').remote_addr).toBe('10.0.0.2, 10.0.0.1, 85.181.35.98');
+    expect(ok(nginx, '10.0.0.2, 10.0.0.1, 85.181.35.98 - - [07/Dec/2016:11:05:07 +0100] "GET /ocelot HTTP/1.1" 200 571 "-" "ua"').remote_addr).toBe(
+      '10.0.0.2, 10.0.0.1, 85.181.35.98',
+    );
   });
 });
 

@@ -56,7 +56,11 @@ function batch(from: number, to: number, lines: (i: number) => string = (i) => s
   return { topic: 't', partition: 0, messages, highWatermark: to, lastOffset: to - 1 };
 }
 
-const ctl = (heartbeat: () => Promise<void> = async () => {}): BatchControl => ({ heartbeat, signal: new AbortController().signal, draining: new AbortController().signal });
+const ctl = (heartbeat: () => Promise<void> = async () => {}): BatchControl => ({
+  heartbeat,
+  signal: new AbortController().signal,
+  draining: new AbortController().signal,
+});
 
 async function processor(store: FakeStore, maxInsertRows = 100): Promise<Processor> {
   return Processor.withStore(store, { enrich: {}, deadLetterTopic: '', maxInsertRows, maxRetryDelayMs: 1 }, { log: silentLogger, registry: new Registry() });
@@ -101,7 +105,12 @@ describe('Processor rules (fake store)', () => {
     };
     const p = await processor(store);
     await p.handleBatch(batch(0, 200), ctl());
-    expect(store.rejects.filter((r) => r.reason === 'insert_rejected').map((r) => r.offset).sort((a, b) => a - b)).toEqual([...bad]);
+    expect(
+      store.rejects
+        .filter((r) => r.reason === 'insert_rejected')
+        .map((r) => r.offset)
+        .sort((a, b) => a - b),
+    ).toEqual([...bad]);
     expect(store.rows).toHaveLength(196);
     expect(store.rows.some((o) => bad.has(o))).toBe(false);
   });
@@ -132,7 +141,12 @@ describe('Processor rules (fake store)', () => {
       throw new WeblogError('UNAVAILABLE', 'connect ECONNREFUSED');
     };
     const rebalance = new Error('The group is rebalancing');
-    await expect((await processor(b)).handleBatch(batch(0, 50), ctl(async () => Promise.reject(rebalance)))).rejects.toBe(rebalance);
+    await expect(
+      (await processor(b)).handleBatch(
+        batch(0, 50),
+        ctl(async () => Promise.reject(rebalance)),
+      ),
+    ).rejects.toBe(rebalance);
     expect(b.rows).toHaveLength(0);
   });
 

@@ -11,7 +11,12 @@ const result = (rows: Record<string, unknown>[]): ReportResult => ({
 
 describe('renderTable', () => {
   it('shows control characters from log fields as escapes instead of sending them to the terminal', () => {
-    const out = renderTable(result([{ referrer: '\u001b[31mred\u001b]0;title\u0007', hits: 3 }, { referrer: 'a\nb\u202ecba\u0085', hits: 2 }]));
+    const out = renderTable(
+      result([
+        { referrer: '\u001b[31mred\u001b]0;title\u0007', hits: 3 },
+        { referrer: 'a\nb\u202ecba\u0085', hits: 2 },
+      ]),
+    );
     expect(out).not.toMatch(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202e]/); // only the table's own newlines remain
     expect(out).toContain('\\x1b[31mred\\x1b]0;title\\x07');
     expect(out).toContain('a\\x0ab\\u202ecba\\x85');

@@ -6,13 +6,39 @@ import { describe, expect, it } from 'vitest';
 import { RowBuffer } from '../../../src/sink/row-buffer.js';
 
 const escapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' };
-const reference = (s: string) => Buffer.from(s.replace(/[\t\n\r\\\0]/g, (c) => escapes[c] as string), 'utf8');
+const reference = (s: string) =>
+  Buffer.from(
+    s.replace(/[\t\n\r\\\0]/g, (c) => escapes[c] as string),
+    'utf8',
+  );
 
 describe('RowBuffer', () => {
   it('encodes strings like regex escaping + Buffer.from, for seeded random strings of every character class', () => {
     let seed = 3;
-    const rnd = (n: number) => ((seed = (seed * 16807) % 2147483647) % n);
-    const pieces = ['a', 'Z', ' ', '\t', '\n', '\r', '\\', '\0', '\u0001', '\u000b', '\u000c', '\u007f', 'é', 'п', '中', '😀', '\ud800', '\udc00', "'", '"', 'N'];
+    const rnd = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+    const pieces = [
+      'a',
+      'Z',
+      ' ',
+      '\t',
+      '\n',
+      '\r',
+      '\\',
+      '\0',
+      '\u0001',
+      '\u000b',
+      '\u000c',
+      '\u007f',
+      'é',
+      'п',
+      '中',
+      '😀',
+      '\ud800',
+      '\udc00',
+      "'",
+      '"',
+      'N',
+    ];
     const b = new RowBuffer(16); // grows many times
     const want: Buffer[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -57,7 +83,20 @@ describe('RowBuffer.utcTime', () => {
     let seed = 11;
     const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const max = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-    const times = [0, 1, 999, 86_399_999, 86_400_000, 971185536000, 999_999_999_999, 1_000_000_000_000, Date.UTC(2000, 1, 29), Date.UTC(2100, 2, 1), Date.UTC(2106, 0, 1) - 1, max];
+    const times = [
+      0,
+      1,
+      999,
+      86_399_999,
+      86_400_000,
+      971185536000,
+      999_999_999_999,
+      1_000_000_000_000,
+      Date.UTC(2000, 1, 29),
+      Date.UTC(2100, 2, 1),
+      Date.UTC(2106, 0, 1) - 1,
+      max,
+    ];
     for (let i = 0; i < 20_000; i++) times.push(Math.floor(rnd() * max));
     const b = new RowBuffer(64);
     for (const t of times) {

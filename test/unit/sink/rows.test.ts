@@ -6,18 +6,65 @@ import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';
 
 const rec: EnrichedRecord = {
-  remote_addr: '1.2.3.4', remote_user: 'a"b', time: 1431857103123, request: 'GET /x?y HTTP/1.1', method: 'GET', url: '/x?y', path: '/x', query: 'y',
-  protocol: 'HTTP/1.1', status: 200, bytes: 10, referer: 'ref\\n', user_agent: 'UA \u0000 п', vhost: 'v', request_time: 0.25, upstream_response_time: '',
-  x_forwarded_for: '', extra: { k: 'v' }, ip: '', ip_version: 0, is_private: false, is_loopback: true, browser: 'B', browser_version: '1', os: 'O',
-  os_version: '2', device_type: 'desktop', device_vendor: '', device_model: '', is_bot: true, ua_id: '18446744073709551615', country: 'GB', region: '',
-  city: '', latitude: null, longitude: 1.5, asn: 0, as_org: '', visitor_id: '1',
+  remote_addr: '1.2.3.4',
+  remote_user: 'a"b',
+  time: 1431857103123,
+  request: 'GET /x?y HTTP/1.1',
+  method: 'GET',
+  url: '/x?y',
+  path: '/x',
+  query: 'y',
+  protocol: 'HTTP/1.1',
+  status: 200,
+  bytes: 10,
+  referer: 'ref\\n',
+  user_agent: 'UA \u0000 п',
+  vhost: 'v',
+  request_time: 0.25,
+  upstream_response_time: '',
+  x_forwarded_for: '',
+  extra: { k: 'v' },
+  ip: '',
+  ip_version: 0,
+  is_private: false,
+  is_loopback: true,
+  browser: 'B',
+  browser_version: '1',
+  os: 'O',
+  os_version: '2',
+  device_type: 'desktop',
+  device_vendor: '',
+  device_model: '',
+  is_bot: true,
+  ua_id: '18446744073709551615',
+  country: 'GB',
+  region: '',
+  city: '',
+  latitude: null,
+  longitude: 1.5,
+  asn: 0,
+  as_org: '',
+  visitor_id: '1',
 };
 const prov = { source: 's3://b/k', sourceOffset: -1, topic: 't', partition: 2, offset: 99 };
 
 describe('accessLogRow', () => {
   it('is valid JSON with every column, escaped strings and 64-bit ids as strings', () => {
     const row = JSON.parse(accessLogRow(rec, prov)) as Record<string, unknown>;
-    expect(row).toMatchObject({ site: 'v', time: '2015-05-17 10:05:03.123', remote_user: 'a"b', user_agent: 'UA \u0000 п', ip: '::', is_loopback: true, extra: { k: 'v' }, latitude: null, ua_id: '18446744073709551615', source_offset: 0, kafka_partition: 2, kafka_offset: 99 });
+    expect(row).toMatchObject({
+      site: 'v',
+      time: '2015-05-17 10:05:03.123',
+      remote_user: 'a"b',
+      user_agent: 'UA \u0000 п',
+      ip: '::',
+      is_loopback: true,
+      extra: { k: 'v' },
+      latitude: null,
+      ua_id: '18446744073709551615',
+      source_offset: 0,
+      kafka_partition: 2,
+      kafka_offset: 99,
+    });
     expect(Object.keys(row)).toHaveLength(45);
   });
   it('writes the legacy layout: seconds, 0/1 booleans, no Map', () => {
@@ -43,7 +90,13 @@ describe('AccessLogTsvWriter', () => {
       { ...base, asn: 64512, as_org: 'пример' },
     ];
     const records = [...real, ...changed, base, ...changed];
-    const prov = (i: number): Provenance => ({ source: i % 700 < 350 ? 's3://b/a\tb' : `s3://b/k${Math.floor(i / 1000)}`, sourceOffset: i * 100 - 1, topic: i % 5000 < 2500 ? 'weblog.raw' : 'other', partition: Math.floor(i / 300) % 3, offset: i });
+    const prov = (i: number): Provenance => ({
+      source: i % 700 < 350 ? 's3://b/a\tb' : `s3://b/k${Math.floor(i / 1000)}`,
+      sourceOffset: i * 100 - 1,
+      topic: i % 5000 < 2500 ? 'weblog.raw' : 'other',
+      partition: Math.floor(i / 300) % 3,
+      offset: i,
+    });
     for (const dialect of ['modern', 'legacy'] as const) {
       for (const site of [undefined, 'site']) {
         const want = new RowBuffer(1024);

@@ -92,7 +92,13 @@ function rng(seed: number) {
   return { int, pick: <T>(xs: readonly T[]): T => xs[int(xs.length)] as T };
 }
 
-const texts = ['', 'GET / HTTP/1.1', '83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /x HTTP/1.1" 200 203023 "-" "Mozilla/5.0"', 'ünïcödé ✓ 日本', '\u0000\t"\\'];
+const texts = [
+  '',
+  'GET / HTTP/1.1',
+  '83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /x HTTP/1.1" 200 203023 "-" "Mozilla/5.0"',
+  'ünïcödé ✓ 日本',
+  '\u0000\t"\\',
+];
 const names = ['weblog-source', 'weblog-offset', 'weblog-reject', 'dup', '__proto__', 'ünï', '', null] as const;
 
 function randomBatch(seed: number): RawBatch {
@@ -170,7 +176,20 @@ describe('kafkajs record-batch decoder', () => {
       maxTimestamp: 0n,
       producerId: -1n,
       attributes: 0,
-      records: [{ timestampDelta: 2n, offsetDelta: 0, key: null, value: Buffer.from('line'), headers: [['a', Buffer.from('1')], ['a', null], ['a', Buffer.from('3')], ['__proto__', Buffer.from('x')]] }],
+      records: [
+        {
+          timestampDelta: 2n,
+          offsetDelta: 0,
+          key: null,
+          value: Buffer.from('line'),
+          headers: [
+            ['a', Buffer.from('1')],
+            ['a', null],
+            ['a', Buffer.from('3')],
+            ['__proto__', Buffer.from('x')],
+          ],
+        },
+      ],
     });
     const { records } = await decodeRecordBatch(new KafkajsDecoder(buf));
     const [rec] = records;
@@ -181,7 +200,7 @@ describe('kafkajs record-batch decoder', () => {
     expect(Object.keys(rec?.headers ?? {})).toEqual(['a', '__proto__']);
   });
 
-  it('is not installed when asked to keep kafkajs\' own decoder', () => {
+  it("is not installed when asked to keep kafkajs' own decoder", () => {
     expect(installFastRecordDecoder({ WEBLOG_KAFKA_DECODER: 'kafkajs' })).toBe('disabled');
   });
 });
