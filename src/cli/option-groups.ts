@@ -9,6 +9,9 @@ import type { EnrichOptions } from '../enrich/index.js';
 import { createLogger, type Level, type Logger } from '../observe/log.js';
 import { namedFormats } from '../parse/format.js';
 import type { WorkerConfig } from '../pipeline/jobs.js';
+import { processorDefaults } from '../pipeline/process.js';
+import { shipDefaults } from '../pipeline/ship.js';
+import { workerDefaults } from '../pipeline/worker.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
 import type { SourceConfig } from '../source/open.js';
 import { kafkaDefaults, type KafkaTransportConfig } from '../transport/kafka-transport.js';
@@ -54,11 +57,11 @@ export const sourceOptions = [
   { name: 'include', type: 'string', arg: 'REGEX', description: 'ship only keys matching this regular expression' },
   { name: 'order', type: 'string', default: 'key', arg: 'key|modified', description: 'order objects by key or by last-modified time' },
   { name: 'follow', type: 'boolean', default: false, description: 'keep polling for new objects and appended lines (real time)' },
-  { name: 'poll-interval-ms', type: 'number', default: 5000, min: 10, unit: 'ms', description: 'poll interval with --follow' },
+  { name: 'poll-interval-ms', type: 'number', default: shipDefaults.pollIntervalMs, min: 10, unit: 'ms', description: 'poll interval with --follow' },
   {
     name: 'max-line-bytes',
     type: 'number',
-    default: 65536,
+    default: shipDefaults.maxLineBytes,
     min: 256,
     max: 268435456,
     unit: 'bytes',
@@ -111,7 +114,7 @@ export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportCon
 export const formatOption = {
   name: 'format',
   type: 'string',
-  default: 'combined',
+  default: processorDefaults.format,
   arg: 'NAME|STRING',
   description: `log format: ${Object.keys(namedFormats).join(', ')}, or an nginx log_format / Apache LogFormat string`,
 } as const satisfies OptionSpec;
@@ -148,7 +151,7 @@ const workerOptions = [
     description: 'Prometheus /metrics and /healthz endpoint on 127.0.0.1',
   },
   { name: 'metrics', type: 'boolean', default: true, description: 'serve /metrics (--no-metrics to turn off)' },
-  { name: 'shutdown-timeout-ms', type: 'number', default: 30000, unit: 'ms', description: 'longest graceful stop before aborting' },
+  { name: 'shutdown-timeout-ms', type: 'number', default: workerDefaults.shutdownTimeoutMs, unit: 'ms', description: 'longest graceful stop before aborting' },
   { name: 'log-level', type: 'string', default: 'info', arg: 'debug|info|warn|error', description: 'log level (JSON lines on stderr)' },
 ] as const satisfies OptionSpec[];
 

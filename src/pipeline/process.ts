@@ -48,6 +48,16 @@ export interface ProcessorOptions {
   logCaughtUp?: boolean;
 }
 
+/** The processor's defaults, in one place (the CLI shows them). */
+export const processorDefaults = {
+  format: 'combined',
+  maxInsertRows: 50_000,
+  insertConcurrency: 2,
+  deadLetterTopic: 'weblog.rejects',
+  maxRetryDelayMs: 10_000,
+  maxLineBytes: 65_536,
+} as const;
+
 export interface ProcessorDeps {
   log: Logger;
   registry: Registry;
@@ -123,9 +133,9 @@ export class Processor {
     readonly metrics: ProcessorMetrics,
     private readonly dlq: LogProducer | undefined,
   ) {
-    this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? 2 });
-    this.maxRows = opts.maxInsertRows ?? 50_000;
-    this.dlqTopic = opts.deadLetterTopic ?? 'weblog.rejects';
+    this.queue = new PQueue({ concurrency: opts.insertConcurrency ?? processorDefaults.insertConcurrency });
+    this.maxRows = opts.maxInsertRows ?? processorDefaults.maxInsertRows;
+    this.dlqTopic = opts.deadLetterTopic ?? processorDefaults.deadLetterTopic;
     this.rowWriter = store.rowWriter(opts.site);
   }
 
@@ -137,7 +147,7 @@ export class Processor {
 
   /** A processor writing to any store (tests use a fake one). */
   static async withStore(store: AccessLogStore, opts: ProcessorOptions, deps: ProcessorDeps): Promise<Processor> {
-    const parse = createParser(opts.format ?? 'combined');
+    const parse = createParser(opts.format ?? processorDefaults.format);
     const enricher = await createEnricher(opts.enrich);
     return new Processor(store, parse, enricher, opts, deps.log, processorMetrics(deps.registry), deps.dlq);
   }
@@ -162,7 +172,7 @@ export class Processor {
     return {
       // A graceful stop ends retrying (a stop during an outage waited out the whole shutdown timeout).
       signal: AbortSignal.any([ctl.signal, ctl.draining]),
-      maxDelayMs: this.opts.maxRetryDelayMs ?? 10_000,
+      maxDelayMs: this.opts.maxRetryDelayMs ?? processorDefaults.maxRetryDelayMs,
       onRetry: async (err: unknown, attempt: number, delayMs: number) => {
         this.metrics.retries.inc();
         this.log.warn(`${what}: retrying`, { attempt, delay_ms: Math.round(delayMs), error: describeError(err) });
@@ -186,7 +196,7 @@ export class Processor {
     const rows = new RowBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
     const rejects: { msg: LogMessage; reject: Reject }[] = [];
     let skipped = 0;
-    const maxLine = this.opts.maxLineBytes ?? 65_536;
+    const maxLine = this.opts.maxLineBytes ?? processorDefaults.maxLineBytes;
     for (const msg of messages) {
       const v = msg.value;
       // UTF-8 takes at least one byte per UTF-16 unit and at most three: count bytes only when it can matter.

@@ -15,6 +15,16 @@ import { readError } from '../source/errors.js';
 import type { ObjectSource, SourceObject } from '../source/objects.js';
 import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } from '../transport/types.js';
 
+/** The shipper's defaults, in one place (the CLI shows them). */
+export const shipDefaults = {
+  batchLines: 5000,
+  batchBytes: 1024 * 1024,
+  maxLineBytes: 65_536,
+  pollIntervalMs: 5000,
+  replicas: 1,
+  replicaIndex: 0,
+} as const;
+
 export interface ShipOptions {
   topic: string;
   /** Message key: none (spread over partitions), source (one object -> one partition), ip (first field of the line). Default none. */
@@ -94,8 +104,8 @@ export class Shipper {
     registry: Registry,
   ) {
     this.metrics = shipMetrics(registry);
-    const n = opts.replicas ?? 1;
-    const i = opts.replicaIndex ?? 0;
+    const n = opts.replicas ?? shipDefaults.replicas;
+    const i = opts.replicaIndex ?? shipDefaults.replicaIndex;
     if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
       throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${n - 1} and --replicas >= 1 (got ${i} of ${n})`);
     }
@@ -123,7 +133,7 @@ export class Shipper {
     do {
       await this.pass();
       if (!this.opts.follow || this.stopped) break;
-      await sleep(this.opts.pollIntervalMs ?? 5000, this.abort.signal).catch(() => undefined);
+      await sleep(this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs, this.abort.signal).catch(() => undefined);
     } while (!this.stopped);
   }
 
@@ -141,7 +151,7 @@ export class Shipper {
       if (!this.warnedEmpty) this.log.warn('no objects match the source (check the prefix or glob)', { source: this.source.describe() });
       this.warnedEmpty = true;
     } else this.warnedEmpty = false;
-    const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? 1) === (this.opts.replicaIndex ?? 0));
+    const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex));
     const todo: { o: SourceObject; from: number }[] = [];
     for (const o of mine) {
       let from: number | undefined;
@@ -211,8 +221,8 @@ export class Shipper {
     const prior = this.progress.get(o.key);
     let lines = prior && prior.etag === o.etag && from > 0 ? prior.lines : 0;
     let offset = from;
-    const maxLines = this.opts.batchLines ?? 5000;
-    const maxBytes = this.opts.batchBytes ?? 1024 * 1024;
+    const maxLines = this.opts.batchLines ?? shipDefaults.batchLines;
+    const maxBytes = this.opts.batchBytes ?? shipDefaults.batchBytes;
     let batch: OutboundMessage[] = [];
     let batchBytes = 0;
     let batchEnd = offset;
@@ -307,7 +317,11 @@ export class Shipper {
     // A local file may be mid-write: its last line counts only once it ends with LF.
     const partialLast = !(this.growing(o) && this.opts.follow);
     try {
-      for await (const chunk of splitLines(stream, { startOffset: from, maxLineBytes: this.opts.maxLineBytes ?? 65536, emitPartialLast: partialLast })) {
+      for await (const chunk of splitLines(stream, {
+        startOffset: from,
+        maxLineBytes: this.opts.maxLineBytes ?? shipDefaults.maxLineBytes,
+        emitPartialLast: partialLast,
+      })) {
         for (const line of chunk) {
           const pending = onLine(line);
           if (pending) {

@@ -10,6 +10,9 @@ import type { Registry } from '../observe/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../observe/server.js';
 import { stderrStatus } from '../observe/status-line.js';
 
+/** The worker's defaults, in one place (the CLI shows them). */
+export const workerDefaults = { shutdownTimeoutMs: 30_000 } as const;
+
 export interface WorkerSpec {
   name: string;
   log: Logger;
@@ -55,7 +58,7 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
     stopping ??= (async () => {
       if (timer) clearInterval(timer);
       if (tty) stderrStatus.clear();
-      const limit = spec.shutdownTimeoutMs ?? 30_000;
+      const limit = spec.shutdownTimeoutMs ?? workerDefaults.shutdownTimeoutMs;
       let t: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((r) => (t = setTimeout(() => r('timeout'), limit)));
       const result = await Promise.race([spec.drain().then(() => 'drained' as const), timedOut]);

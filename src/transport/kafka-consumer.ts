@@ -6,6 +6,16 @@ import { validateTopic } from './kafka.js';
 import { MessageDecoder } from './kafka-messages.js';
 import type { BatchHandler, LogConsumer } from './types.js';
 
+/** The consumer's defaults, in one place (the CLI shows them). */
+export const consumerDefaults = {
+  partitionsConcurrently: 2,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  minBytes: 64 * 1024,
+  maxWaitTimeMs: 500,
+  sessionTimeoutMs: 30_000,
+  silenceMs: 20_000,
+} as const;
+
 export interface ConsumerOptions {
   topic: string;
   groupId: string;
@@ -49,11 +59,11 @@ export class KafkaLogConsumer implements LogConsumer {
     validateTopic(opts.topic);
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? 4 * 1024 * 1024,
-      maxBytes: Math.max(16 * 1024 * 1024, (opts.maxBytesPerPartition ?? 4 * 1024 * 1024) * 4),
-      minBytes: opts.minBytes ?? 64 * 1024,
-      maxWaitTimeInMs: opts.maxWaitTimeMs ?? 500,
-      sessionTimeout: opts.sessionTimeoutMs ?? 30_000,
+      maxBytesPerPartition: opts.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition,
+      maxBytes: Math.max(16 * 1024 * 1024, (opts.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition) * 4),
+      minBytes: opts.minBytes ?? consumerDefaults.minBytes,
+      maxWaitTimeInMs: opts.maxWaitTimeMs ?? consumerDefaults.maxWaitTimeMs,
+      sessionTimeout: opts.sessionTimeoutMs ?? consumerDefaults.sessionTimeoutMs,
       heartbeatInterval: 3000,
       retry: { retries: 10 },
     });
@@ -87,7 +97,7 @@ export class KafkaLogConsumer implements LogConsumer {
    */
   health(): { ok: boolean; detail: string } {
     const quiet = Date.now() - this.lastContact;
-    if (this.busy === 0 && quiet > (this.opts.silenceMs ?? 20_000))
+    if (this.busy === 0 && quiet > (this.opts.silenceMs ?? consumerDefaults.silenceMs))
       return { ok: false, detail: `no answer from the Kafka brokers for ${Math.round(quiet / 1000)} s` };
     return { ok: true, detail: 'consuming' };
   }
@@ -107,7 +117,7 @@ export class KafkaLogConsumer implements LogConsumer {
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? 2,
+      partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? consumerDefaults.partitionsConcurrently,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale()) return;
         // A batch of transaction markers alone is handed on too: committing past the

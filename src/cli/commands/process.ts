@@ -1,5 +1,7 @@
 /** `weblog process`: a stream-processor replica (Kafka consumer group -> ClickHouse). */
 import { runProcess } from '../../pipeline/jobs.js';
+import { processorDefaults } from '../../pipeline/process.js';
+import { consumerDefaults } from '../../transport/kafka-consumer.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
   clickhouseConfig,
@@ -27,12 +29,20 @@ export const processCommand: CommandSpec = {
     formatOption,
     ...enrichOptions,
     siteOption,
-    { name: 'max-insert-rows', type: 'number', default: 50000, min: 1, unit: 'rows', description: 'largest INSERT' },
-    { name: 'insert-concurrency', type: 'number', default: 2, min: 1, max: 64, unit: 'INSERTs', description: 'INSERTs in flight at once' },
+    { name: 'max-insert-rows', type: 'number', default: processorDefaults.maxInsertRows, min: 1, unit: 'rows', description: 'largest INSERT' },
+    {
+      name: 'insert-concurrency',
+      type: 'number',
+      default: processorDefaults.insertConcurrency,
+      min: 1,
+      max: 64,
+      unit: 'INSERTs',
+      description: 'INSERTs in flight at once',
+    },
     {
       name: 'partitions-concurrently',
       type: 'number',
-      default: 2,
+      default: consumerDefaults.partitionsConcurrently,
       min: 1,
       max: 1024,
       unit: 'partitions',
@@ -41,16 +51,22 @@ export const processCommand: CommandSpec = {
     {
       name: 'max-batch-bytes',
       type: 'number',
-      default: 4194304,
+      default: consumerDefaults.maxBytesPerPartition,
       min: 1024,
       unit: 'bytes',
       description: 'largest fetch per partition (upper bound of a batch)',
     },
-    { name: 'flush-interval-ms', type: 'number', default: 500, unit: 'ms', description: 'longest wait for a fuller batch at low traffic' },
+    {
+      name: 'flush-interval-ms',
+      type: 'number',
+      default: consumerDefaults.maxWaitTimeMs,
+      unit: 'ms',
+      description: 'longest wait for a fuller batch at low traffic',
+    },
     {
       name: 'max-line-bytes',
       type: 'number',
-      default: 65536,
+      default: processorDefaults.maxLineBytes,
       min: 256,
       max: 268435456,
       unit: 'bytes',
@@ -59,7 +75,7 @@ export const processCommand: CommandSpec = {
     {
       name: 'session-timeout-ms',
       type: 'number',
-      default: 30000,
+      default: consumerDefaults.sessionTimeoutMs,
       min: 1000,
       unit: 'ms',
       description: 'Kafka group session timeout: how soon partitions of a dead replica move',

@@ -1,6 +1,7 @@
 /** `weblog ship`: stream log objects from S3 or local files into Kafka. */
 import { WeblogError } from '../../errors.js';
 import { runShip } from '../../pipeline/jobs.js';
+import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import { kafkaConfig, kafkaOptions, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
 import type { CommandSpec } from '../options.js';
@@ -26,9 +27,9 @@ export const shipCommand: CommandSpec = {
       arg: 'none|source|ip',
       description: 'message key: none, the source object, or the client IP (first field)',
     },
-    { name: 'batch-lines', type: 'number', default: 5000, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
-    { name: 'replica-index', type: 'number', default: 0, description: 'this replica (0-based); objects are sharded by key hash' },
-    { name: 'replicas', type: 'number', default: 1, min: 1, max: 10000, description: 'number of shipper replicas' },
+    { name: 'batch-lines', type: 'number', default: shipDefaults.batchLines, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
+    { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
+    { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
     {
