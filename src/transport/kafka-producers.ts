@@ -37,6 +37,31 @@ export class KafkaLogProducer implements LogProducer {
   }
 }
 
+/** A progress record as the shipper wrote it; anything else stops the shipper, naming where it is (guessing could ship objects twice). */
+function progressRecord(topic: string, partition: number, offset: string, key: string, value: Buffer): ShipProgress {
+  let p: Partial<ShipProgress> | undefined;
+  try {
+    p = JSON.parse(value.toString('utf8')) as Partial<ShipProgress>;
+  } catch {
+    p = undefined;
+  }
+  if (
+    !p ||
+    typeof p !== 'object' ||
+    p.key !== key ||
+    typeof p.etag !== 'string' ||
+    typeof p.offset !== 'number' ||
+    typeof p.lines !== 'number' ||
+    typeof p.done !== 'boolean'
+  ) {
+    throw new WeblogError(
+      'STATE_INVALID',
+      `progress topic ${topic}: the record for "${key}" at partition ${partition} offset ${offset} is not one weblog wrote; delete it (a null value for that key) or use a new --progress-topic`,
+    );
+  }
+  return p as ShipProgress;
+}
+
 export interface ShipSinkOptions {
   /** Compacted topic holding one progress record per object (default weblog.ship-progress). */
   progressTopic: string;
@@ -87,35 +112,44 @@ export class KafkaShipSink implements ShipSink {
     if (pending.size === 0) return progress;
     const consumer = this.kafka.consumer({ groupId: `${this.opts.transactionalId}.progress-reader.${Date.now()}`, maxWaitTimeInMs: 200 });
     await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      let idle: NodeJS.Timeout | undefined;
-      const bump = () => {
-        clearTimeout(idle);
-        // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
-        idle = setTimeout(resolve, 3000);
-      };
-      bump();
-      consumer
-        .run({
-          eachBatch: async ({ batch }) => {
-            bump();
-            for (const m of batch.messages) {
-              const key = m.key?.toString();
-              if (!key) continue;
-              if (m.value === null) progress.delete(key);
-              else progress.set(key, JSON.parse(m.value.toString()) as ShipProgress);
-            }
-            if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
-            if (pending.size === 0) {
-              clearTimeout(idle);
-              resolve();
-            }
-          },
-        })
-        .catch(reject);
-    });
-    await consumer.disconnect();
+    try {
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        let idle: NodeJS.Timeout | undefined;
+        const bump = () => {
+          clearTimeout(idle);
+          // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
+          idle = setTimeout(resolve, 3000);
+        };
+        bump();
+        consumer
+          .run({
+            eachBatch: async ({ batch }) => {
+              bump();
+              try {
+                for (const m of batch.messages) {
+                  const key = m.key?.toString();
+                  if (!key) continue;
+                  if (m.value === null) progress.delete(key);
+                  else progress.set(key, progressRecord(topic, batch.partition, m.offset, key, m.value));
+                }
+              } catch (err) {
+                clearTimeout(idle);
+                reject(err as Error); // not kafkajs' to retry: the record stays what it is
+                return;
+              }
+              if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
+              if (pending.size === 0) {
+                clearTimeout(idle);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect();
+    }
     return progress;
   }
 

@@ -257,4 +257,21 @@ describe('telling the user what went wrong', () => {
     expect(missing.stderr).not.toContain('"msg":"done"');
     expect(missing.stderr.trim().split('\n').at(-1)).toMatch(/^weblog ship: .*(NoSuchBucket|does not exist)/);
   }, 120_000);
+
+  it('a progress record another producer wrote stops the shipper with where it is, instead of a crash or a guess', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    await put(s3, bucket, 'p/a.log', `${sample[0]}\n`);
+    const first = await finished(ship(['--source', `s3://${bucket}/p/`, '--topic', topic, '--progress-topic', progress]));
+    expect(first.code, first.stderr.slice(-1000)).toBe(0);
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({ topic: progress, messages: [{ key: 'p/a.log', value: 'not json' }] });
+    await producer.disconnect();
+    const again = await finished(ship(['--source', `s3://${bucket}/p/`, '--topic', topic, '--progress-topic', progress]));
+    expect(again.code).toBe(1);
+    expect(again.stderr.trim().split('\n').at(-1)).toMatch(
+      new RegExp(`^weblog ship: STATE_INVALID: progress topic ${progress}: the record for "p/a.log" at partition 0 offset \\d+ is not one weblog wrote`),
+    );
+  }, 120_000);
 });
