@@ -1,7 +1,7 @@
 /** The `weblog` command line: dispatches to subcommands. */
 import { readFileSync } from 'node:fs';
 import { describeError, WeblogError } from '../errors.js';
-import { helpText, parseOptions, type CommandSpec } from './options.js';
+import { helpText, parseOptions, type Command } from './options.js';
 import { migrateCommand } from './commands/migrate.js';
 import { parseCommand } from './commands/parse.js';
 import { processCommand } from './commands/process.js';
@@ -9,7 +9,7 @@ import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { shipCommand } from './commands/ship.js';
 
-const commands: CommandSpec[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
+const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -64,7 +64,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(helpText(cmd));
       return 0;
     }
-    return await cmd.run(opts, positionals);
+    return await cmd.run(opts as never, positionals); // parseOptions checked every value against the command's own table
   } catch (err) {
     process.stderr.write(`weblog ${cmd.name}: ${describeError(err)}\n`);
     return err instanceof WeblogError ? err.exitCode : 1;

@@ -156,14 +156,15 @@ const workerOptions = [
 ] as const satisfies OptionSpec[];
 
 /** The worker options with the metrics port default of one kind of worker; `run` serves metrics only on request. */
-export function workerOptionsFor(kind: keyof typeof metricsPorts | 'run'): OptionSpec[] {
+export function workerOptionsFor(kind: keyof typeof metricsPorts | 'run'): typeof workerOptions {
+  // The same options (names and types), with this worker's defaults.
   return workerOptions.map((o) =>
     o.name === 'metrics-port'
       ? { ...o, default: kind === 'run' ? metricsPorts.process : metricsPorts[kind] }
       : o.name === 'metrics' && kind === 'run'
         ? { ...o, default: false, description: 'serve /metrics while running' }
         : o,
-  );
+  ) as unknown as typeof workerOptions;
 }
 
 export function workerConfig(opts: ParsedOptions, name: string): WorkerConfig {

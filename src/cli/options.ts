@@ -14,7 +14,7 @@ export interface OptionSpec {
   default?: string | number | boolean;
   unit?: string;
   /** Environment variables read when the flag is absent, first match wins. */
-  env?: string[];
+  env?: readonly string[];
   short?: string;
   /** Value placeholder shown in help, e.g. PATH. */
   arg?: string;
@@ -26,17 +26,43 @@ export interface OptionSpec {
    * Options whose environment variables this flag overrides when given on the
    * command line (`--embedded DIR` beats a CLICKHOUSE_URL in the environment).
    */
-  overrides?: string[];
+  overrides?: readonly string[];
 }
 
-export interface CommandSpec {
+type ValueOf<O extends OptionSpec> = O['type'] extends 'number' ? number : O['type'] extends 'boolean' ? boolean : string;
+
+/**
+ * The parsed options of a table, typed from the table itself: a number option
+ * is a number, a boolean a boolean, and an option without a default may be
+ * undefined. A name the table lacks does not compile.
+ */
+export type OptionValues<T extends readonly OptionSpec[]> = readonly OptionSpec[] extends T
+  ? ParsedOptions // an untyped table
+  : { [O in T[number] as O['name']]: O extends { default: string | number | boolean } ? ValueOf<O> : ValueOf<O> | undefined } & { help?: boolean };
+
+export interface CommandSpec<T extends readonly OptionSpec[] = readonly OptionSpec[]> {
   name: string;
   summary: string;
   usage: string;
-  options: OptionSpec[];
+  options: T;
   /** Free text after the option list. */
   notes?: string;
-  run(opts: ParsedOptions, positionals: string[]): Promise<number>;
+  run(opts: OptionValues<T>, positionals: string[]): Promise<number>;
+}
+
+/** Any command, its options' types erased: what the dispatcher, the parser and the help need. */
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  options: readonly OptionSpec[];
+  notes?: string;
+  run(opts: never, positionals: string[]): Promise<number>;
+}
+
+/** A command whose `run` gets its options typed from its table (see OptionValues). */
+export function defineCommand<const T extends readonly OptionSpec[]>(spec: CommandSpec<T>): CommandSpec<T> {
+  return spec;
 }
 
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;
@@ -52,10 +78,10 @@ function envName(name: string): string {
  * its default.
  */
 export function parseOptions(
-  cmd: CommandSpec,
+  cmd: Command,
   argv: string[],
   env: NodeJS.ProcessEnv = process.env,
-  all: readonly CommandSpec[] = [cmd],
+  all: readonly Command[] = [cmd],
 ): { opts: ParsedOptions; positionals: string[] } {
   const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
   for (const o of cmd.options) {
@@ -125,7 +151,7 @@ function coerce(o: OptionSpec, raw: string | boolean, from: string): string | nu
   return raw;
 }
 
-export function helpText(cmd: CommandSpec): string {
+export function helpText(cmd: Command): string {
   const rows = cmd.options.map((o) => {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'boolean' ? '' : ` ${o.arg ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
     const bits = [o.description];

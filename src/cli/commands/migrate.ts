@@ -1,11 +1,11 @@
 /** `weblog migrate`: apply the schema migrations. */
 import { migrate } from '../../schema/migrate.js';
 import { MIN_SERVER_VERSION } from '../../sink/clickhouse/types.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 import { openClickHouse } from '../../sink/clickhouse/open.js';
 import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
-export const migrateCommand: CommandSpec = {
+export const migrateCommand = defineCommand({
   name: 'migrate',
   summary: 'Create or update the ClickHouse schema (tables, rollups, views).',
   usage: 'weblog migrate [--clickhouse URL | --embedded DIR] [--database NAME]',
@@ -32,4 +32,4 @@ export const migrateCommand: CommandSpec = {
       await ch.close();
     }
   },
-};
+});

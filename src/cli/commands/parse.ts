@@ -4,11 +4,11 @@ import { WeblogError } from '../../errors.js';
 import { createParser } from '../../parse/scan.js';
 import { openLogFile } from '../../source/file.js';
 import { splitLines } from '../../source/lines.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 import { recordJson, rejectJson, write } from '../output.js';
 import { enrichConfig, enrichOptions, formatOption } from '../option-groups.js';
 
-export const parseCommand: CommandSpec = {
+export const parseCommand = defineCommand({
   name: 'parse',
   summary: 'Parse (and enrich) access-log lines into JSON records.',
   usage: 'weblog parse [options] [FILE ...]   (no FILE or "-": stdin; .gz files are decompressed)',
@@ -70,4 +70,4 @@ export const parseCommand: CommandSpec = {
     await write(process.stderr, `weblog parse: ${accepted + rejected} lines, ${accepted} accepted, ${rejected} rejected${detail ? ` (${detail})` : ''}\n`);
     return 0;
   },
-};
+});

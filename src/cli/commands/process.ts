@@ -15,9 +15,9 @@ import {
   workerConfig,
   workerOptionsFor,
 } from '../option-groups.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 
-export const processCommand: CommandSpec = {
+export const processCommand = defineCommand({
   name: 'process',
   summary: 'Run a stream-processor replica: Kafka -> parse/enrich -> ClickHouse, exactly once.',
   usage: 'weblog process --brokers HOST:PORT [--topic weblog.raw] [--group weblog] [--clickhouse URL | --embedded DIR]',
@@ -99,15 +99,15 @@ export const processCommand: CommandSpec = {
       kafka: kafkaConfig(opts, worker.log),
       clickhouse: clickhouseConfig(opts),
       processor: {
-        format: String(opts.format),
+        format: opts.format,
         enrich: enrichConfig(opts),
         site: opts.site as string | undefined,
-        maxInsertRows: Number(opts['max-insert-rows']),
-        insertConcurrency: Number(opts['insert-concurrency']),
-        maxLineBytes: Number(opts['max-line-bytes']),
+        maxInsertRows: opts['max-insert-rows'],
+        insertConcurrency: opts['insert-concurrency'],
+        maxLineBytes: opts['max-line-bytes'],
       },
       worker,
     });
     return summary.failed === undefined && !summary.aborted ? 0 : 1;
   },
-};
+});

@@ -3,7 +3,7 @@ import { WeblogError } from '../../errors.js';
 import { render, type ReportFormat } from '../../report/render.js';
 import { checkReportable, listReports, runReport } from '../../report/reports.js';
 import { parseReportTime } from '../../report/time.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 import { openClickHouse } from '../../sink/clickhouse/open.js';
 import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
@@ -11,7 +11,7 @@ function parseTime(name: string, v: unknown): number | undefined {
   return v === undefined || v === '' ? undefined : parseReportTime(name, String(v));
 }
 
-export const reportCommand: CommandSpec = {
+export const reportCommand = defineCommand({
   name: 'report',
   summary: 'Print a report (traffic, top pages, countries, ...) from ClickHouse.',
   usage: 'weblog report NAME [--from ISO] [--to ISO] [--site S] [--output table|json|csv]   (weblog report --list)',
@@ -57,4 +57,4 @@ export const reportCommand: CommandSpec = {
       await ch.close();
     }
   },
-};
+});

@@ -25,12 +25,12 @@ import {
   workerConfig,
   workerOptionsFor,
 } from '../option-groups.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 
 /** The real sample shipped with weblog: 10,000 Apache lines (Elastic examples, Apache-2.0). */
 export const bundledSample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'logs', 'elastic_apache.log');
 
-export const runCommand: CommandSpec = {
+export const runCommand = defineCommand({
   name: 'run',
   summary: 'Ship, process and report in one process (embedded defaults: no servers needed).',
   usage: 'weblog run [--source URI] [--brokers HOST:PORT] [--clickhouse URL | --embedded DIR] [--follow]',
@@ -85,14 +85,14 @@ export const runCommand: CommandSpec = {
       kafka: useKafka ? kafkaConfig(opts, worker.log) : undefined,
       clickhouse,
       processor: {
-        format: String(opts.format),
+        format: opts.format,
         enrich: enrichConfig(opts),
         site: opts.site as string | undefined,
-        maxLineBytes: Number(opts['max-line-bytes']),
+        maxLineBytes: opts['max-line-bytes'],
       },
-      ship: { follow: opts.follow === true, pollIntervalMs: Number(opts['poll-interval-ms']), maxLineBytes: Number(opts['max-line-bytes']) },
-      reset: opts.reset === true,
-      reports: opts.reports === true,
+      ship: { follow: opts.follow, pollIntervalMs: opts['poll-interval-ms'], maxLineBytes: opts['max-line-bytes'] },
+      reset: opts.reset,
+      reports: opts.reports,
       worker,
     });
     if (s.reports) process.stdout.write(`${s.reports}\n`);
@@ -105,4 +105,4 @@ export const runCommand: CommandSpec = {
     process.stderr.write(`\nweblog run: ${headline}\ndata: ${s.clickhouse}\n  more reports: npx weblog report --list; e.g. ${more}\n`);
     return s.failedObjects > 0 || s.mostlyRejected || s.aborted ? 1 : 0;
   },
-};
+});

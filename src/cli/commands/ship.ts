@@ -4,9 +4,9 @@ import { runShip } from '../../pipeline/jobs.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import { kafkaConfig, kafkaOptions, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
-import type { CommandSpec } from '../options.js';
+import { defineCommand } from '../options.js';
 
-export const shipCommand: CommandSpec = {
+export const shipCommand = defineCommand({
   name: 'ship',
   summary: 'Stream log objects (S3 or local files) into Kafka, one message per line, resumable.',
   usage: 'weblog ship --source s3://bucket/prefix|file:///path --brokers HOST:PORT [--topic weblog.raw] [--follow]',
@@ -49,25 +49,25 @@ export const shipCommand: CommandSpec = {
     const key = String(opts.key);
     if (key !== 'none' && key !== 'source' && key !== 'ip') throw new WeblogError('CONFIG_INVALID', `--key: expected none, source or ip, got "${key}"`);
     const worker = workerConfig(opts, 'weblog.ship');
-    const replicas = Number(opts.replicas);
-    const index = Number(opts['replica-index']);
+    const replicas = opts.replicas;
+    const index = opts['replica-index'];
     const kafka = kafkaConfig(opts, worker.log);
     const summary = await runShip({
       source: sourceConfig(opts),
       kafka: { ...kafka, transactionalId: `weblog-ship-${kafka.progressTopic ?? kafkaDefaults.progressTopic}-${index}-of-${replicas}` },
       ship: {
         key,
-        batchLines: Number(opts['batch-lines']),
-        maxLineBytes: Number(opts['max-line-bytes']),
+        batchLines: opts['batch-lines'],
+        maxLineBytes: opts['max-line-bytes'],
         replicaIndex: index,
         replicas,
-        reshipChanged: opts['reship-changed'] === true,
-        retryFailed: opts['retry-failed'] === true,
-        follow: opts.follow === true,
-        pollIntervalMs: Number(opts['poll-interval-ms']),
+        reshipChanged: opts['reship-changed'],
+        retryFailed: opts['retry-failed'],
+        follow: opts.follow,
+        pollIntervalMs: opts['poll-interval-ms'],
       },
       worker,
     });
     return summary.failures > 0 || summary.aborted ? 1 : 0;
   },
-};
+});
