@@ -81,6 +81,17 @@ export const kafkaOptions = [
   { name: 'topic', type: 'string', default: kafkaDefaults.topic, arg: 'NAME', description: 'topic of raw log lines' },
 ] as const satisfies OptionSpec[];
 
+/** Partitions of a topic this command creates. */
+export const partitionsOption = {
+  name: 'partitions',
+  type: 'number',
+  default: kafkaDefaults.partitions,
+  min: 1,
+  max: 10000,
+  unit: 'partitions',
+  description: 'partitions of the topics created here',
+} as const satisfies OptionSpec;
+
 export function brokersOf(opts: ParsedOptions): string[] {
   return String(opts.brokers ?? '')
     .split(',')

@@ -57,3 +57,23 @@ export function killHard(child: ChildProcess): Promise<void> {
   child.kill('SIGKILL');
   return exited;
 }
+
+/** `weblog process` flags for tests: the test's topic, group and database, no dead-letter topic, no topic creation, fast failover. */
+export function processArgs(topic: string, group: string, ch: ClickHouse, url: string, extra: string[] = []): string[] {
+  return [
+    '--topic',
+    topic,
+    '--group',
+    group,
+    '--clickhouse',
+    url,
+    '--database',
+    ch.database,
+    '--dead-letter-topic',
+    '',
+    '--no-create-topics',
+    '--session-timeout-ms',
+    '6000',
+    ...extra,
+  ];
+}

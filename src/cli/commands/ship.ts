@@ -3,7 +3,7 @@ import { WeblogError } from '../../errors.js';
 import { runShip } from '../../pipeline/jobs.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
-import { kafkaConfig, kafkaOptions, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
+import { kafkaConfig, kafkaOptions, partitionsOption, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
 import { defineCommand } from '../options.js';
 
 export const shipCommand = defineCommand({
@@ -32,15 +32,7 @@ export const shipCommand = defineCommand({
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
-    {
-      name: 'partitions',
-      type: 'number',
-      default: kafkaDefaults.partitions,
-      min: 1,
-      max: 10000,
-      unit: 'partitions',
-      description: 'partitions of the topic when created here',
-    },
+    partitionsOption,
     ...workerOptionsFor('ship'),
   ],
   notes:

@@ -11,7 +11,7 @@ import { serverDatabase } from '../../helpers/clickhouse.js';
 import { stateDir } from '../../stack/config.js';
 import { createTopic, kafkaScope, produceLines } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
-import { killHard, spawnProcessor } from '../../helpers/processor.js';
+import { killHard, processArgs, spawnProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const { kafka, topics, cleanups } = kafkaScope();
@@ -33,19 +33,7 @@ describe('a hung broker', () => {
         topic,
         Array.from({ length: 500 }, (_, i) => `10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET /${i} HTTP/1.1" 200 1 "-" "-"`),
       );
-      const child = spawnProcessor([
-        '--topic',
-        topic,
-        '--group',
-        uniqueName('g'),
-        '--clickhouse',
-        url,
-        '--database',
-        ch.database,
-        '--dead-letter-topic',
-        '',
-        '--no-create-topics',
-      ]);
+      const child = spawnProcessor(processArgs(topic, uniqueName('g'), ch, url, ['--session-timeout-ms', '30000'])); // the broker pauses longer than 6 s
       cleanups.push(() => killHard(child));
       let stderr = '';
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));

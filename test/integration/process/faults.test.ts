@@ -11,7 +11,7 @@ import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { createTopic, kafkaScope, produceLines } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
-import { killHard, spawnProcessor, startProcessor } from '../../helpers/processor.js';
+import { killHard, processArgs, spawnProcessor, startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const { kafka, topics, cleanups } = kafkaScope();
@@ -50,26 +50,6 @@ async function topicWith(lines: string[], partitions: number): Promise<string> {
   return topic;
 }
 
-/** `weblog process` flags for these tests: no DLQ, small batches, fast failover. */
-function processArgs(topic: string, group: string, ch: HttpClickHouse, url: string, extra: string[] = []): string[] {
-  return [
-    '--topic',
-    topic,
-    '--group',
-    group,
-    '--clickhouse',
-    url,
-    '--database',
-    ch.database,
-    '--dead-letter-topic',
-    '',
-    '--no-create-topics',
-    '--session-timeout-ms',
-    '6000',
-    ...extra,
-  ];
-}
-
 function track(child: ChildProcess): ChildProcess {
   cleanups.push(() => killHard(child));
   return child;
@@ -83,17 +63,22 @@ async function dedicatedServer(requestTimeoutMs?: number): Promise<{ server: Ded
   return { server, ch: await database(server.url, requestTimeoutMs) };
 }
 
-/** A last replica runs until every line is stored; then the books must balance, with no (partition, offset) twice. */
-async function finishAndCheck(args: string[], ch: HttpClickHouse, lines: string[]): Promise<void> {
-  const last = track(spawnProcessor(args));
+/** Waits until `n` lines are stored as rows or rejects. */
+async function allStored(ch: HttpClickHouse, n: number, timeoutMs: number): Promise<void> {
   await waitUntil(
     'all lines stored',
     async () => {
       const t = await totals(ch);
-      return t.rows + t.rejects >= lines.length || undefined;
+      return t.rows + t.rejects >= n || undefined;
     },
-    180_000,
+    timeoutMs,
   );
+}
+
+/** A last replica runs until every line is stored; then the books must balance, with no (partition, offset) twice. */
+async function finishAndCheck(args: string[], ch: HttpClickHouse, lines: string[]): Promise<void> {
+  const last = track(spawnProcessor(args));
+  await allStored(ch, lines.length, 180_000);
   await killHard(last);
   expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
 }
@@ -154,14 +139,7 @@ describe('exactly once under faults', () => {
     await new Promise((r) => setTimeout(r, 20_000));
     await server.start();
     const outage = Date.now() - down;
-    await waitUntil(
-      'all lines stored',
-      async () => {
-        const t = await totals(ch);
-        return t.rows + t.rejects >= lines.length || undefined;
-      },
-      120_000,
-    );
+    await allStored(ch, lines.length, 120_000);
     expect(outage).toBeGreaterThanOrEqual(20_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await run.stop();
@@ -184,14 +162,7 @@ describe('exactly once under faults', () => {
       await new Promise((r) => setTimeout(r, 5000));
       server.resume();
     }
-    await waitUntil(
-      'all lines stored',
-      async () => {
-        const t = await totals(ch);
-        return t.rows + t.rejects >= lines.length || undefined;
-      },
-      120_000,
-    );
+    await allStored(ch, lines.length, 120_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now
     await run.stop();
