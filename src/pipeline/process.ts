@@ -80,7 +80,12 @@ interface Pending {
   to: number;
 }
 
-/** Narrowing statistics of one batch: a systematic error must not turn into one INSERT per row. */
+/**
+ * Narrowing statistics of a partition: a systematic error must not turn into
+ * one INSERT per row. Counted across batches (a quiet partition's batches of
+ * a few rows each never reached the threshold, so every row was dead-lettered),
+ * and reset by any INSERT of several rows that succeeds.
+ */
 interface Narrowing {
   singleTried: number;
   singleFailed: number;
@@ -119,6 +124,7 @@ export class Processor {
   /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
   readonly rejectSamples: string[] = [];
   private readonly stored = new Map<string, Stored>();
+  private readonly narrowing = new Map<string, Narrowing>();
   private readonly queue: PQueue;
   private readonly maxRows: number;
   private readonly dlqTopic: string;
@@ -234,7 +240,9 @@ export class Processor {
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     if (rejects.length) await this.storeRejects(batch, rejects, stored, ctl);
-    const narrowing: Narrowing = { singleTried: 0, singleFailed: 0 };
+    const key = `${topic}:${partition}`;
+    let narrowing = this.narrowing.get(key);
+    if (!narrowing) this.narrowing.set(key, (narrowing = { singleTried: 0, singleFailed: 0 }));
     for (let i = 0; i < rows.count; i += this.maxRows)
       await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
     const last = messages[messages.length - 1] as LogMessage;
@@ -307,6 +315,7 @@ export class Processor {
     if (to > from) {
       stored.rows = rows.offsets[to - 1] as number;
       this.metrics.inserted.inc(undefined, to - from);
+      if (to - from > 1) narrowing.singleTried = narrowing.singleFailed = 0; // rows of this shape are taken: not systematic
     }
   }
 

@@ -128,6 +128,31 @@ describe('Processor rules (fake store)', () => {
     expect(store.rejects.length).toBeLessThan(16);
   });
 
+  it('stops on a systematic refusal also when it comes in small batches (counted across batches of a partition)', async () => {
+    // Regression: the count was per batch, so batches of under 16 rows (a quiet Kafka partition) were
+    // dead-lettered row by row forever instead of stopping.
+    const store = new FakeStore();
+    store.onInsert = () => {
+      throw new WeblogError('INSERT_REJECTED', 'Unknown column');
+    };
+    const p = await processor(store);
+    let stopped: unknown;
+    for (let b = 0; b < 5 && stopped === undefined; b++) stopped = await p.handleBatch(batch(b * 10, b * 10 + 10), ctl()).catch((e: unknown) => e);
+    expect((stopped as WeblogError | undefined)?.message).toMatch(/rejects nearly every row \(16 of 16 tried one by one\)/);
+    expect(store.rejects.length).toBeLessThan(16);
+  });
+
+  it('a partition with a few bad rows among good ones never counts as systematic', async () => {
+    const store = new FakeStore();
+    store.onInsert = (offsets) => {
+      if (offsets.some((o) => o % 10 === 3)) throw new WeblogError('INSERT_REJECTED', 'Cannot parse input');
+    };
+    const p = await processor(store);
+    for (let b = 0; b < 10; b++) await p.handleBatch(batch(b * 10, b * 10 + 10), ctl());
+    expect(store.rejects).toHaveLength(10);
+    expect(store.rows).toHaveLength(90);
+  });
+
   it('an error it does not know, from the INSERT or from the heartbeat inside its retry, never lets the batch resolve', async () => {
     const boom = new Error('not a weblog error');
     const a = new FakeStore();
