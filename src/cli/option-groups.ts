@@ -69,9 +69,9 @@ export const sourceOptions = [
   },
 ] as const satisfies OptionSpec[];
 
+/** The source options as a SourceConfig (openSource checks them and names the option that is wrong). */
 export function sourceConfig(opts: ParsedOptions): SourceConfig {
-  const order = String(opts.order ?? 'key');
-  if (order !== 'key' && order !== 'modified') throw new WeblogError('CONFIG_INVALID', `--order: expected key or modified, got "${order}"`);
+  const order = (str(opts.order) ?? 'key') as SourceConfig['order'];
   return { uri: str(opts.source) ?? '', endpoint: str(opts.endpoint), region: str(opts.region), include: str(opts.include), order };
 }
 

@@ -15,16 +15,19 @@ import { rateMeter } from '../observe/status-line.js';
 import { guessFormat } from '../parse/guess.js';
 import { headlineReports } from '../report/headline.js';
 import { migrate } from '../schema/migrate.js';
+import { ClickHouseAccessLogStore } from '../sink/access-log.js';
 import { defaultDataDir, openClickHouse, type ClickHouseConfig } from '../sink/clickhouse/open.js';
-import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { openSource, type SourceConfig } from '../source/open.js';
-import { KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
+import { kafkaDefaults, KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { Processor, type ProcessorOptions } from './process.js';
-import { checkQueueState, storedFromQueue } from './run-state.js';
-import { Shipper, type ShipOptions } from './ship.js';
+import { checkQueueState } from './run-state.js';
+import { Shipper, type ShipMetrics, type ShipOptions } from './ship.js';
 import { formatRate, startWorker } from './worker.js';
+
+/** "2 of 5 objects done": finished, of finished and still listed. */
+const objectsDone = (m: ShipMetrics) => `${m.objects.total()} of ${m.objects.total() + (m.pending.get() ?? 0)} objects done`;
 
 export interface WorkerConfig {
   log: Logger;
@@ -62,12 +65,9 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   const rate = rateMeter(() => m.lines.total());
   const worker = await startWorker({
     name: 'weblog ship',
-    log,
+    ...cfg.worker,
     registry,
-    metricsPort: cfg.worker.metricsPort,
-    shutdownTimeoutMs: cfg.worker.shutdownTimeoutMs,
-    progress: () =>
-      `${m.lines.total().toLocaleString('en-US')} lines, ${m.objects.total()} of ${m.objects.total() + (m.pending.get() ?? 0)} objects done, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
+    progress: () => `${m.lines.total().toLocaleString('en-US')} lines, ${objectsDone(m)}, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
     drain: async () => {
       await shipper.stop();
       await sink.close();
@@ -129,10 +129,8 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
   const rate = rateMeter(() => m.consumed.total());
   const worker = await startWorker({
     name: 'weblog process',
-    log,
+    ...cfg.worker,
     registry,
-    metricsPort: cfg.worker.metricsPort,
-    shutdownTimeoutMs: cfg.worker.shutdownTimeoutMs,
     healthy: () => consumer.health(),
     progress: () =>
       `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(rate())} lines/s`,
@@ -205,13 +203,6 @@ export function runStateFile(cfg: ClickHouseConfig): string {
   return path.join(path.resolve(cfg.embedded ?? defaultDataDir), `run-state-${cfg.database ?? 'weblog'}.json`);
 }
 
-async function storedTotals(ch: ClickHouse): Promise<{ rows: number; rejects: number }> {
-  const [r] = await ch.query<{ rows: string | number; rejects: string | number }>(
-    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects',
-  );
-  return { rows: Number(r?.rows ?? 0), rejects: Number(r?.rejects ?? 0) };
-}
-
 /** Migrations, shipper and processor in one process; ends when everything shipped is stored (unless follow). */
 export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   const { log } = cfg.worker;
@@ -224,6 +215,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     rmSync(runStateFile(cfg.clickhouse), { force: true });
   }
   await migrate(ch, { log: (m) => log.info(m) });
+  const store = new ClickHouseAccessLogStore(ch);
   let transport: Transport;
   let memory: MemoryTransport | undefined;
   if (cfg.kafka) {
@@ -231,20 +223,20 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     transport = new KafkaTransport({
       ...cfg.kafka,
       log,
-      transactionalId: `weblog-run-${progressTopic ?? 'weblog.ship-progress'}`,
+      transactionalId: `weblog-run-${progressTopic ?? kafkaDefaults.progressTopic}`,
       consumer: { maxWaitTimeMs: 200, ...cfg.kafka.consumer },
     });
   } else {
     mkdirSync(path.dirname(runStateFile(cfg.clickhouse)), { recursive: true });
     memory = new MemoryTransport({ stateFile: runStateFile(cfg.clickhouse) });
-    checkQueueState(memory, await storedFromQueue(ch, memory.topic), `database ${ch.database}`);
+    checkQueueState(memory, await store.storedFromTopic(memory.topic), `database ${ch.database}`);
     transport = memory;
   }
   await transport.prepare({ ship: true, process: true });
   const registry = new Registry();
   const processor = await Processor.create(
     ch,
-    { ...cfg.processor, deadLetterTopic: transport instanceof KafkaTransport ? transport.deadLetterTopic : '', logCaughtUp: cfg.kafka !== undefined },
+    { ...cfg.processor, deadLetterTopic: transport.deadLetterTopic, logCaughtUp: cfg.kafka !== undefined },
     { log, registry, dlq: transport.deadLetters() },
   );
   const sink = transport.shipSink();
@@ -256,13 +248,11 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   const rate = rateMeter(() => pm.consumed.total());
   const worker = await startWorker({
     name: 'weblog run',
-    log,
+    ...cfg.worker,
     registry,
-    metricsPort: cfg.worker.metricsPort,
-    shutdownTimeoutMs: cfg.worker.shutdownTimeoutMs,
     ...(consumer.health ? { healthy: consumer.health.bind(consumer) } : {}),
     progress: () =>
-      `shipped ${sm.lines.total().toLocaleString('en-US')} lines (${sm.objects.total()} of ${sm.objects.total() + (sm.pending.get() ?? 0)} objects done), stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(rate())} lines/s`,
+      `shipped ${sm.lines.total().toLocaleString('en-US')} lines (${objectsDone(sm)}), stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(rate())} lines/s`,
     drain: async () => {
       await shipper.stop();
       await consumer.close();
@@ -323,7 +313,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     const hint = guessFormat(processor.rejectSamples, cfg.processor.format ?? 'combined');
     log.warn(`nearly every line was rejected (${rejected.toLocaleString('en-US')} of ${(rows + rejected).toLocaleString('en-US')}): check --format${hint}`);
   }
-  if (summary.linesShipped === 0 && summary.skippedDuplicates === 0) summary.upToDate = await storedTotals(ch);
+  if (summary.linesShipped === 0 && summary.skippedDuplicates === 0) summary.upToDate = await store.totals();
   if (cfg.reports) {
     try {
       summary.reports = await headlineReports(ch, cfg.processor.site);

@@ -20,7 +20,7 @@ import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
 import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
-import { ClickHouseAccessLogStore, type AccessLogStore } from '../sink/access-log.js';
+import { ClickHouseAccessLogStore, type AccessLogStore, type StoredOffsets } from '../sink/access-log.js';
 import { RowBuffer } from '../sink/row-buffer.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import type { AccessLogTsvWriter } from '../sink/rows.js';
@@ -67,11 +67,6 @@ export interface ProcessorDeps {
 
 /** Bytes of an over-long line kept in its reject (as the shipper's preview). */
 const TOO_LONG_PREVIEW = 256;
-
-interface Stored {
-  rows: number;
-  rejects: number;
-}
 
 /** Rows [from, to) of a batch's RowBuffer. */
 interface Pending {
@@ -123,7 +118,7 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
 export class Processor {
   /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
   readonly rejectSamples: string[] = [];
-  private readonly stored = new Map<string, Stored>();
+  private readonly stored = new Map<string, StoredOffsets>();
   private readonly narrowing = new Map<string, Narrowing>();
   private readonly queue: PQueue;
   private readonly maxRows: number;
@@ -163,7 +158,7 @@ export class Processor {
     this.stored.clear();
   }
 
-  private async knownStored(batch: LogBatch, ctl: BatchControl): Promise<Stored> {
+  private async knownStored(batch: LogBatch, ctl: BatchControl): Promise<StoredOffsets> {
     const key = `${batch.topic}:${batch.partition}`;
     let s = this.stored.get(key);
     if (!s) {
@@ -267,7 +262,7 @@ export class Processor {
   }
 
   /** Inserts rows (offset order); transient errors retry, permanent ones are narrowed down to the bad rows. */
-  private async insertRows(batch: LogBatch, part: Pending, stored: Stored, ctl: BatchControl, narrowing: Narrowing): Promise<void> {
+  private async insertRows(batch: LogBatch, part: Pending, stored: StoredOffsets, ctl: BatchControl, narrowing: Narrowing): Promise<void> {
     if (ctl.signal.aborted) throw new WeblogError('ABORTED', 'shutting down: batch left uncommitted');
     const { rows, to } = part;
     let from = part.from;
@@ -322,7 +317,7 @@ export class Processor {
   private async storeRejects(
     batch: LogBatch,
     list: { msg: LogMessage; reject: Reject }[],
-    stored: Stored,
+    stored: StoredOffsets,
     ctl: BatchControl,
     checkPresent = false,
   ): Promise<void> {

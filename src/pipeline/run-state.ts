@@ -8,7 +8,6 @@
  * and says what to do.
  */
 import { WeblogError } from '../errors.js';
-import type { ClickHouse } from '../sink/clickhouse/types.js';
 
 export interface QueueState {
   topic: string;
@@ -23,18 +22,6 @@ export interface StoredFromQueue {
   rejects: number;
   /** Highest kafka_offset stored from the queue's topic, -1 when none. */
   maxOffset: number;
-}
-
-export async function storedFromQueue(ch: ClickHouse, topic: string): Promise<StoredFromQueue> {
-  const q = (table: string) => `SELECT count() AS c, max(kafka_offset) AS m FROM ${table} WHERE kafka_topic = '${topic.replace(/[^A-Za-z0-9._-]/g, '')}'`;
-  const [rows, rejects] = await Promise.all([
-    ch.query<{ c: string | number; m: string | number }>(q('access_log')),
-    ch.query<{ c: string | number; m: string | number }>(q('rejects')),
-  ]);
-  const r = Number(rows[0]?.c ?? 0);
-  const j = Number(rejects[0]?.c ?? 0);
-  const max = Math.max(r > 0 ? Number(rows[0]?.m) : -1, j > 0 ? Number(rejects[0]?.m) : -1);
-  return { rows: r, rejects: j, maxOffset: max };
 }
 
 /** Throws STATE_INVALID, saying what to do, when the state file and ClickHouse disagree. */

@@ -6,6 +6,7 @@
  */
 import type { Reject } from '../parse/record.js';
 import type { RowBuffer } from './row-buffer.js';
+import { sqlString } from './clickhouse/sql.js';
 import type { ClickHouse, Dialect } from './clickhouse/types.js';
 import { AccessLogTsvWriter, accessLogColumns } from './rows.js';
 
@@ -45,9 +46,6 @@ export interface AccessLogStore {
   insertRejects(topic: string, partition: number, rejects: readonly RejectedLine[]): Promise<void>;
 }
 
-/** A string literal for servers without query parameters (18.x). */
-const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-
 export class ClickHouseAccessLogStore implements AccessLogStore {
   constructor(
     private readonly ch: ClickHouse,
@@ -77,6 +75,26 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     );
     const top = (r: { m: string | number; c: string | number }[] | undefined) => (r?.[0] && Number(r[0].c) > 0 ? Number(r[0].m) : -1);
     return { rows: top(rows), rejects: top(rejects) };
+  }
+
+  /** Rows and rejects stored from a whole topic, and its highest offset (-1: none): what `weblog run` checks its state against. */
+  async storedFromTopic(topic: string): Promise<{ rows: number; rejects: number; maxOffset: number }> {
+    const q = (t: string) =>
+      this.ch.query<{ c: string | number; m: string | number }>(
+        `SELECT count() AS c, max(kafka_offset) AS m FROM ${t} WHERE kafka_topic = ${sqlString(topic)}`,
+      );
+    const [[r], [j]] = await Promise.all([q('access_log'), q('rejects')]);
+    const rows = Number(r?.c ?? 0);
+    const rejects = Number(j?.c ?? 0);
+    return { rows, rejects, maxOffset: Math.max(rows > 0 ? Number(r?.m) : -1, rejects > 0 ? Number(j?.m) : -1) };
+  }
+
+  /** Everything the tables hold. */
+  async totals(): Promise<{ rows: number; rejects: number }> {
+    const [t] = await this.ch.query<{ rows: string | number; rejects: string | number }>(
+      'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects',
+    );
+    return { rows: Number(t?.rows ?? 0), rejects: Number(t?.rejects ?? 0) };
   }
 
   async storedRejects(topic: string, partition: number, offsets: readonly number[]): Promise<Set<number>> {

@@ -43,7 +43,7 @@ export class KafkaTransport implements Transport {
   private readonly kafka: Kafka;
   private readonly group: string;
   private readonly progressTopic: string;
-  private readonly dlqTopic: string;
+  readonly deadLetterTopic: string;
   private theConsumer: KafkaLogConsumer | undefined;
   private dlq: KafkaLogProducer | undefined;
 
@@ -51,8 +51,8 @@ export class KafkaTransport implements Transport {
     this.topic = validateTopic(cfg.topic ?? kafkaDefaults.topic, '--topic');
     this.group = cfg.group ?? kafkaDefaults.group;
     this.progressTopic = validateTopic(cfg.progressTopic ?? kafkaDefaults.progressTopic, '--progress-topic');
-    this.dlqTopic = cfg.deadLetterTopic ?? kafkaDefaults.deadLetterTopic;
-    if (this.dlqTopic) validateTopic(this.dlqTopic, '--dead-letter-topic');
+    this.deadLetterTopic = cfg.deadLetterTopic ?? kafkaDefaults.deadLetterTopic;
+    if (this.deadLetterTopic) validateTopic(this.deadLetterTopic, '--dead-letter-topic');
     this.kafka = createKafka({ brokers: cfg.brokers, logger: cfg.log });
   }
 
@@ -64,7 +64,7 @@ export class KafkaTransport implements Transport {
     if (this.cfg.createTopics === false) return;
     await ensureTopic(this.kafka, this.topic, { partitions: this.cfg.partitions ?? kafkaDefaults.partitions });
     if (needs.ship) await ensureTopic(this.kafka, this.progressTopic, { partitions: 1, compacted: true });
-    if (needs.process && this.dlqTopic) await ensureTopic(this.kafka, this.dlqTopic, { partitions: 1 });
+    if (needs.process && this.deadLetterTopic) await ensureTopic(this.kafka, this.deadLetterTopic, { partitions: 1 });
   }
 
   shipSink(): ShipSink {
@@ -80,14 +80,9 @@ export class KafkaTransport implements Transport {
   }
 
   deadLetters(): LogProducer | undefined {
-    if (!this.dlqTopic) return undefined;
+    if (!this.deadLetterTopic) return undefined;
     this.dlq ??= new KafkaLogProducer(this.kafka);
     return this.dlq;
-  }
-
-  /** Dead letters go to this topic. */
-  get deadLetterTopic(): string {
-    return this.dlqTopic;
   }
 
   async consumedAll(stop: () => boolean): Promise<void> {

@@ -163,6 +163,8 @@ export class MemoryTransport implements Transport {
   async prepare(): Promise<void> {}
 
   /** No dead-letter topic without Kafka: the rejects table holds every reject. */
+  readonly deadLetterTopic = '';
+
   deadLetters(): LogProducer | undefined {
     return undefined;
   }

@@ -125,6 +125,8 @@ export interface Transport {
   consumer(): LogConsumer & { health?: () => { ok: boolean; detail: string }; destroy?: () => Promise<void> };
   /** Where rejected lines are also sent, if anywhere. */
   deadLetters(): LogProducer | undefined;
+  /** The topic of deadLetters() ('' when there is none). */
+  readonly deadLetterTopic: string;
   /**
    * Called after the shipper finished (no --follow): resolves once the
    * consumer has committed every line shipped, or `stop()` says to give up.

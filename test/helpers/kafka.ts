@@ -1,6 +1,7 @@
 /** Real-broker helpers for tests: topics, producing lines, reading a topic whole. */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, inject } from 'vitest';
+import { uniqueName } from './names.js';
 
 export function testKafka(): Kafka {
   return new Kafka({ clientId: 'weblog-test', brokers: inject('endpoints').kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -94,4 +95,12 @@ export function kafkaScope(): { kafka: Kafka; topics: string[]; cleanups: (() =>
     await deleteTopics(scope.kafka, scope.topics);
   });
   return scope;
+}
+
+/** A new topic of the scope (deleted after the file), with `partitions` partitions. */
+export async function scopedTopic(scope: { kafka: Kafka; topics: string[] }, partitions: number): Promise<string> {
+  const topic = uniqueName('raw');
+  scope.topics.push(topic);
+  await createTopic(scope.kafka, topic, partitions);
+  return topic;
 }

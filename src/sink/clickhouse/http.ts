@@ -6,6 +6,7 @@ import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
 import type { ClickHouse, Dialect, InsertOptions, QueryParams } from './types.js';
 import { wrapClickHouseError } from './errors.js';
+import { sqlString } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
 export interface HttpOptions {
@@ -24,9 +25,6 @@ export interface HttpOptions {
    */
   settleGraceMs?: number;
 }
-
-/** SQL string literal (for servers without query parameters). */
-const sqlString = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
 export class HttpClickHouse implements ClickHouse {
   readonly kind = 'http' as const;

@@ -2,13 +2,12 @@
  * `weblog migrate` and `weblog report` as a new user meets them: on embedded
  * data, on a folder that does not exist, and on Debian's ClickHouse 18.16.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { lastLine, weblog } from '../../helpers/cli.js';
-import { uniqueName } from '../../helpers/names.js';
+import { tempDir, uniqueName } from '../../helpers/names.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -17,8 +16,7 @@ afterAll(async () => {
 
 describe('weblog report', () => {
   it('on a folder that does not exist says there is no data, creates nothing, exits 1', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-report-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-report-', cleanups);
     const missing = path.join(dir, 'nonexistent');
     const r = await weblog(['report', 'countries', '--embedded', missing], {}, dir);
     expect(r.code).toBe(1);
@@ -29,8 +27,7 @@ describe('weblog report', () => {
   });
 
   it('keeps working with WEBLOG_FORMAT=nginx set for the workers (--output is its own option)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-report-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-report-', cleanups);
     const log = path.join(dir, 'access.log');
     writeFileSync(log, '10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.0" "-"\n');
     const env = { WEBLOG_FORMAT: 'nginx' };

@@ -5,19 +5,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { serverDatabase } from '../../helpers/clickhouse.js';
-import { createTopic, kafkaScope } from '../../helpers/kafka.js';
+import { kafkaScope, scopedTopic } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const { kafka, topics, cleanups } = kafkaScope();
+const scope = kafkaScope();
+const { kafka, cleanups } = scope;
 
 describe('consumer lag', () => {
   it('reaches 0 on a transactional topic, in the metric and in the committed offsets (it stayed at 1 per partition)', async () => {
     const ch = await serverDatabase('lag', cleanups);
-    const topic = uniqueName('raw');
-    topics.push(topic);
-    await createTopic(kafka, topic, 2);
+    const topic = await scopedTopic(scope, 2);
     const producer = kafka.producer({ transactionalId: uniqueName('tx'), idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     for (let t = 0; t < 3; t++) {

@@ -5,21 +5,20 @@
  */
 import { describe, expect, it } from 'vitest';
 import { serverDatabase } from '../../helpers/clickhouse.js';
-import { createTopic, kafkaScope } from '../../helpers/kafka.js';
+import { kafkaScope, scopedTopic } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const { kafka, topics, cleanups } = kafkaScope();
+const scope = kafkaScope();
+const { kafka, cleanups } = scope;
 
 const line = (path: string) => `203.0.113.9 - - [17/May/2015:10:05:03 +0000] "GET ${path} HTTP/1.1" 200 12 "-" "curl/8.0"`;
 
 describe('messages from foreign producers', () => {
   it('bad offset, source and reject headers and a 900 KB message: rows or known rejects, the processor keeps going', async () => {
     const ch = await serverDatabase('poison', cleanups);
-    const topic = uniqueName('raw');
-    topics.push(topic);
-    await createTopic(kafka, topic, 1);
+    const topic = await scopedTopic(scope, 1);
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const big = `${line('/big')} ${'x'.repeat(900_000)}`;

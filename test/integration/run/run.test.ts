@@ -3,8 +3,7 @@
  * defaults (no servers) and once against the real broker, ClickHouse server
  * and S3 server.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { runReport } from '../../../src/report/reports.js';
@@ -13,7 +12,7 @@ import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { weblog } from '../../helpers/cli.js';
 import { fixture } from '../../helpers/datasets.js';
 import { deleteTopics, testKafka } from '../../helpers/kafka.js';
-import { uniqueBucket, uniqueName } from '../../helpers/names.js';
+import { tempDir, uniqueBucket, uniqueName } from '../../helpers/names.js';
 import { createBucket, emptyAndDeleteBucket, put, s3Env, testS3 } from '../../helpers/s3.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -23,8 +22,7 @@ afterAll(async () => {
 
 describe('weblog run', () => {
   it('on embedded defaults: the bundled sample into chdb, then the reports', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-run-', cleanups);
     const { code, stdout, stderr } = await weblog(['run', '--embedded', path.join(dir, 'data')], {}, dir);
     expect(code, stderr.slice(-2000)).toBe(0);
     for (const title of ['Traffic per hour', 'Top pages', 'Countries', 'Browsers', 'Status codes']) expect(stdout).toContain(title);
@@ -43,8 +41,7 @@ describe('weblog run', () => {
   }, 300_000);
 
   it('stores lines from any year 1970..2105 and rejects the rest (the Apache docs example line made it exit 1)', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-run-', cleanups);
     const log = path.join(dir, 'old.log');
     writeFileSync(
       log,
@@ -73,8 +70,7 @@ describe('weblog run', () => {
   }, 120_000);
 
   it('a lost state file is refused with a clear message (it made 1,999 of 2,000 new lines count as duplicates); --reset starts over', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-run-', cleanups);
     const data = path.join(dir, 'data');
     const log = path.join(dir, 'access.log');
     const lines = (tag: string) =>
@@ -107,8 +103,7 @@ describe('weblog run', () => {
   }, 180_000);
 
   it('a permanent processor error ends in one clear message and exit 1, not a stack dump or a crash', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-run-', cleanups);
     const data = path.join(dir, 'data');
     const log = path.join(dir, 'a.log');
     writeFileSync(log, '10.0.0.1 - - [17/May/2015:10:00:00 +0000] "GET / HTTP/1.1" 200 1 "-" "curl/8.0"\n');
@@ -133,8 +128,7 @@ describe('weblog run', () => {
   }, 180_000);
 
   it('warns and exits 1 when nearly every line is rejected, naming the format that fits', async () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-run-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const dir = tempDir('weblog-run-', cleanups);
     const log = path.join(dir, 'access.log');
     writeFileSync(
       log,
