@@ -64,7 +64,7 @@ export async function benchClickHouse(rows: number): Promise<string> {
     for (let i = c * chunk; i < Math.min(rows, (c + 1) * chunk); i++) {
       const r = recs[i % recs.length]!;
       const shifted = { ...r, time: r.time + Math.floor(i / recs.length) * 7 * 86_400_000 };
-      part.push(accessLogRow(shifted, { source: 'bench', sourceOffset: i, topic: 'bench', partition: 0, offset: i }));
+      part.push(accessLogRow(shifted, { source: 'bench', sourceOffset: i, topic: 'bench', partition: 0, offset: i, line: 0 }));
     }
     chunks.push(part.join('\n'));
   }

@@ -117,7 +117,8 @@ export async function benchParse(lineCount: number): Promise<string> {
       let i = 0;
       for (const l of lines) {
         const r = parse(l);
-        if (r.ok) writer.write(rows, enricher.enrich(r.record), { source: 'access.log', sourceOffset: i, topic: 'weblog.raw', partition: 0, offset: i++ });
+        if (r.ok)
+          writer.write(rows, enricher.enrich(r.record), { source: 'access.log', sourceOffset: i, topic: 'weblog.raw', partition: 0, offset: i++, line: 0 });
       }
       sink += rows.count;
     }

@@ -1,7 +1,8 @@
 /**
  * Question: how fast does the shipper move log objects from an S3 server into
- * Kafka (lines/s, MB/s), plain and gzip? Baseline in the same run: reading the
- * same objects from the S3 server without Kafka.
+ * Kafka (lines/s, MB/s, CPU per line in every process), plain and gzip, with
+ * one line per message and with bundles? Baseline in the same run: reading
+ * the same objects from the S3 server without Kafka.
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -10,11 +11,13 @@ import { gzipSync } from 'node:zlib';
 import { CreateBucketCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { silentLogger } from '../src/observe/log.js';
 import { Registry } from '../src/observe/metrics.js';
-import { Shipper } from '../src/pipeline/ship.js';
+import { shipDefaults, Shipper } from '../src/pipeline/ship.js';
 import { S3Source, s3Client } from '../src/source/s3.js';
+import { bundleLines } from '../src/source/bundles.js';
 import { splitLines } from '../src/source/lines.js';
 import { createKafka, ensureTopic } from '../src/transport/kafka.js';
 import { KafkaShipSink } from '../src/transport/kafka-producers.js';
+import { cpuPerItem, cpuSnapshot } from './cpu.js';
 import { benchEndpoints } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -38,38 +41,56 @@ export async function benchShip(totalLines: number): Promise<string> {
   const kafka = createKafka({ brokers: ep.kafkaBrokers });
   const rows: string[] = [];
   const mb = rawBytes / 1e6;
+  const lines = objects * per;
   let baseline = 0;
+  /** Runs `fn`, returns its wall seconds and the CPU it cost per line in every process. */
+  const timed = async (fn: () => Promise<unknown>) => {
+    const c0 = cpuSnapshot();
+    const t0 = performance.now();
+    await fn();
+    const s = (performance.now() - t0) / 1000;
+    return { s, cpu: cpuPerItem(c0, cpuSnapshot(), lines) };
+  };
   for (const kind of ['plain', 'gzip'] as const) {
     const source = new S3Source({ bucket, prefix: `${kind}/`, endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
+    const list = await source.list();
     // Baseline: read (and gunzip) the objects, no line splitting, no Kafka.
-    let t0 = performance.now();
     let bytes = 0;
-    for (const o of await source.list()) for await (const chunk of await source.open(o, 0)) bytes += chunk.length;
-    const read = (performance.now() - t0) / 1000;
-    // Read + split into lines, no Kafka.
-    t0 = performance.now();
-    let lines = 0;
-    for (const o of await source.list()) for await (const b of splitLines(await source.open(o, 0))) lines += b.length;
-    const split = (performance.now() - t0) / 1000;
-    // The shipper into Kafka (transactions of 5,000 lines, gzip compression).
-    const topic = `bench.ship.${kind}.${Date.now().toString(36)}`;
-    await ensureTopic(kafka, topic, { partitions: 6 });
-    await ensureTopic(kafka, `${topic}.progress`, { partitions: 1, compacted: true });
-    const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx` });
-    const shipper = new Shipper(source, sink, { topic }, silentLogger, new Registry());
-    t0 = performance.now();
-    await shipper.run();
-    const ship = (performance.now() - t0) / 1000;
-    await sink.close();
-    if (kind === 'plain') baseline = totalLines / read;
-    const row = (name: string, s: number) =>
-      `| ${kind}: ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(mb / s).toFixed(1)} | ${(lines / s / baseline).toFixed(2)}x |`;
-    rows.push(row('S3 read only (baseline)', read), row('S3 read + line split', split), row('weblog ship -> Kafka', ship));
-    if (bytes !== rawBytes || lines < totalLines) throw new Error(`read ${bytes} bytes / ${lines} lines, expected ${rawBytes} / ${totalLines}`);
+    const read = await timed(async () => {
+      for (const o of list) for await (const chunk of await source.open(o, 0)) bytes += chunk.length;
+    });
+    // Read + split into line strings (what `weblog ship` did per line before bundles), no Kafka.
+    let split = 0;
+    const splitRun = await timed(async () => {
+      for (const o of list) for await (const b of splitLines(await source.open(o, 0))) split += b.length;
+    });
+    // Read + cut into bundles (what it does now), no Kafka.
+    let bundled = 0;
+    const bundleRun = await timed(async () => {
+      for (const o of list) for await (const items of bundleLines(await source.open(o, 0))) for (const it of items) bundled += it.tooLong ? 1 : it.lines;
+    });
+    if (bytes !== rawBytes || split < totalLines || bundled !== split)
+      throw new Error(`read ${bytes} bytes / ${split} / ${bundled} lines, expected ${rawBytes} / ${totalLines}`);
+    if (kind === 'plain') baseline = lines / read.s;
+    const row = (name: string, r: { s: number; cpu: ReturnType<typeof cpuPerItem> }) =>
+      `| ${kind}: ${name} | ${Math.round(lines / r.s).toLocaleString('en-US')} | ${(mb / r.s).toFixed(1)} | ${(lines / r.s / baseline).toFixed(2)}x | ${r.cpu.self.toFixed(2)} | ${r.cpu.kafka.toFixed(2)} | ${r.cpu.s3.toFixed(2)} | ${r.cpu.total.toFixed(2)} |`;
+    rows.push(row('S3 read only (baseline)', read), row('S3 read + line strings', splitRun), row('S3 read + bundles', bundleRun));
+    // The shipper into Kafka (transactions of 5,000 lines, gzip compression): one line per message, then bundles.
+    for (const linesPerMessage of [1, shipDefaults.linesPerMessage]) {
+      const topic = `bench.ship.${kind}.${linesPerMessage}.${Date.now().toString(36)}`;
+      await ensureTopic(kafka, topic, { partitions: 6 });
+      await ensureTopic(kafka, `${topic}.progress`, { partitions: 1, compacted: true });
+      const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx` });
+      const shipper = new Shipper(source, sink, { topic, linesPerMessage }, silentLogger, new Registry());
+      const r = await timed(() => shipper.run());
+      await sink.close();
+      if (shipper.metrics.lines.total() !== lines) throw new Error(`shipped ${shipper.metrics.lines.total()} lines, expected ${lines}`);
+      rows.push(row(linesPerMessage === 1 ? 'weblog ship, 1 line per message' : `weblog ship, bundles (${linesPerMessage} lines / 64 KiB)`, r));
+    }
   }
   return [
-    `| ${objects} objects, ${(objects * per).toLocaleString('en-US')} lines, ${mb.toFixed(0)} MB uncompressed | lines/s | MB/s | vs plain S3 read |`,
-    '|---|---:|---:|---:|',
+    `| ${objects} objects, ${lines.toLocaleString('en-US')} lines, ${mb.toFixed(0)} MB uncompressed | lines/s | MB/s | vs plain S3 read | CPU µs/line: bench process | broker | S3 server | all |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
   ].join('\n');
 }

@@ -3,13 +3,16 @@
  * ClickHouse, rejects into the dead-letter topic and the `rejects` table.
  *
  * Exactly-once into ClickHouse (see README "Exactly once"):
- * - every row carries its Kafka topic, partition and offset;
- * - a batch holds one partition's messages in offset order and is inserted
- *   in offset order, chunk by chunk, each chunk one atomic INSERT;
- * - so per partition each table holds a prefix of the offsets it should
+ * - a message holds one line or a bundle of them; every row carries its
+ *   Kafka topic, partition, offset and line index in the message: its
+ *   position (offset, line);
+ * - a batch holds one partition's lines in position order and is inserted
+ *   in that order, chunk by chunk, each chunk one atomic INSERT (a chunk may
+ *   end inside a message);
+ * - so per partition each table holds a prefix of the positions it should
  *   hold: before a partition's first batch after an assignment, and before
- *   every retry whose outcome is unknown, the highest stored offset is read
- *   back and messages at or below it are skipped;
+ *   every retry whose outcome is unknown, the last stored position is read
+ *   back and lines at or before it are skipped;
  * - Kafka offsets are committed only after the batch is stored.
  */
 import PQueue from 'p-queue';
@@ -20,7 +23,7 @@ import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
 import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
-import { ClickHouseAccessLogStore, type AccessLogStore, type StoredOffsets } from '../sink/access-log.js';
+import { atOrBefore, ClickHouseAccessLogStore, laterOf, positionKey, type AccessLogStore, type StoredOffsets } from '../sink/access-log.js';
 import { RowBuffer } from '../sink/row-buffer.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import type { AccessLogTsvWriter } from '../sink/rows.js';
@@ -109,7 +112,7 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     skipped: registry.counter('weblog_lines_skipped_total', 'Redelivered lines skipped because ClickHouse already holds them'),
     retries: registry.counter('weblog_insert_retries_total', 'Retries of INSERTs after transient errors'),
     insertSeconds: registry.histogram('weblog_insert_duration_seconds', 'Duration of one INSERT', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
-    batchRows: registry.histogram('weblog_batch_rows', 'Messages per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
+    batchRows: registry.histogram('weblog_batch_rows', 'Lines per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
     lag: registry.gauge('weblog_consumer_lag', 'Messages behind the end of the partition'),
     freshness: registry.histogram('weblog_freshness_seconds', 'Produce time to row stored', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
   };
@@ -222,13 +225,13 @@ export class Processor {
             }
           : this.parse(v);
       if (res.ok) {
-        if (msg.offset <= stored.rows) {
+        if (atOrBefore(msg.offset, msg.line, stored.rows)) {
           skipped++;
           continue;
         }
         const rec = this.enricher.enrich(res.record);
-        this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset });
-      } else if (msg.offset > stored.rejects) {
+        this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset, line: msg.line });
+      } else if (!atOrBefore(msg.offset, msg.line, stored.rejects)) {
         rejects.push({ msg, reject: res.reject });
         if (this.rejectSamples.length < 20 && !msg.rejectReason && !tooLong && res.reject.reason !== 'empty_line') this.rejectSamples.push(v);
       } else skipped++;
@@ -274,8 +277,8 @@ export class Processor {
             // The previous attempt may have landed, or may still land on a server that
             // hung: the store reads back once its outcome is known; drop what is stored.
             const now = await this.store.storedOffsets(batch.topic, batch.partition, rows.offsets[from] as number);
-            stored.rows = Math.max(stored.rows, now.rows);
-            while (from < to && (rows.offsets[from] as number) <= stored.rows) from++;
+            stored.rows = laterOf(stored.rows, now.rows);
+            while (from < to && atOrBefore(rows.offsets[from] as number, rows.lines[from] as number, stored.rows)) from++;
             if (from === to) return;
           }
           await ctl.heartbeat();
@@ -297,7 +300,8 @@ export class Processor {
           );
         }
         const offset = rows.offsets[from] as number;
-        const msg = batch.messages.find((m) => m.offset === offset) as LogMessage;
+        const line = rows.lines[from] as number;
+        const msg = batch.messages.find((m) => m.offset === offset && m.line === line) as LogMessage;
         await this.storeRejects(batch, [{ msg, reject: { line: msg.value, reason: 'insert_rejected', detail: err.message } }], stored, ctl, true);
         return;
       }
@@ -308,7 +312,7 @@ export class Processor {
       return;
     }
     if (to > from) {
-      stored.rows = rows.offsets[to - 1] as number;
+      stored.rows = { offset: rows.offsets[to - 1] as number, line: rows.lines[to - 1] as number };
       this.metrics.inserted.inc(undefined, to - from);
       if (to - from > 1) narrowing.singleTried = narrowing.singleFailed = 0; // rows of this shape are taken: not systematic
     }
@@ -330,11 +334,11 @@ export class Processor {
           this.store.storedRejects(
             topic,
             partition,
-            todo.map((r) => r.msg.offset),
+            todo.map((r) => r.msg),
           ),
         this.retryOptions(ctl, 'read rejects'),
       );
-      todo = todo.filter((r) => !have.has(r.msg.offset));
+      todo = todo.filter((r) => !have.has(positionKey(r.msg.offset, r.msg.line)));
       if (todo.length === 0) return;
     }
     if (this.dlq && this.dlqTopic) {
@@ -351,6 +355,7 @@ export class Processor {
                 topic,
                 partition,
                 offset: msg.offset,
+                line_index: msg.line,
                 source: msg.source,
                 source_offset: msg.sourceOffset,
               }),
@@ -359,16 +364,16 @@ export class Processor {
         this.retryOptions(ctl, 'dead-letter produce'),
       );
     }
-    const first = (todo[0] as { msg: LogMessage }).msg.offset;
-    const last = (todo[todo.length - 1] as { msg: LogMessage }).msg.offset;
+    const first = (todo[0] as { msg: LogMessage }).msg;
+    const last = (todo[todo.length - 1] as { msg: LogMessage }).msg;
     let skip = false;
     await retry(
       async (attempt) => {
         if (attempt > 1) {
           // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
           const landed = checkPresent
-            ? (await this.store.storedRejects(topic, partition, [first])).has(first)
-            : (await this.store.storedOffsets(topic, partition, first)).rejects >= last;
+            ? (await this.store.storedRejects(topic, partition, [first])).has(positionKey(first.offset, first.line))
+            : atOrBefore(last.offset, last.line, (await this.store.storedOffsets(topic, partition, first.offset)).rejects);
           if (landed) {
             skip = true;
             return;
@@ -379,7 +384,7 @@ export class Processor {
       },
       this.retryOptions(ctl, 'insert rejects'),
     );
-    stored.rejects = Math.max(stored.rejects, last);
+    stored.rejects = laterOf(stored.rejects, { offset: last.offset, line: last.line });
     if (!skip) for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });
   }
 }

@@ -1,16 +1,18 @@
 /**
  * The shipper: lists source objects, streams each one (never whole in
- * memory) as lines, and ships them in batches. Each batch and the object's
- * progress go out together (ShipSink), so a restarted shipper resumes at the
- * next line: each line lands exactly once. With --follow it keeps polling
- * for new objects and, for local files, appended lines (like tail -F).
+ * memory), and ships its lines in batches of messages, each message a bundle
+ * of consecutive lines as the object's own bytes (or one line, with
+ * --lines-per-message 1). Each batch and the object's progress go out
+ * together (ShipSink), so a restarted shipper resumes at the next line: each
+ * line lands exactly once. With --follow it keeps polling for new objects
+ * and, for local files, appended lines (like tail -F).
  */
 import { describeError, WeblogError } from '../errors.js';
 import { fnv1a64, toDecimal } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
-import { splitLines, type Line } from '../source/lines.js';
+import { bundleLines, itemSize, type BundleItem } from '../source/bundles.js';
 import { readError } from '../source/errors.js';
 import type { ObjectSource, SourceObject } from '../source/objects.js';
 import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } from '../transport/types.js';
@@ -19,6 +21,8 @@ import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } f
 export const shipDefaults = {
   batchLines: 5000,
   batchBytes: 1024 * 1024,
+  linesPerMessage: 1000,
+  messageBytes: 64 * 1024,
   maxLineBytes: 65_536,
   pollIntervalMs: 5000,
   replicas: 1,
@@ -27,8 +31,12 @@ export const shipDefaults = {
 
 export interface ShipOptions {
   topic: string;
-  /** Message key: none (spread over partitions), source (one object -> one partition), ip (first field of the line). Default none. */
+  /** Message key: none (spread over partitions), source (one object -> one partition), ip (first field of the line; one line per message). Default none. */
   key?: 'none' | 'source' | 'ip';
+  /** Lines per message at most (default 1,000); 1 sends each line alone, without its LF, as other shippers do. */
+  linesPerMessage?: number;
+  /** Bytes per message at most, for bundles (default 64 KiB; a longer line still travels alone). */
+  messageBytes?: number;
   /** Lines per batch (default 5,000). */
   batchLines?: number;
   /** Bytes per batch (default 1 MiB). */
@@ -204,16 +212,36 @@ export class Shipper {
     return this.source.appendable && !o.gzip;
   }
 
-  private keyOf(o: SourceObject, line: Line): string | null {
+  /** One line per message: with --lines-per-message 1, and with --key ip (a bundle has many clients). */
+  private get oneLinePerMessage(): boolean {
+    return this.opts.key === 'ip' || (this.opts.linesPerMessage ?? shipDefaults.linesPerMessage) <= 1;
+  }
+
+  /** The Kafka message of a bundle or an over-long line. */
+  private messageOf(o: SourceObject, item: BundleItem): OutboundMessage {
+    const headers: Record<string, string> = { [headerNames.source]: o.key, [headerNames.sourceOffset]: String(item.offset), [headerNames.etag]: o.etag };
+    if (item.tooLong) {
+      headers[headerNames.reject] = 'line_too_long';
+      this.metrics.tooLong.inc();
+      return { key: this.opts.key === 'source' ? o.key : null, value: item.preview, headers };
+    }
+    let value = item.bytes;
+    if (this.oneLinePerMessage) {
+      // The line alone, as other shippers send it: without its LF (or CRLF).
+      let end = value.length;
+      if (end > 0 && value[end - 1] === 10) end--;
+      if (end > 0 && value[end - 1] === 13) end--;
+      value = value.subarray(0, end);
+    }
     switch (this.opts.key) {
       case 'source':
-        return o.key;
+        return { key: o.key, value, headers };
       case 'ip': {
-        const sp = line.text.indexOf(' ');
-        return sp === -1 ? line.text : line.text.slice(0, sp);
+        const sp = value.indexOf(32);
+        return { key: sp === -1 ? value : value.subarray(0, sp), value, headers };
       }
       default:
-        return null;
+        return { key: null, value, headers };
     }
   }
 
@@ -224,6 +252,7 @@ export class Shipper {
     const maxLines = this.opts.batchLines ?? shipDefaults.batchLines;
     const maxBytes = this.opts.batchBytes ?? shipDefaults.batchBytes;
     let batch: OutboundMessage[] = [];
+    let batchLinesN = 0;
     let batchBytes = 0;
     let batchEnd = offset;
     let head: string | undefined;
@@ -238,7 +267,7 @@ export class Shipper {
         key: o.key,
         etag: o.etag,
         offset: batchEnd,
-        lines: lines + batch.length,
+        lines: lines + batchLinesN,
         done,
         updatedAt: Date.now(),
         ...(head ? { head, headLength } : {}),
@@ -249,27 +278,25 @@ export class Shipper {
         onRetry: (err, attempt) => this.log.warn('ship: retrying', { attempt, error: describeError(err) }),
       });
       this.progress.set(o.key, progress);
-      this.metrics.lines.inc(undefined, messages.length);
+      this.metrics.lines.inc(undefined, batchLinesN);
       this.metrics.bytes.inc(undefined, batchBytes);
-      lines += messages.length;
+      lines += batchLinesN;
       offset = batchEnd;
       batch = [];
+      batchLinesN = 0;
       batchBytes = 0;
     };
     // Transient trouble mid-object (a reset connection, a 5xx) re-opens it at the last
     // line shipped, a few times, before the object is left for the next pass.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.streamObject(o, offset, (line) => {
-          const headers: Record<string, string> = { [headerNames.source]: o.key, [headerNames.sourceOffset]: String(line.offset), [headerNames.etag]: o.etag };
-          if (line.tooLong) {
-            headers[headerNames.reject] = 'line_too_long';
-            this.metrics.tooLong.inc();
-          }
-          batch.push({ key: this.keyOf(o, line), value: line.text, headers });
-          batchBytes += line.size;
-          batchEnd = line.offset + line.size;
-          return batch.length >= maxLines || batchBytes >= maxBytes ? flush(false) : undefined;
+        await this.streamObject(o, offset, (item) => {
+          batch.push(this.messageOf(o, item));
+          const size = itemSize(item);
+          batchLinesN += item.tooLong ? 1 : item.lines;
+          batchBytes += size;
+          batchEnd = item.offset + size;
+          return batchLinesN >= maxLines || batchBytes >= maxBytes ? flush(false) : undefined;
         });
         if (this.stopped) return;
         await flush(!this.growing(o));
@@ -284,6 +311,7 @@ export class Shipper {
         }
         this.log.warn('object: retrying after a transient error', { object: o.key, offset, attempt, error: describeError(err) });
         batch = [];
+        batchLinesN = 0;
         batchBytes = 0;
         batchEnd = offset;
         await sleep(200 * 2 ** attempt, this.abort.signal).catch(() => undefined);
@@ -306,8 +334,8 @@ export class Shipper {
     this.progress.set(o.key, progress);
   }
 
-  /** Streams `o` from `from`, calling `onLine` per line (awaiting it when it returns a promise). */
-  private async streamObject(o: SourceObject, from: number, onLine: (line: Line) => Promise<void> | undefined): Promise<void> {
+  /** Streams `o` from `from`, calling `onItem` per bundle or over-long line (awaiting it when it returns a promise). */
+  private async streamObject(o: SourceObject, from: number, onItem: (item: BundleItem) => Promise<void> | undefined): Promise<void> {
     let stream: AsyncIterable<Buffer>;
     try {
       stream = await this.source.open(o, from);
@@ -317,13 +345,15 @@ export class Shipper {
     // A local file may be mid-write: its last line counts only once it ends with LF.
     const partialLast = !(this.growing(o) && this.opts.follow);
     try {
-      for await (const chunk of splitLines(stream, {
+      for await (const items of bundleLines(stream, {
         startOffset: from,
         maxLineBytes: this.opts.maxLineBytes ?? shipDefaults.maxLineBytes,
+        maxLines: this.oneLinePerMessage ? 1 : (this.opts.linesPerMessage ?? shipDefaults.linesPerMessage),
+        maxBytes: this.opts.messageBytes ?? shipDefaults.messageBytes,
         emitPartialLast: partialLast,
       })) {
-        for (const line of chunk) {
-          const pending = onLine(line);
+        for (const item of items) {
+          const pending = onItem(item);
           if (pending) {
             await pending;
             if (this.stopped) return;

@@ -10,15 +10,38 @@ import { sqlString } from './clickhouse/sql.js';
 import type { ClickHouse, Dialect } from './clickhouse/types.js';
 import { AccessLogTsvWriter, accessLogColumns } from './rows.js';
 
-/** The highest offsets stored from one partition (-1: none). */
+/** A line's place in its partition: its message's offset and its index in the message. */
+export interface Position {
+  offset: number;
+  line: number;
+}
+
+/** Before every line. */
+export const nothingStored = (): Position => ({ offset: -1, line: -1 });
+
+/** The line at (offset, line) is at or before `p`. */
+export function atOrBefore(offset: number, line: number, p: Position): boolean {
+  return offset < p.offset || (offset === p.offset && line <= p.line);
+}
+
+/** The later of two positions. */
+export function laterOf(a: Position, b: Position): Position {
+  return atOrBefore(a.offset, a.line, b) ? b : a;
+}
+
+/** `offset:line`, a position as a Set key. */
+export const positionKey = (offset: number, line: number): string => `${offset}:${line}`;
+
+/** The last lines stored from one partition (offset -1: none). */
 export interface StoredOffsets {
-  rows: number;
-  rejects: number;
+  rows: Position;
+  rejects: Position;
 }
 
 /** Where a line came from, as the rejects table records it. */
 export interface LineOrigin {
   offset: number;
+  line: number;
   source: string;
   sourceOffset: number;
 }
@@ -33,13 +56,13 @@ export interface AccessLogStore {
   /** A row writer for this store's column layout. */
   rowWriter(site: string | undefined): AccessLogTsvWriter;
   /**
-   * The highest stored offsets of a partition at or after `from`. Resolves
-   * only once no INSERT of this partition can still land (see
-   * ClickHouse.settle), so what it returns stays true.
+   * The last stored lines of a partition in messages at or after offset
+   * `from`. Resolves only once no INSERT of this partition can still land
+   * (see ClickHouse.settle), so what it returns stays true.
    */
   storedOffsets(topic: string, partition: number, from: number): Promise<StoredOffsets>;
-  /** Which of `offsets` the rejects table already holds (for rejects found while narrowing). */
-  storedRejects(topic: string, partition: number, offsets: readonly number[]): Promise<Set<number>>;
+  /** Which of `lines` the rejects table already holds, as positionKey()s (for rejects found while narrowing). */
+  storedRejects(topic: string, partition: number, lines: readonly Position[]): Promise<Set<string>>;
   /** Rows [from, to) of `rows` in one atomic INSERT. */
   insertRows(topic: string, partition: number, rows: RowBuffer, from: number, to: number): Promise<void>;
   /** Rejected lines in one atomic INSERT. */
@@ -70,10 +93,13 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     const where = `${this.where(topic, partition)} AND kafka_offset >= ${from}`;
     const [rows, rejects] = await Promise.all(
       ['access_log', 'rejects'].map((t) =>
-        this.ch.query<{ m: string | number; c: string | number }>(`SELECT max(kafka_offset) AS m, count() AS c FROM ${t} WHERE ${where}`),
+        this.ch.query<{ o: string | number; l: string | number }>(
+          `SELECT kafka_offset AS o, kafka_line AS l FROM ${t} WHERE ${where} ORDER BY kafka_offset DESC, kafka_line DESC LIMIT 1`,
+        ),
       ),
     );
-    const top = (r: { m: string | number; c: string | number }[] | undefined) => (r?.[0] && Number(r[0].c) > 0 ? Number(r[0].m) : -1);
+    const top = (r: { o: string | number; l: string | number }[] | undefined): Position =>
+      r?.[0] ? { offset: Number(r[0].o), line: Number(r[0].l) } : nothingStored();
     return { rows: top(rows), rejects: top(rejects) };
   }
 
@@ -97,18 +123,20 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     return { rows: Number(t?.rows ?? 0), rejects: Number(t?.rejects ?? 0) };
   }
 
-  async storedRejects(topic: string, partition: number, offsets: readonly number[]): Promise<Set<number>> {
-    if (offsets.length === 0) return new Set();
+  async storedRejects(topic: string, partition: number, lines: readonly Position[]): Promise<Set<string>> {
+    if (lines.length === 0) return new Set();
     await this.ch.settle(this.scope(topic, partition));
-    const present = await this.ch.query<{ o: string | number }>(
-      `SELECT kafka_offset AS o FROM rejects WHERE ${this.where(topic, partition)} AND kafka_offset IN (${offsets.join(',')})`,
+    const present = await this.ch.query<{ o: string | number; l: string | number }>(
+      `SELECT kafka_offset AS o, kafka_line AS l FROM rejects WHERE ${this.where(topic, partition)} AND (kafka_offset, kafka_line) IN (${lines
+        .map((p) => `(${p.offset}, ${p.line})`)
+        .join(',')})`,
     );
-    return new Set(present.map((p) => Number(p.o)));
+    return new Set(present.map((p) => positionKey(Number(p.o), Number(p.l))));
   }
 
   async insertRows(topic: string, partition: number, rows: RowBuffer, from: number, to: number): Promise<void> {
     await this.ch.insertTsv('access_log', accessLogColumns[this.dialect], rows.bytes(from, to), {
-      dedupToken: `${topic}:${partition}:${rows.offsets[from] as number}-${rows.offsets[to - 1] as number}`,
+      dedupToken: `${topic}:${partition}:${rows.offsets[from] as number}.${rows.lines[from] as number}-${rows.offsets[to - 1] as number}.${rows.lines[to - 1] as number}`,
       scope: this.scope(topic, partition),
     });
   }
@@ -127,6 +155,7 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
           kafka_topic: topic,
           kafka_partition: partition,
           kafka_offset: msg.offset,
+          kafka_line: msg.line,
         }),
       )
       .join('\n');

@@ -39,6 +39,8 @@ export class RowBuffer {
   private readonly starts: number[] = [];
   /** Kafka offset of each row, in append order (increasing within a partition batch). */
   readonly offsets: number[] = [];
+  /** Index of each row's line in its Kafka message: (offset, line) increases within a partition batch. */
+  readonly lines: number[] = [];
   private lastDay = NaN;
   private lastDate = '';
 
@@ -54,10 +56,11 @@ export class RowBuffer {
     this.buf = next;
   }
 
-  /** Starts the row of the message at `offset`. */
-  beginRow(offset: number): void {
+  /** Starts the row of line `line` of the message at `offset`. */
+  beginRow(offset: number, line = 0): void {
     this.starts.push(this.pos);
     this.offsets.push(offset);
+    this.lines.push(line);
   }
 
   /** Ends the current row with a newline. */

@@ -16,6 +16,8 @@ export interface Provenance {
   topic: string;
   partition: number;
   offset: number;
+  /** Index of the line in its Kafka message (0 for one-line messages). */
+  line: number;
 }
 
 export interface RowOptions {
@@ -79,6 +81,7 @@ export function accessLogRow(r: EnrichedRecord, p: Provenance, opts: RowOptions 
     kafka_topic: p.topic,
     kafka_partition: p.partition,
     kafka_offset: p.offset,
+    kafka_line: p.line,
   });
 }
 
@@ -132,6 +135,7 @@ const modernColumns: readonly string[] = [
   'kafka_topic',
   'kafka_partition',
   'kafka_offset',
+  'kafka_line',
 ];
 
 /** Column order of writeAccessLogTsv rows, per dialect (INSERT INTO access_log (...) FORMAT TabSeparated). */
@@ -160,7 +164,7 @@ function mapLiteral(m: Record<string, string>): string {
  */
 export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance, opts: RowOptions = {}): void {
   const legacy = opts.dialect === 'legacy';
-  b.beginRow(p.offset);
+  b.beginRow(p.offset, p.line);
   writeLineFields(b, r, opts.site, legacy);
   writeUaFields(b, r, legacy);
   writeGeoFields(b, r);
@@ -172,7 +176,8 @@ export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance
   b.uintTab(Math.max(0, p.sourceOffset));
   b.strTab(p.topic);
   b.uintTab(p.partition);
-  b.uint(p.offset);
+  b.uintTab(p.offset);
+  b.uint(p.line);
   b.endRow();
 }
 
@@ -204,7 +209,7 @@ export class AccessLogTsvWriter {
 
   write(b: RowBuffer, r: EnrichedRecord, p: Provenance): void {
     const legacy = this.legacy;
-    b.beginRow(p.offset);
+    b.beginRow(p.offset, p.line);
     writeLineFields(b, r, this.site, legacy);
 
     const u = r[uaSource];
@@ -240,7 +245,8 @@ export class AccessLogTsvWriter {
       });
     }
     b.raw(this.lastTopicRun);
-    b.uint(p.offset);
+    b.uintTab(p.offset);
+    b.uint(p.line);
     b.endRow();
   }
 }

@@ -4,7 +4,7 @@ import { isRetriable, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { validateTopic } from './kafka.js';
 import { MessageDecoder } from './kafka-messages.js';
-import type { BatchHandler, LogConsumer } from './types.js';
+import type { BatchHandler, LogConsumer, LogMessage } from './types.js';
 
 /** The consumer's defaults, in one place (the CLI shows them). */
 export const consumerDefaults = {
@@ -124,7 +124,8 @@ export class KafkaLogConsumer implements LogConsumer {
         // marker is what lets the group's lag reach 0 (it stayed at 1 per partition).
         // (isEmptyControlRecord is in kafkajs 2.2.4's Batch, missing from its typings.)
         if (batch.messages.length === 0 && !(batch as unknown as { isEmptyControlRecord(): boolean }).isEmptyControlRecord()) return;
-        const messages = batch.messages.map((m) => this.decoder.decode(m));
+        const messages: LogMessage[] = [];
+        for (const m of batch.messages) this.decoder.decodeInto(m, messages);
         const lastOffset = Number(batch.lastOffset());
         this.busy++;
         try {

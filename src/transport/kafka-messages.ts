@@ -5,6 +5,7 @@
  * is capped.
  */
 import type { KafkaMessage } from 'kafkajs';
+import { pushMessageLines } from './message-lines.js';
 import { headerNames, shipperRejectReasons, type LogMessage, type ShipperRejectReason } from './types.js';
 
 function headerBytes(m: KafkaMessage, name: string): Buffer | undefined {
@@ -29,6 +30,8 @@ function decimalHeader(b: Buffer | undefined): number {
   }
   return v;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Longest source header kept (S3 keys are at most 1,024 bytes). */
 const MAX_SOURCE_BYTES = 4096;
@@ -56,14 +59,25 @@ export class MessageDecoder {
     return this.lastSource;
   }
 
-  decode(m: KafkaMessage): LogMessage {
-    return {
-      rejectReason: rejectHeader(headerBytes(m, headerNames.reject)),
-      value: m.value ? m.value.toString('utf8') : '',
-      offset: Number(m.offset),
-      source: this.sourceHeader(headerBytes(m, headerNames.source)),
-      sourceOffset: decimalHeader(headerBytes(m, headerNames.sourceOffset)),
-      timestamp: Number(m.timestamp),
-    };
+  /** Appends the lines of `m` (one, or a bundle) to `out`. */
+  decodeInto(m: KafkaMessage, out: LogMessage[]): void {
+    pushMessageLines(
+      m.value ?? EMPTY,
+      {
+        rejectReason: rejectHeader(headerBytes(m, headerNames.reject)),
+        offset: Number(m.offset),
+        source: this.sourceHeader(headerBytes(m, headerNames.source)),
+        sourceOffset: decimalHeader(headerBytes(m, headerNames.sourceOffset)),
+        timestamp: Number(m.timestamp),
+      },
+      out,
+    );
+  }
+
+  /** The lines of `m`. */
+  decode(m: KafkaMessage): LogMessage[] {
+    const out: LogMessage[] = [];
+    this.decodeInto(m, out);
+    return out;
   }
 }

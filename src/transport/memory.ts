@@ -10,6 +10,7 @@
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { WeblogError } from '../errors.js';
+import { pushMessageLines } from './message-lines.js';
 import {
   headerNames,
   type BatchHandler,
@@ -24,16 +25,18 @@ import {
 
 interface Entry {
   msg: LogMessage;
-  /** Called once this message is committed. */
+  /** The last line of one push (one ship call): the state may advance past it. */
+  endsPush: boolean;
+  /** Called once this line is committed. */
   onCommit?: (() => void) | undefined;
 }
 
 export interface MemoryOptions {
   /** Topic name written to the rows' kafka_topic (default weblog.run). */
   topic?: string;
-  /** Capacity in messages; producers wait when full (default 100,000). */
+  /** Capacity in lines; producers wait when full (default 100,000). */
   capacity?: number;
-  /** Largest batch handed to the processor (default 20,000). */
+  /** Largest batch handed to the processor, in lines (default 20,000). */
   maxBatch?: number;
   /** Longest wait for a fuller batch, ms (default 200). */
   flushIntervalMs?: number;
@@ -89,7 +92,7 @@ export class MemoryTransport implements Transport {
     return this.opts.stateFile;
   }
 
-  /** Offset of the next message: all before it were committed in earlier runs or this one. */
+  /** Offset of the next line of a push: all lines before it were committed in earlier runs or this one. */
   get committedOffset(): number {
     return this.state.nextOffset;
   }
@@ -100,30 +103,41 @@ export class MemoryTransport implements Transport {
     renameSync(tmp, this.opts.stateFile); // atomic replace
   }
 
-  /** Enqueues messages, waiting while the queue is full. */
+  /**
+   * Enqueues the lines of `messages` (each one line or a bundle), waiting
+   * while the queue is full. Every line gets its own offset.
+   */
   async push(messages: OutboundMessage[], onCommit?: () => void): Promise<void> {
     if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
-    const cap = this.opts.capacity ?? 100_000;
-    while (this.entries.length + messages.length > cap && this.entries.length > 0) {
-      await new Promise<void>((r) => this.spaceWaiters.push(r));
-      if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
-    }
     const now = Date.now();
-    messages.forEach((m, i) => {
+    const lines: LogMessage[] = [];
+    for (const m of messages) {
       const h = m.headers ?? {};
-      this.entries.push({
-        msg: {
-          value: m.value,
-          offset: this.nextOffset++,
+      const offset = Number(h[headerNames.sourceOffset] ?? -1);
+      pushMessageLines(
+        typeof m.value === 'string' ? Buffer.from(m.value) : m.value,
+        {
+          offset: 0,
           source: h[headerNames.source] ?? '',
-          sourceOffset: Number(h[headerNames.sourceOffset] ?? -1),
+          sourceOffset: Number.isSafeInteger(offset) ? offset : -1,
           timestamp: now,
           rejectReason: h[headerNames.reject] === 'line_too_long' ? 'line_too_long' : undefined,
         },
-        onCommit: i === messages.length - 1 ? onCommit : undefined,
-      });
+        lines,
+      );
+    }
+    const cap = this.opts.capacity ?? 100_000;
+    while (this.entries.length + lines.length > cap && this.entries.length > 0) {
+      await new Promise<void>((r) => this.spaceWaiters.push(r));
+      if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
+    }
+    lines.forEach((msg, i) => {
+      msg.offset = this.nextOffset++;
+      msg.line = 0;
+      const last = i === lines.length - 1;
+      this.entries.push({ msg, endsPush: last, onCommit: last ? onCommit : undefined });
     });
-    if (messages.length === 0 && onCommit) {
+    if (lines.length === 0 && onCommit) {
       // A record without lines (e.g. "object done") counts once everything before it is committed.
       const last = this.entries[this.entries.length - 1];
       if (last) {
@@ -149,8 +163,16 @@ export class MemoryTransport implements Transport {
 
   private commit(count: number): void {
     const done = this.entries.splice(0, count);
-    const last = done[done.length - 1];
-    if (last) this.state.nextOffset = last.msg.offset + 1;
+    // The state moves only past whole pushes: after a crash, the lines of a push the
+    // batch cut in two are shipped again from its start and must get the same offsets
+    // (advancing past its first lines gave them new ones: stored twice).
+    for (let i = done.length - 1; i >= 0; i--) {
+      const e = done[i] as Entry;
+      if (e.endsPush) {
+        this.state.nextOffset = e.msg.offset + 1;
+        break;
+      }
+    }
     for (const e of done) e.onCommit?.();
     this.save();
     for (const w of this.spaceWaiters.splice(0)) w();

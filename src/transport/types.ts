@@ -14,10 +14,14 @@ export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offs
 export const shipperRejectReasons = ['line_too_long'] as const;
 export type ShipperRejectReason = (typeof shipperRejectReasons)[number];
 
+/** One log line: a message holds one line or a bundle of them (see message-lines.ts). */
 export interface LogMessage {
   /** The raw log line. */
   value: string;
+  /** Offset of the Kafka message holding the line. */
   offset: number;
+  /** Index of the line in its message (0 for one-line messages): (offset, line) identifies a line. */
+  line: number;
   /** Object key / file the line came from ('' when the producer did not say). */
   source: string;
   /** Byte offset of the line in its source (-1 when unknown). */
@@ -31,6 +35,7 @@ export interface LogMessage {
 export interface LogBatch {
   topic: string;
   partition: number;
+  /** The lines of the batch's messages, in (offset, line) order. */
   messages: LogMessage[];
   /** Offset of the next message the broker will write. */
   highWatermark: number;
@@ -69,8 +74,9 @@ export interface LogConsumer {
 }
 
 export interface OutboundMessage {
-  key?: string | null;
-  value: string;
+  key?: string | Buffer | null;
+  /** One line, or a bundle of consecutive lines with their LFs (see message-lines.ts). */
+  value: string | Buffer;
   headers?: Record<string, string>;
 }
 

@@ -2,6 +2,8 @@
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, inject } from 'vitest';
 import { uniqueName } from './names.js';
+import { pushMessageLines } from '../../src/transport/message-lines.js';
+import type { LogMessage } from '../../src/transport/types.js';
 
 export function testKafka(): Kafka {
   return new Kafka({ clientId: 'weblog-test', brokers: inject('endpoints').kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -55,6 +57,47 @@ export async function produceLines(kafka: Kafka, topic: string, lines: string[],
   if (added !== lines.length) throw new Error(`test setup: topic ${topic} got ${added} messages for ${lines.length} lines`);
 }
 
+/**
+ * Produces `lines` as a mix of the two shapes the processor reads: runs of
+ * one-line messages (as Filebeat or Kafka Connect send them) and bundles of
+ * 2..41 lines (as weblog ship sends them, some with CRLF), seeded, with byte
+ * offsets in the headers. Returns the number of messages.
+ */
+export async function produceMixed(kafka: Kafka, topic: string, lines: string[], source = 'mixed.log'): Promise<number> {
+  const before = await endOffsets(kafka, topic);
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  const messages: { key: string; value: string; headers: Record<string, string> }[] = [];
+  let at = 0; // byte offset in the imagined source
+  for (let i = 0, block = 0; i < lines.length; block++) {
+    const n = block % 2 === 0 ? 1 + (block % 5) : 2 + ((block * 7) % 40);
+    const take = lines.slice(i, i + n);
+    if (block % 2 === 0) {
+      for (const l of take) {
+        messages.push({ key: String(messages.length), value: l, headers: { 'weblog-source': source, 'weblog-offset': String(at) } });
+        at += Buffer.byteLength(l) + 1;
+      }
+    } else {
+      const eol = block % 6 === 1 ? '\r\n' : '\n';
+      const value = take.map((l) => l + eol).join('');
+      messages.push({ key: String(messages.length), value, headers: { 'weblog-source': source, 'weblog-offset': String(at) } });
+      at += Buffer.byteLength(value);
+    }
+    i += take.length;
+  }
+  // Sends of at most 256 KB stay under the broker's 1 MB record-batch limit.
+  for (let i = 0; i < messages.length;) {
+    let j = i;
+    for (let bytes = 0; j < messages.length && bytes < 256 * 1024; j++) bytes += (messages[j] as { value: string }).value.length;
+    await producer.send({ topic, acks: -1, messages: messages.slice(i, j) });
+    i = j;
+  }
+  await producer.disconnect();
+  const added = (await endOffsets(kafka, topic)) - before;
+  if (added !== messages.length) throw new Error(`test setup: topic ${topic} got ${added} messages, ${messages.length} sent`);
+  return messages.length;
+}
+
 /** Reads every message of a topic from the beginning until `expected` arrived or `timeoutMs` passed. */
 export async function readTopic(
   kafka: Kafka,
@@ -82,6 +125,46 @@ export async function readTopic(
   });
   await consumer.disconnect();
   return out;
+}
+
+export type TopicLine = { value: string; headers: Record<string, string>; partition: number; offset: string; line: number };
+
+/**
+ * The lines of a raw topic, read as the processor reads them: each message
+ * one line or a bundle, each line with its own weblog-offset (its byte offset
+ * in the source). `expected` counts lines.
+ */
+export async function readTopicLines(kafka: Kafka, topic: string, expected: number, timeoutMs = 30_000): Promise<{ lines: TopicLine[]; messages: number }> {
+  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const lines: TopicLine[] = [];
+  let messages = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        messages++;
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+        const out: LogMessage[] = [];
+        const at = headers['weblog-offset'];
+        pushMessageLines(
+          message.value ?? Buffer.alloc(0),
+          { offset: Number(message.offset), source: '', sourceOffset: at === undefined ? -1 : Number(at), timestamp: 0 },
+          out,
+        );
+        for (const l of out)
+          lines.push({ value: l.value, headers: { ...headers, 'weblog-offset': String(l.sourceOffset) }, partition, offset: message.offset, line: l.line });
+        if (lines.length >= expected) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  return { lines, messages };
 }
 
 /**

@@ -19,7 +19,7 @@ export async function insertRecords(ch: ClickHouse, records: EnrichedRecord[], b
   for (let i = 0; i < records.length; i += batchSize) {
     const rows = records
       .slice(i, i + batchSize)
-      .map((r, j) => accessLogRow(r, { source: 'test', sourceOffset: i + j, topic: '', partition: 0, offset: i + j }, { site }));
+      .map((r, j) => accessLogRow(r, { source: 'test', sourceOffset: i + j, topic: '', partition: 0, offset: i + j, line: 0 }, { site }));
     await ch.insertJson('access_log', rows.join('\n'));
   }
 }

@@ -8,7 +8,7 @@ import { defineCommand } from '../options.js';
 
 export const shipCommand = defineCommand({
   name: 'ship',
-  summary: 'Stream log objects (S3 or local files) into Kafka, one message per line, resumable.',
+  summary: 'Stream log objects (S3 or local files) into Kafka, bundles of lines per message, resumable.',
   usage: 'weblog ship --source s3://bucket/prefix|file:///path --brokers HOST:PORT [--topic weblog.raw] [--follow]',
   options: [
     ...sourceOptions,
@@ -25,7 +25,25 @@ export const shipCommand = defineCommand({
       type: 'string',
       default: 'none',
       arg: 'none|source|ip',
-      description: 'message key: none, the source object, or the client IP (first field)',
+      description: 'message key: none, the source object, or the client IP (first field; one line per message)',
+    },
+    {
+      name: 'lines-per-message',
+      type: 'number',
+      default: shipDefaults.linesPerMessage,
+      min: 1,
+      max: 1_000_000,
+      unit: 'lines',
+      description: 'consecutive lines per Kafka message (1: each line alone, for consumers that expect that)',
+    },
+    {
+      name: 'message-bytes',
+      type: 'number',
+      default: shipDefaults.messageBytes,
+      min: 1024,
+      max: 16 * 1024 * 1024,
+      unit: 'bytes',
+      description: "bytes per Kafka message (keep under the topic's max.message.bytes)",
     },
     { name: 'batch-lines', type: 'number', default: shipDefaults.batchLines, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
@@ -36,7 +54,7 @@ export const shipCommand = defineCommand({
     ...workerOptionsFor('ship'),
   ],
   notes:
-    'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.',
+    'Credentials: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (or S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY), else the AWS SDK chain.\nLines and progress go out in one Kafka transaction: after kill -9 and restart each line is in the topic once.\nA message holds up to --lines-per-message consecutive lines of one object, each ending in LF, with the source headers once.',
   async run(opts) {
     const key = String(opts.key);
     if (key !== 'none' && key !== 'source' && key !== 'ip') throw new WeblogError('CONFIG_INVALID', `--key: expected none, source or ip, got "${key}"`);
@@ -50,6 +68,8 @@ export const shipCommand = defineCommand({
       ship: {
         key,
         batchLines: opts['batch-lines'],
+        linesPerMessage: opts['lines-per-message'],
+        messageBytes: opts['message-bytes'],
         maxLineBytes: opts['max-line-bytes'],
         replicaIndex: index,
         replicas,

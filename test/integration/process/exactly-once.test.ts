@@ -12,7 +12,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import type { ClickHouse } from '../../../src/sink/clickhouse/types.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
-import { createTopic, deleteTopics, produceLines, readTopic, testKafka } from '../../helpers/kafka.js';
+import { createTopic, deleteTopics, produceMixed, readTopic, testKafka } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -47,7 +47,8 @@ async function runCase(ch: ClickHouse, dialect: 'legacy' | 'modern') {
   await createTopic(kafka, topic, 3);
   await createTopic(kafka, dlq, 1);
   const { lines, bad } = mixedInput();
-  await produceLines(kafka, topic, lines);
+  const messages = await produceMixed(kafka, topic, lines, 'test.log'); // one-line messages and bundles
+  expect(messages).toBeLessThan(lines.length / 3);
   const run = await startProcessor(ch, topic, uniqueName('g'), { dialect, deadLetterTopic: dlq, maxInsertRows: 700 });
   await waitUntil(
     'all lines stored',
@@ -60,7 +61,10 @@ async function runCase(ch: ClickHouse, dialect: 'legacy' | 'modern') {
   );
   expect(Number(acc?.rows) + Number(acc?.rejects)).toBe(lines.length);
   expect(Number(acc?.rejects)).toBe(bad);
-  expect(await count(ch, 'SELECT count() - uniqExact(kafka_partition, kafka_offset) AS c FROM access_log')).toBe(0);
+  expect(await count(ch, 'SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) AS c FROM access_log')).toBe(0);
+  // every line keeps its own byte offset in the source, inside bundles too
+  expect(await count(ch, 'SELECT (SELECT uniqExact(source_offset) FROM access_log) + (SELECT uniqExact(source_offset) FROM rejects) AS c')).toBe(lines.length);
+  expect(await count(ch, 'SELECT max(kafka_line) AS c FROM access_log')).toBeGreaterThan(10);
   const reasons = await ch.query<{ reason: string; c: string | number }>('SELECT reason, count() AS c FROM rejects GROUP BY reason ORDER BY reason');
   expect(Object.fromEntries(reasons.map((r) => [r.reason, Number(r.c)]))).toEqual({ empty_line: 10, no_match: 10, bad_time: 10, bad_status: 10 });
   const [row] = await ch.query<Record<string, unknown>>(
@@ -71,6 +75,15 @@ async function runCase(ch: ClickHouse, dialect: 'legacy' | 'modern') {
   const dead = await readTopic(kafka, dlq, bad, 20_000);
   expect(dead).toHaveLength(bad);
   expect(JSON.parse(dead[0]?.value ?? '{}')).toMatchObject({ topic, reason: expect.any(String) as unknown, line: expect.any(String) as unknown });
+  // a reject names its line: message offset and line index, in the table and in the dead-letter record
+  const deadKeys = dead
+    .map((d) => JSON.parse(d.value) as { partition: number; offset: number; line_index: number })
+    .map((d) => `${d.partition}/${d.offset}/${d.line_index}`);
+  const tableKeys = (
+    await ch.query<{ k: string }>("SELECT concat(toString(kafka_partition), '/', toString(kafka_offset), '/', toString(kafka_line)) AS k FROM rejects")
+  ).map((r) => r.k);
+  expect(deadKeys.sort()).toEqual(tableKeys.sort());
+  expect(new Set(tableKeys).size).toBe(bad);
 }
 
 describe('processor: produce N lines, N accounted for', () => {
@@ -110,7 +123,7 @@ describe('processor: permanent insert errors', () => {
     const lines = readLines(fixture('logs', 'basjes_hackers.log'));
     const ipv6 = lines.filter((l) => (l.split(' ')[0] ?? '').length > 15);
     expect(ipv6).toHaveLength(12);
-    await produceLines(kafka, topic, lines);
+    await produceMixed(kafka, topic, lines); // the bad rows sit inside bundles too
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: ch.isLegacy ? 'legacy' : 'modern', deadLetterTopic: dlq });
     try {
       await waitUntil(

@@ -1,7 +1,8 @@
 /**
  * Fault tests on real servers: kill -9 of processor replicas at seeded random
- * moments, a ClickHouse outage, replicas joining and leaving. After each, the
- * count is exact and no (partition, offset) is stored twice.
+ * moments, a ClickHouse outage, replicas joining and leaving, on topics that
+ * mix one-line messages and bundles. After each, the count is exact and no
+ * (partition, offset, line) is stored twice.
  */
 import { describe, expect, inject, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
@@ -9,7 +10,7 @@ import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
-import { createTopic, kafkaScope, produceLines } from '../../helpers/kafka.js';
+import { createTopic, kafkaScope, produceMixed } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { killHard, processArgs, spawnProcessor, startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
@@ -37,7 +38,7 @@ async function database(url: string, requestTimeoutMs = 10_000): Promise<HttpCli
 
 async function totals(ch: HttpClickHouse) {
   const [r] = await ch.query<Record<string, string | number>>(
-    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects, (SELECT count() - uniqExact(kafka_partition, kafka_offset) FROM access_log) AS dup_rows, (SELECT count() - uniqExact(kafka_partition, kafka_offset) FROM rejects) AS dup_rejects',
+    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects, (SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) FROM access_log) AS dup_rows, (SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) FROM rejects) AS dup_rejects',
   );
   return { rows: Number(r?.rows), rejects: Number(r?.rejects), dupRows: Number(r?.dup_rows), dupRejects: Number(r?.dup_rejects) };
 }
@@ -46,7 +47,7 @@ async function topicWith(lines: string[], partitions: number): Promise<string> {
   const topic = uniqueName('raw');
   topics.push(topic);
   await createTopic(kafka, topic, partitions);
-  await produceLines(kafka, topic, lines);
+  await produceMixed(kafka, topic, lines); // one-line messages and bundles mixed
   return topic;
 }
 

@@ -48,6 +48,7 @@ describe('TabSeparated and JSON rows', () => {
       topic: 'weblog.raw',
       partition: i % 3,
       offset: i,
+      line: i % 7,
     });
 
     const json = new EmbeddedClickHouse({ dir, database: uniqueName('json') });
@@ -119,7 +120,7 @@ describe('times: written so that every engine reads them unambiguously', () => {
   it('chdb stores 1970 .. 2105 to the millisecond, from TabSeparated and JSON rows', async () => {
     const records = await enrichLines(storable.map(line));
     expect(records).toHaveLength(storable.length);
-    const prov = (i: number): Provenance => ({ source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i });
+    const prov = (i: number): Provenance => ({ source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i, line: 0 });
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('times') });
     await migrate(ch);
     const buf = new RowBuffer(256);
@@ -141,11 +142,13 @@ describe('times: written so that every engine reads them unambiguously', () => {
       const records = await enrichLines(storable.map(line));
       const buf = new RowBuffer(256);
       const writer = new AccessLogTsvWriter({ dialect: 'legacy' });
-      records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
+      records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i, line: 0 }));
       await ch.insertTsv('access_log', accessLogColumns.legacy, buf.bytes(0, buf.count));
       await ch.insertJson(
         'access_log',
-        records.map((r, i) => accessLogRow(r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i + 100 }, { dialect: 'legacy' })).join('\n'),
+        records
+          .map((r, i) => accessLogRow(r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i + 100, line: 0 }, { dialect: 'legacy' }))
+          .join('\n'),
       );
       const got = await ch.query<{ s: string | number }>('SELECT toUInt32(time) AS s FROM access_log ORDER BY kafka_offset');
       const want = records.map((r) => Math.floor(r.time / 1000));
@@ -166,7 +169,7 @@ describe('addresses ClickHouse must take', () => {
     await migrate(ch);
     const buf = new RowBuffer(256);
     const writer = new AccessLogTsvWriter();
-    records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i }));
+    records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i, line: 0 }));
     await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
     const got = await ch.query<{ a: string; ip: string }>('SELECT remote_addr AS a, toString(ip) AS ip FROM access_log ORDER BY kafka_offset LIMIT 2');
     expect(got).toEqual([

@@ -46,7 +46,7 @@ const rec: EnrichedRecord = {
   as_org: '',
   visitor_id: '1',
 };
-const prov = { source: 's3://b/k', sourceOffset: -1, topic: 't', partition: 2, offset: 99 };
+const prov = { source: 's3://b/k', sourceOffset: -1, topic: 't', partition: 2, offset: 99, line: 3 };
 
 describe('accessLogRow', () => {
   it('is valid JSON with every column, escaped strings and 64-bit ids as strings', () => {
@@ -64,8 +64,9 @@ describe('accessLogRow', () => {
       source_offset: 0,
       kafka_partition: 2,
       kafka_offset: 99,
+      kafka_line: 3,
     });
-    expect(Object.keys(row)).toHaveLength(45);
+    expect(Object.keys(row)).toHaveLength(46);
   });
   it('writes the legacy layout: seconds, 0/1 booleans, no Map', () => {
     const row = JSON.parse(accessLogRow(rec, prov, { dialect: 'legacy', site: 's' })) as Record<string, unknown>;
@@ -96,6 +97,7 @@ describe('AccessLogTsvWriter', () => {
       topic: i % 5000 < 2500 ? 'weblog.raw' : 'other',
       partition: Math.floor(i / 300) % 3,
       offset: i,
+      line: i % 1001,
     });
     for (const dialect of ['modern', 'legacy'] as const) {
       for (const site of [undefined, 'site']) {
