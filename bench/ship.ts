@@ -76,16 +76,21 @@ export async function benchShip(totalLines: number): Promise<string> {
       `| ${kind}: ${name} | ${Math.round(lines / r.s).toLocaleString('en-US')} | ${(mb / r.s).toFixed(1)} | ${(lines / r.s / baseline).toFixed(2)}x | ${r.cpu.self.toFixed(2)} | ${r.cpu.kafka.toFixed(2)} | ${r.cpu.s3.toFixed(2)} | ${r.cpu.total.toFixed(2)} |`;
     rows.push(row('S3 read only (baseline)', read), row('S3 read + line strings', splitRun), row('S3 read + bundles', bundleRun));
     // The shipper into Kafka (transactions of 5,000 lines, gzip compression): one line per message, then bundles.
-    for (const linesPerMessage of [1, shipDefaults.linesPerMessage]) {
-      const topic = `bench.ship.${kind}.${linesPerMessage}.${Date.now().toString(36)}`;
+    const configs = [
+      { linesPerMessage: 1, compression: 'gzip', name: 'weblog ship, 1 line per message (gzip)' },
+      { linesPerMessage: shipDefaults.linesPerMessage, compression: 'gzip', name: 'weblog ship, bundles (gzip, the default)' },
+      { linesPerMessage: shipDefaults.linesPerMessage, compression: 'none', name: 'weblog ship, bundles, --compression none' },
+    ] as const;
+    for (const { linesPerMessage, compression, name } of configs) {
+      const topic = `bench.ship.${kind}.${linesPerMessage}.${compression}.${Date.now().toString(36)}`;
       await ensureTopic(kafka, topic, { partitions: 6 });
       await ensureTopic(kafka, `${topic}.progress`, { partitions: 1, compacted: true });
-      const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx` });
+      const sink = new KafkaShipSink(kafka, { progressTopic: `${topic}.progress`, transactionalId: `${topic}.tx`, compression });
       const shipper = new Shipper(source, sink, { topic, linesPerMessage }, silentLogger, new Registry());
       const r = await timed(() => shipper.run());
       await sink.close();
       if (shipper.metrics.lines.total() !== lines) throw new Error(`shipped ${shipper.metrics.lines.total()} lines, expected ${lines}`);
-      rows.push(row(linesPerMessage === 1 ? 'weblog ship, 1 line per message' : `weblog ship, bundles (${linesPerMessage} lines / 64 KiB)`, r));
+      rows.push(row(name, r));
     }
   }
   return [

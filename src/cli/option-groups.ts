@@ -92,6 +92,20 @@ export const partitionsOption = {
   description: 'partitions of the topics created here',
 } as const satisfies OptionSpec;
 
+/** The shipper's record-batch compression. */
+export const compressionSpec = {
+  name: 'compression',
+  type: 'string',
+  default: 'gzip',
+  arg: 'gzip|none',
+  description: 'compression of the record batches (gzip at level 1; none: less CPU, about 4x the bytes in Kafka)',
+} as const satisfies OptionSpec;
+
+function compressionOption(v: unknown): 'gzip' | 'none' {
+  if (v === 'gzip' || v === 'none') return v;
+  throw new WeblogError('CONFIG_INVALID', `--compression: expected gzip or none, got "${String(v)}"`);
+}
+
 export function brokersOf(opts: ParsedOptions): string[] {
   return String(opts.brokers ?? '')
     .split(',')
@@ -115,6 +129,7 @@ export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportCon
     progressTopic: str(opts['progress-topic']),
     deadLetterTopic: opts['dead-letter-topic'] === undefined ? undefined : String(opts['dead-letter-topic']),
     createTopics: opts['create-topics'] !== false,
+    ...(opts.compression === undefined ? {} : { compression: compressionOption(opts.compression) }),
     partitions: n('partitions'),
     consumer: Object.fromEntries(Object.entries(consumer).filter(([, v]) => v !== undefined)),
     log,

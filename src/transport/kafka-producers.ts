@@ -62,6 +62,28 @@ function progressRecord(topic: string, partition: number, offset: string, key: s
   return p as ShipProgress;
 }
 
+/** Raw bytes per produce request of the shipper: under the broker's default max.message.bytes with room to spare. */
+export const MAX_REQUEST_BYTES = 768 * 1024;
+
+/** Consecutive runs of `messages` of at most MAX_REQUEST_BYTES of values each (a larger message alone). */
+export function requestsOf(messages: OutboundMessage[]): OutboundMessage[][] {
+  const out: OutboundMessage[][] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < messages.length; i++) {
+    const v = (messages[i] as OutboundMessage).value;
+    const size = typeof v === 'string' ? v.length * 3 : v.length;
+    if (i > start && bytes + size > MAX_REQUEST_BYTES) {
+      out.push(messages.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += size;
+  }
+  if (start < messages.length) out.push(start === 0 ? messages : messages.slice(start));
+  return out;
+}
+
 export interface ShipSinkOptions {
   /** Compacted topic holding one progress record per object (default weblog.ship-progress). */
   progressTopic: string;
@@ -158,7 +180,9 @@ export class KafkaShipSink implements ShipSink {
     try {
       await this.connect();
       tx = await this.producer.transaction();
-      if (messages.length > 0) await tx.send({ topic, acks: -1, compression: this.compression, messages });
+      // One transaction, several produce requests: kafkajs puts a send's messages for one partition into one
+      // record batch, which the broker refuses over max.message.bytes (1 MB by default) even uncompressed.
+      for (const part of requestsOf(messages)) await tx.send({ topic, acks: -1, compression: this.compression, messages: part });
       await tx.send({ topic: this.opts.progressTopic, acks: -1, messages: [{ key: progress.key, value: JSON.stringify(progress) }] });
       await tx.commit();
     } catch (err) {

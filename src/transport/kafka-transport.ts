@@ -19,6 +19,8 @@ export interface KafkaTransportConfig {
   deadLetterTopic?: string;
   /** Transactional id of the shipper: stable per replica, so a restart fences its predecessor. */
   transactionalId?: string;
+  /** Compression of the shipper's record batches (default gzip). */
+  compression?: 'none' | 'gzip';
   /** Create missing topics (default true). */
   createTopics?: boolean;
   /** Partitions of the raw topic when created here. */
@@ -71,6 +73,7 @@ export class KafkaTransport implements Transport {
     return new KafkaShipSink(this.kafka, {
       progressTopic: this.progressTopic,
       transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}`,
+      compression: this.cfg.compression,
     });
   }
 

@@ -3,7 +3,9 @@
  * release since 2023, so it stays under src/transport/ (kafka*.ts): nothing
  * else imports it.
  */
-import { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import kafkajs, { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
 import { WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { kafkajsErrorLevel } from './kafka-log.js';
@@ -24,12 +26,30 @@ export function validateTopic(topic: string, what = 'topic'): string {
   return topic;
 }
 
+const gzip = promisify(zlib.gzip);
+const unzip = promisify(zlib.unzip);
+
+/**
+ * kafkajs' gzip codec compresses at zlib's default level 6; level 1 costs
+ * about 1 µs less CPU per log line shipped (measured: 3.1-3.4 vs 4.1-4.4 µs
+ * per line for the whole shipper) for a slightly larger batch. Decompression
+ * is the same for every level. Installed for the whole process.
+ */
+export function installFastGzip(): void {
+  // CompressionCodecs is not among the names Node finds in kafkajs' CommonJS exports: read it from the default export.
+  kafkajs.CompressionCodecs[CompressionTypes.GZIP] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => gzip(encoder.buffer, { level: 1 }),
+    decompress: async (buffer: Buffer) => unzip(buffer),
+  });
+}
+
 export function createKafka(opts: KafkaOptions): Kafka {
   if (opts.brokers.length === 0) throw new WeblogError('CONFIG_INVALID', '--brokers: expected HOST:PORT[,HOST:PORT...]');
   for (const b of opts.brokers) if (!/^[^:\s]+:\d+$/.test(b)) throw new WeblogError('CONFIG_INVALID', `--brokers: "${b}" is not HOST:PORT`);
   const log = opts.logger;
   // Before kafkajs loads its Fetch decoders (on the first fetch): see kafkajs-decoder.ts.
   const decoder = installFastRecordDecoder();
+  installFastGzip();
   if (decoder === 'too-late' || decoder === 'unsupported-version')
     log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
   return new Kafka({

@@ -3,7 +3,7 @@ import { WeblogError } from '../../errors.js';
 import { runShip } from '../../pipeline/jobs.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
-import { kafkaConfig, kafkaOptions, partitionsOption, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
+import { compressionSpec, kafkaConfig, kafkaOptions, partitionsOption, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
 import { defineCommand } from '../options.js';
 
 export const shipCommand = defineCommand({
@@ -45,6 +45,7 @@ export const shipCommand = defineCommand({
       unit: 'bytes',
       description: "bytes per Kafka message (keep under the topic's max.message.bytes)",
     },
+    compressionSpec,
     { name: 'batch-lines', type: 'number', default: shipDefaults.batchLines, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
