@@ -1,10 +1,12 @@
 /**
  * Question: how many lines per second does one processor replica move from
- * Kafka into ClickHouse, at what CPU cost per line, how fresh are rows at a
- * steady 20k lines/s, and does memory stay flat?
- * Baselines in the same run: a plain kafkajs consume of the same topic (no
- * processing, stock kafkajs in a child process), and ClickHouse (chdb)
- * ingesting the same raw lines itself.
+ * Kafka into ClickHouse, at what CPU cost per line in every process (worker,
+ * broker, ClickHouse server), with one line per message and with bundles,
+ * how fresh are rows at a steady 50k lines/s, and does memory stay flat?
+ * Baselines and peers in the same run: a plain kafkajs consume of the same
+ * topic (no processing, stock kafkajs in a child process), ClickHouse (chdb)
+ * ingesting the same raw lines itself, and ClickHouse's Kafka engine with a
+ * regex materialized view on the same topics (kafka-engine.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,6 +23,11 @@ import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { ClickHouse } from '../src/sink/clickhouse/types.js';
 import { createKafka } from '../src/transport/kafka.js';
 import { KafkaLogConsumer } from '../src/transport/kafka-consumer.js';
+import { requestsOf } from '../src/transport/kafka-producers.js';
+import type { OutboundMessage } from '../src/transport/types.js';
+import { shipDefaults } from '../src/pipeline/ship.js';
+import { cpuPerItem, cpuSnapshot, type CpuSnapshot } from './cpu.js';
+import { kafkaEngine } from './kafka-engine.js';
 import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 
@@ -46,6 +53,37 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
   }
   if (n >= 1_000_000) process.stderr.write('\n');
   await p.disconnect();
+}
+
+/**
+ * The same lines as `produce`, the way `weblog ship` sends them: bundles of
+ * up to 1,000 consecutive lines / 64 KiB per message, headers once. Returns
+ * the number of messages.
+ */
+async function produceBundles(kafka: Kafka, topic: string, n: number, partitions: number): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
+  await admin.disconnect();
+  const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await p.connect();
+  const messages: OutboundMessage[] = [];
+  let at = 0;
+  for (let i = 0; i < n;) {
+    const start = at;
+    const parts: string[] = [];
+    let bytes = 0;
+    for (; i < n && parts.length < shipDefaults.linesPerMessage && bytes < shipDefaults.messageBytes - 2048; i++) {
+      const line = `${sample[i % sample.length] as string}\n`;
+      parts.push(line);
+      bytes += line.length;
+    }
+    at += bytes;
+    messages.push({ value: parts.join(''), headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(start) } });
+  }
+  for (const part of requestsOf(messages)) await p.send({ topic, messages: part as { value: string }[] });
+  await p.disconnect();
+  return messages.length;
 }
 
 /**
@@ -92,9 +130,11 @@ async function processAll(
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: id(), maxBytesPerPartition: 4 * 1024 * 1024 });
   consumer.onAssignment(() => processor.onAssignment());
   const cpu0 = process.cpuUsage();
+  const snap0 = cpuSnapshot();
   const t0 = performance.now();
   let t1 = 0;
   let peakRss = 0;
+  let snap1: CpuSnapshot | undefined;
   const rssAt: { lines: number; rssMb: number }[] = [];
   await new Promise<void>((resolve) => {
     void consumer.start(async (b, ctl) => {
@@ -108,17 +148,24 @@ async function processAll(
       }
       if (done >= n && t1 === 0) {
         t1 = performance.now();
+        snap1 = cpuSnapshot();
         resolve();
       }
     });
   });
   const cpu = process.cpuUsage(cpu0);
   await consumer.close();
-  return { seconds: (t1 - t0) / 1000, cpuUs: cpu.user + cpu.system, peakRssMb: Math.round(peakRss / 1e6), rssAt };
+  return {
+    seconds: (t1 - t0) / 1000,
+    cpuUs: cpu.user + cpu.system,
+    system: cpuPerItem(snap0, snap1 ?? cpuSnapshot(), n),
+    peakRssMb: Math.round(peakRss / 1e6),
+    rssAt,
+  };
 }
 
 /** Produces at a steady rate while a processor runs; returns produce->stored latencies (ms). */
-async function freshness(kafka: Kafka, ch: ClickHouse, dialect: 'modern' | 'legacy', rate: number, seconds: number): Promise<number[]> {
+async function freshness(kafka: Kafka, ch: ClickHouse, dialect: 'modern' | 'legacy', rate: number, seconds: number, perMessage = 1): Promise<number[]> {
   const topic = id();
   const admin = kafka.admin();
   await admin.connect();
@@ -131,7 +178,7 @@ async function freshness(kafka: Kafka, ch: ClickHouse, dialect: 'modern' | 'lega
   await consumer.start(async (b, ctl) => {
     await processor.handleBatch(b, ctl);
     const now = Date.now();
-    for (const m of b.messages) lat.push(now - m.timestamp);
+    for (const m of b.messages) lat.push(now - m.timestamp); // per line: a bundle's lines share its produce time
   });
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await p.connect();
@@ -144,7 +191,12 @@ async function freshness(kafka: Kafka, ch: ClickHouse, dialect: 'modern' | 'lega
     const due = start + k * tickMs;
     const wait = due - Date.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    await p.send({ topic, messages: Array.from({ length: perTick }, (_, j) => ({ value: sample[(sent + j) % sample.length] as string })) });
+    const messages: { value: string }[] = [];
+    for (let j = 0; j < perTick; j += perMessage)
+      messages.push({
+        value: Array.from({ length: Math.min(perMessage, perTick - j) }, (_, k) => `${sample[(sent + j + k) % sample.length] as string}\n`).join(''),
+      });
+    await p.send({ topic, messages });
     sent += perTick;
   }
   const deadline = Date.now() + 20_000;
@@ -159,16 +211,28 @@ export async function benchProcess(n: number): Promise<string> {
   const ep = await benchEndpoints();
   const kafka = new Kafka({ clientId: 'bench', brokers: ep.kafkaBrokers, logLevel: logLevel.NOTHING });
   const wk = createKafka({ brokers: ep.kafkaBrokers });
-  const topic = id();
-  await produce(kafka, topic, n, 4);
-  const rows: string[] = [];
-  const fmt = (name: string, lines: number, s: number, cpuUs: number, base?: number) =>
-    `| ${name} | ${Math.round(lines / s).toLocaleString('en-US')} | ${(cpuUs / lines).toFixed(2)} | ${base ? `${(lines / s / base).toFixed(2)}x` : '1.00x'} |`;
-  const plain = stockConsume(ep.kafkaBrokers, topic, n);
-  const plainRate = n / plain.seconds;
-  rows.push(fmt('baseline: kafkajs consume, no processing', n, plain.seconds, plain.cpuUs));
-  const fast = await plainConsume(kafka, topic, n); // in this process, where createKafka() installed weblog's decoder
-  rows.push(fmt("kafkajs consume with weblog's record decoder, no processing", n, fast.seconds, fast.cpuUs, plainRate));
+  const single = id();
+  await produce(kafka, single, n, 4);
+  const bundled = `${id()}_b`;
+  const bundles = await produceBundles(kafka, bundled, n, 4);
+  type Row = { name: string; lines: number; seconds: number; ownUs: number; system?: ReturnType<typeof cpuPerItem> | undefined };
+  const rows: Row[] = [];
+  const plain = stockConsume(ep.kafkaBrokers, single, n);
+  rows.push({ name: 'baseline: stock kafkajs consume, no processing (one line per message)', lines: n, seconds: plain.seconds, ownUs: plain.cpuUs / n });
+  const fast = await plainConsume(kafka, single, n); // in this process, where createKafka() installed weblog's decoder
+  rows.push({
+    name: "kafkajs consume with weblog's record decoder, no processing (one line per message)",
+    lines: n,
+    seconds: fast.seconds,
+    ownUs: fast.cpuUs / n,
+  });
+  const fastB = await plainConsume(kafka, bundled, bundles);
+  rows.push({
+    name: `kafkajs consume with weblog's decoder, no processing (bundles: ${bundles.toLocaleString('en-US')} messages)`,
+    lines: n,
+    seconds: fastB.seconds,
+    ownUs: fastB.cpuUs / n,
+  });
 
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
   await http.createDatabase();
@@ -176,17 +240,22 @@ export async function benchProcess(n: number): Promise<string> {
   const dialect = http.isLegacy ? 'legacy' : 'modern';
   // Warm-up, not reported: the first processor run in a process also pays for
   // compiling the hot path, which would bias the first row measured.
-  await processAll(wk, new DiscardClickHouse(), topic, Math.min(n, 100_000), dialect);
-  const d = await processAll(wk, new DiscardClickHouse(), topic, n, dialect);
-  rows.push(fmt('weblog process, rows built and discarded (no ClickHouse client)', n, d.seconds, d.cpuUs, plainRate));
-  const h = await processAll(wk, http, topic, n, dialect);
-  rows.push(fmt(`weblog process -> ClickHouse ${http.serverVersion} over HTTP`, n, h.seconds, h.cpuUs, plainRate));
+  await processAll(wk, new DiscardClickHouse(), single, Math.min(n, 100_000), dialect);
+  const run = async (name: string, ch: ClickHouse, topic: string, d: 'modern' | 'legacy') => {
+    const r = await processAll(wk, ch, topic, n, d);
+    rows.push({ name, lines: n, seconds: r.seconds, ownUs: r.cpuUs / n, system: r.system });
+    return r;
+  };
+  const d1 = await run('weblog process, rows built and discarded (one line per message)', new DiscardClickHouse(), single, dialect);
+  const d2 = await run('weblog process, rows built and discarded (bundles)', new DiscardClickHouse(), bundled, dialect);
+  const h1 = await run(`weblog process -> ClickHouse ${http.serverVersion} over HTTP (one line per message)`, http, single, dialect);
+  await http.exec('TRUNCATE TABLE access_log');
+  const h2 = await run(`weblog process -> ClickHouse ${http.serverVersion} over HTTP (bundles)`, http, bundled, dialect);
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-bench-'));
   const emb = new EmbeddedClickHouse({ dir, database: 'bench' });
   await migrate(emb);
-  const e = await processAll(wk, emb, topic, n, 'modern');
-  rows.push(fmt('weblog process -> chdb (real schema + rollups; chdb CPU in-process)', n, e.seconds, e.cpuUs, plainRate));
+  await run('weblog process -> chdb (real schema + rollups; chdb CPU in-process; bundles)', emb, bundled, 'modern');
 
   // ClickHouse ingesting the same raw lines itself (regex in SQL), on chdb.
   await emb.exec(
@@ -202,23 +271,53 @@ export async function benchProcess(n: number): Promise<string> {
   await emb.insertJson('raw_lines', body);
   const s = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
-  rows.push(fmt('baseline: chdb ingesting raw lines itself (regex MV, no enrichment)', n, s, cpu.user + cpu.system, plainRate));
+  rows.push({
+    name: 'baseline: chdb ingesting raw lines itself (regex MV, no enrichment, no Kafka)',
+    lines: n,
+    seconds: s,
+    ownUs: (cpu.user + cpu.system) / n,
+  });
 
-  const fresh = await freshness(wk, http, dialect, 20_000, 20);
+  // The peer: ClickHouse's Kafka engine + a regex MV on the stack's server, same topics.
+  for (const [topic, what] of [
+    [single, 'one line per message'],
+    [bundled, 'bundles'],
+  ] as const) {
+    const k = await kafkaEngine(ep.clickhouseUrl, kafka, ep.kafkaBrokers, topic, n, { oneLinePerMessage: topic === single });
+    if (k.rows !== n) throw new Error(`the Kafka engine stored ${k.rows} of ${n} lines`);
+    rows.push({
+      name: `peer: ClickHouse ${http.serverVersion} Kafka engine + regex MV, 9 columns, parse only (${what})`,
+      lines: n,
+      seconds: k.seconds,
+      ownUs: k.cpu.clickhouse,
+      system: k.cpu,
+    });
+  }
+
+  const fresh = await freshness(wk, http, dialect, 50_000, 20, 250);
   await http.exec(`DROP DATABASE ${http.database}`);
   await http.close();
   await emb.close();
   rmSync(dir, { recursive: true, force: true });
-  const insertUs = (h.cpuUs - d.cpuUs) / n;
+  const base = n / plain.seconds;
+  const peer = rows.find((r) => r.name.startsWith('peer:') && r.name.endsWith('(bundles)'))?.system?.total ?? NaN;
+  const fmt = (r: Row) =>
+    `| ${r.name} | ${Math.round(r.lines / r.seconds).toLocaleString('en-US')} | ${(r.lines / r.seconds / base).toFixed(2)}x | ${r.ownUs.toFixed(2)} | ${
+      r.system
+        ? `${r.system.kafka.toFixed(2)} | ${r.system.clickhouse.toFixed(2)} | ${r.system.total.toFixed(2)} | ${(r.system.total / peer).toFixed(2)}x`
+        : '| | |'
+    } |`;
+  const insertUs = (h2.cpuUs - d2.cpuUs) / n;
   return [
-    `| pipeline (${n.toLocaleString('en-US')} lines, 4 partitions, one replica) | lines/s | CPU µs/line (this process) | vs kafkajs consume |`,
-    '|---|---:|---:|---:|',
-    ...rows,
+    `| pipeline (${n.toLocaleString('en-US')} lines, 4 partitions, one replica) | lines/s | vs stock kafkajs consume | own CPU µs/line | broker µs/line | ClickHouse server µs/line | whole system µs/line | whole system vs the Kafka engine (bundles) |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map(fmt),
     '',
-    `CPU per line by stage, from the rows above: kafkajs consume with the decoder ${(fast.cpuUs / n).toFixed(2)} µs; parse + enrich + TabSeparated row ${((d.cpuUs - fast.cpuUs) / n).toFixed(2)} µs; INSERT over HTTP ${insertUs >= 0.05 ? `${insertUs.toFixed(2)} µs` : 'within the noise of this run'}.`,
+    `Own CPU is the worker's process (for chdb, ClickHouse runs inside it; for the Kafka engine, the ClickHouse server's); whole system adds the broker and the ClickHouse server.`,
+    `CPU per line by stage (bundles): kafkajs consume with the decoder ${(fastB.cpuUs / n).toFixed(2)} µs; split + parse + enrich + TabSeparated row ${((d2.cpuUs - fastB.cpuUs) / n).toFixed(2)} µs; INSERT over HTTP (client side) ${insertUs >= 0.05 ? `${insertUs.toFixed(2)} µs` : 'within the noise of this run'}. One line per message: consume ${(fast.cpuUs / n).toFixed(2)} µs, the rest ${((d1.cpuUs - fast.cpuUs) / n).toFixed(2)} µs, INSERT ${((h1.cpuUs - d1.cpuUs) / n).toFixed(2)} µs.`,
     '',
-    `Freshness at a steady 20,000 lines/s for 20 s (produce -> row stored in ClickHouse ${http.serverVersion} over HTTP): p50 ${percentile(fresh, 0.5)} ms, p99 ${percentile(fresh, 0.99)} ms, max ${fresh[fresh.length - 1]} ms (${fresh.length.toLocaleString('en-US')} lines).`,
-    `Memory (RSS) while processing into ClickHouse over HTTP: ${h.rssAt.map((r) => `${r.rssMb} MB at ${r.lines.toLocaleString('en-US')}`).join(', ')}; peak ${h.peakRssMb} MB.`,
+    `Freshness at a steady 50,000 lines/s for 20 s in bundles of 250 lines (produce -> row stored in ClickHouse ${http.serverVersion} over HTTP): p50 ${percentile(fresh, 0.5)} ms, p99 ${percentile(fresh, 0.99)} ms, max ${fresh[fresh.length - 1]} ms (${fresh.length.toLocaleString('en-US')} lines).`,
+    `Memory (RSS) while processing bundles into ClickHouse over HTTP: ${h2.rssAt.map((r) => `${r.rssMb} MB at ${r.lines.toLocaleString('en-US')}`).join(', ')}; peak ${h2.peakRssMb} MB.`,
   ].join('\n');
 }
 
