@@ -147,9 +147,15 @@ export class RowBuffer {
   raw(bytes: Uint8Array): void {
     const n = bytes.length;
     this.ensure(n);
-    // A loop: runs are short, and TypedArray#set costs ~100 ns a call here.
     const b = this.buf;
     let p = this.pos;
+    if (n > 96) {
+      // A long run (a user agent with its fields): one native copy.
+      b.set(bytes, p);
+      this.pos = p + n;
+      return;
+    }
+    // A loop: short runs are the common case, and TypedArray#set costs ~100 ns a call here.
     for (let i = 0; i < n; i++) b[p++] = bytes[i] as number;
     this.pos = p;
   }

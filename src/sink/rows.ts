@@ -107,12 +107,12 @@ const modernColumns: readonly string[] = [
   'status',
   'bytes',
   'referer',
-  'user_agent',
   'vhost',
   'request_time',
   'upstream_response_time',
   'x_forwarded_for',
   'extra',
+  'user_agent',
   'browser',
   'browser_version',
   'os',
@@ -184,7 +184,7 @@ export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance
 /**
  * Writes access_log rows like writeAccessLogTsv, byte for byte, with the runs
  * of fields that repeat from row to row encoded once and copied after that:
- * - the user-agent fields (browser .. is_bot), per cached UaInfo object;
+ * - the user agent and its fields (user_agent, browser .. is_bot), per cached UaInfo object;
  * - the GeoIP fields (country .. as_org), per cached GeoInfo object;
  * - source, and kafka_topic with kafka_partition, while they stay the same.
  * A run is copied only when the record still holds its object's values (a
@@ -194,7 +194,8 @@ export function writeAccessLogTsv(b: RowBuffer, r: EnrichedRecord, p: Provenance
 export class AccessLogTsvWriter {
   private readonly legacy: boolean;
   private readonly site: string | undefined;
-  private readonly uaRuns = new WeakMap<UaInfo, Buffer>();
+  /** Per parsed user agent: the UA string the run was encoded with, and the run (user_agent .. is_bot). */
+  private readonly uaRuns = new WeakMap<UaInfo, { ua: string; run: Buffer }>();
   private readonly geoRuns = new WeakMap<GeoInfo, Buffer>();
   private lastSource: string | undefined;
   private lastSourceRun: Buffer = Buffer.alloc(0);
@@ -214,9 +215,10 @@ export class AccessLogTsvWriter {
 
     const u = r[uaSource];
     if (u !== undefined && sameUa(r, u)) {
-      let run = this.uaRuns.get(u);
-      if (run === undefined) this.uaRuns.set(u, (run = encodeRun((t) => writeUaFields(t, r, legacy))));
-      b.raw(run);
+      // The user-agent string (often the longest field) comes with its parsed fields: copied, not encoded again.
+      let e = this.uaRuns.get(u);
+      if (e === undefined || e.ua !== r.user_agent) this.uaRuns.set(u, (e = { ua: r.user_agent, run: encodeRun((t) => writeUaFields(t, r, legacy)) }));
+      b.raw(e.run);
     } else writeUaFields(b, r, legacy);
 
     const g = r[geoSource];
@@ -301,7 +303,6 @@ function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefin
   b.uintTab(r.status);
   b.uintTab(r.bytes);
   b.strTab(r.referer);
-  b.strTab(r.user_agent);
   b.strTab(r.vhost);
   nullableNumber(b, r.request_time);
   b.strTab(r.upstream_response_time);
@@ -315,6 +316,7 @@ function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefin
 
 /** browser .. is_bot, each with its separator. */
 function writeUaFields(b: RowBuffer, r: EnrichedRecord, legacy: boolean): void {
+  b.strTab(r.user_agent);
   b.strTab(r.browser);
   b.strTab(r.browser_version);
   b.strTab(r.os);
