@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [parse|process|ship|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|ship|run-file|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
@@ -10,6 +10,7 @@ import { benchParse } from './parse.js';
 import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
 import { benchClickHouse } from './clickhouse.js';
+import { benchRunFile } from './run-file.js';
 
 const { values, positionals } = parseArgs({ options: { lines: { type: 'string' }, mb: { type: 'string' } }, allowPositionals: true });
 const which = positionals[0] ?? 'parse';
@@ -39,6 +40,11 @@ if (which === 'ship' || which === 'all') {
 if (which === 'ship-memory') {
   console.log(`## ship-memory\n`);
   console.log(await benchShipMemory(values.mb ? Number(values.mb) : 1000));
+  console.log();
+}
+if (which === 'run-file' || which === 'all') {
+  console.log(`## run-file\n`);
+  console.log(await benchRunFile(lines ?? 1_000_000));
   console.log();
 }
 if (which === 'clickhouse' || which === 'all') {

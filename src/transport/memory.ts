@@ -34,9 +34,9 @@ interface Entry {
 export interface MemoryOptions {
   /** Topic name written to the rows' kafka_topic (default weblog.run). */
   topic?: string;
-  /** Capacity in lines; producers wait when full (default 100,000). */
+  /** Capacity in lines; producers wait when full (default 120,000). */
   capacity?: number;
-  /** Largest batch handed to the processor, in lines (default 20,000). */
+  /** Largest batch handed to the processor, in lines (default 50,000: one INSERT of the processor; chdb spends about 2.5 µs more per row on INSERTs of 20,000). */
   maxBatch?: number;
   /** Longest wait for a fuller batch, ms (default 200). */
   flushIntervalMs?: number;
@@ -126,7 +126,7 @@ export class MemoryTransport implements Transport {
         lines,
       );
     }
-    const cap = this.opts.capacity ?? 100_000;
+    const cap = this.opts.capacity ?? 120_000;
     while (this.entries.length + lines.length > cap && this.entries.length > 0) {
       await new Promise<void>((r) => this.spaceWaiters.push(r));
       if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
@@ -226,7 +226,7 @@ export class MemoryTransport implements Transport {
         };
       });
     const run = async (handler: BatchHandler) => {
-      const max = this.opts.maxBatch ?? 20_000;
+      const max = this.opts.maxBatch ?? 50_000;
       const flush = this.opts.flushIntervalMs ?? 200;
       while (!stop) {
         if (this.entries.length < max && !this.ended) await wait(this.entries.length === 0 ? 1000 : flush);
