@@ -28,6 +28,7 @@ import type { OutboundMessage } from '../src/transport/types.js';
 import { shipDefaults } from '../src/pipeline/ship.js';
 import { cpuPerItem, cpuSnapshot, type CpuSnapshot } from './cpu.js';
 import { kafkaEngine } from './kafka-engine.js';
+import { buildKafkaStreams, kafkaStreams, streamsLine } from './kafka-streams.js';
 import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 
@@ -35,11 +36,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sample = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
 const id = () => `bench_${Date.now().toString(36)}`;
 
-async function produce(kafka: Kafka, topic: string, n: number, partitions: number): Promise<void> {
+async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
   await admin.disconnect();
+}
+
+async function produce(kafka: Kafka, topic: string, n: number, partitions: number): Promise<void> {
+  await createTopic(kafka, topic, partitions);
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
   const step = 10_000; // 4 partitions x 2,500 lines stays under the broker's 1 MB batch limit
@@ -61,10 +66,7 @@ async function produce(kafka: Kafka, topic: string, n: number, partitions: numbe
  * the number of messages.
  */
 async function produceBundles(kafka: Kafka, topic: string, n: number, partitions: number): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: partitions }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopic(kafka, topic, partitions);
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
   const messages: OutboundMessage[] = [];
@@ -294,6 +296,30 @@ export async function benchProcess(n: number): Promise<string> {
     });
   }
 
+  // The peer under ksqlDB: a Kafka Streams app (regex + time parse to a JSON topic), steady state after the JVM warmed up.
+  const why = buildKafkaStreams();
+  const streamsNotes: string[] = [];
+  if (why) streamsNotes.push(`Kafka Streams peer skipped: ${why}.`);
+  else {
+    let matching = 0;
+    for (let i = 0; i < n; i++) if (streamsLine.test(sample[i % sample.length] as string)) matching++;
+    for (const [topic, what, guarantee] of [
+      [single, 'one line per message', 'at_least_once'],
+      [bundled, 'bundles', 'at_least_once'],
+      [bundled, 'bundles', 'exactly_once_v2'],
+    ] as const) {
+      const k = await kafkaStreams(kafka, ep.kafkaBrokers, topic, matching, guarantee);
+      rows.push({
+        name: `peer: Kafka Streams 3.9 (under ksqlDB), regex + time parse to a JSON topic, ${guarantee} (${what}; steady state)`,
+        lines: 1,
+        seconds: 1 / k.steadyLinesPerSecond,
+        ownUs: k.steady.self,
+        system: k.steady,
+      });
+      streamsNotes.push(`${guarantee} (${what}): the JVM took ${k.startSeconds.toFixed(1)} s to the first 10 % of the output, not counted above`);
+    }
+  }
+
   const fresh = await freshness(wk, http, dialect, 50_000, 20, 250);
   await http.exec(`DROP DATABASE ${http.database}`);
   await http.close();
@@ -313,7 +339,8 @@ export async function benchProcess(n: number): Promise<string> {
     '|---|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(fmt),
     '',
-    `Own CPU is the worker's process (for chdb, ClickHouse runs inside it; for the Kafka engine, the ClickHouse server's); whole system adds the broker and the ClickHouse server.`,
+    `Own CPU is the worker's process (for chdb, ClickHouse runs inside it; for the Kafka engine, the ClickHouse server's; for Kafka Streams, the JVM's); whole system adds the broker and the ClickHouse server.`,
+    ...(streamsNotes.length ? [`Kafka Streams: ${streamsNotes.join('; ')}.`] : []),
     `CPU per line by stage (bundles): kafkajs consume with the decoder ${(fastB.cpuUs / n).toFixed(2)} µs; split + parse + enrich + TabSeparated row ${((d2.cpuUs - fastB.cpuUs) / n).toFixed(2)} µs; INSERT over HTTP (client side) ${insertUs >= 0.05 ? `${insertUs.toFixed(2)} µs` : 'within the noise of this run'}. One line per message: consume ${(fast.cpuUs / n).toFixed(2)} µs, the rest ${((d1.cpuUs - fast.cpuUs) / n).toFixed(2)} µs, INSERT ${((h1.cpuUs - d1.cpuUs) / n).toFixed(2)} µs.`,
     '',
     `Freshness at a steady 50,000 lines/s for 20 s in bundles of 250 lines (produce -> row stored in ClickHouse ${http.serverVersion} over HTTP): p50 ${percentile(fresh, 0.5)} ms, p99 ${percentile(fresh, 0.99)} ms, max ${fresh[fresh.length - 1]} ms (${fresh.length.toLocaleString('en-US')} lines).`,

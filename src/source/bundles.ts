@@ -8,6 +8,7 @@
  * their own, once, with `tooLong` and a preview of their first bytes, so the
  * caller can send them as rejects with a reason (as splitLines does).
  */
+import { head } from './lines.js';
 
 /** Whole consecutive lines, as the stream's bytes. */
 export interface Bundle {
@@ -47,19 +48,6 @@ export interface BundleOptions {
 export const bundleDefaults = { maxLines: 1000, maxBytes: 64 * 1024, maxLineBytes: 65_536 } as const;
 
 const PREVIEW_BYTES = 256;
-
-/** The first `n` bytes of `parts` followed by `tail`, as one Buffer. */
-function head(parts: Buffer[], tail: Buffer, n: number): Buffer {
-  const out: Buffer[] = [];
-  let have = 0;
-  for (const p of [...parts, tail]) {
-    if (have >= n) break;
-    const take = p.subarray(0, n - have);
-    out.push(take);
-    have += take.length;
-  }
-  return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out, have);
-}
 
 /** The size of a bundle's bytes is the sum of its lines' sizes: `bytes.length`. */
 export function itemSize(item: BundleItem): number {

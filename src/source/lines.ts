@@ -28,7 +28,7 @@ export interface SplitOptions {
 const PREVIEW_BYTES = 256;
 
 /** The first `n` bytes of `parts` followed by `tail`, as one Buffer (copies at most `n` bytes). */
-function head(parts: Buffer[], tail: Buffer, n: number): Buffer {
+export function head(parts: Buffer[], tail: Buffer, n: number): Buffer {
   const out: Buffer[] = [];
   let have = 0;
   for (const p of [...parts, tail]) {
