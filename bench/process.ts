@@ -69,7 +69,14 @@ async function produceBundles(kafka: Kafka, topic: string, n: number, partitions
   await createTopic(kafka, topic, partitions);
   const p = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await p.connect();
-  const messages: OutboundMessage[] = [];
+  let pending: OutboundMessage[] = [];
+  let pendingBytes = 0;
+  let count = 0;
+  const flush = async () => {
+    for (const part of requestsOf(pending)) await p.send({ topic, messages: part as { value: string }[] });
+    pending = [];
+    pendingBytes = 0;
+  };
   let at = 0;
   for (let i = 0; i < n;) {
     const start = at;
@@ -81,11 +88,14 @@ async function produceBundles(kafka: Kafka, topic: string, n: number, partitions
       bytes += line.length;
     }
     at += bytes;
-    messages.push({ value: parts.join(''), headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(start) } });
+    pending.push({ value: parts.join(''), headers: { 'weblog-source': 'bench.log', 'weblog-offset': String(start) } });
+    pendingBytes += bytes;
+    count++;
+    if (pendingBytes >= 8 * 1024 * 1024) await flush(); // bounded memory for runs of many millions of lines
   }
-  for (const part of requestsOf(messages)) await p.send({ topic, messages: part as { value: string }[] });
+  await flush();
   await p.disconnect();
-  return messages.length;
+  return count;
 }
 
 /**
@@ -358,7 +368,7 @@ export async function benchProcessMemory(n: number): Promise<string> {
   const kafka = new Kafka({ clientId: 'bench', brokers: ep.kafkaBrokers, logLevel: logLevel.NOTHING });
   const wk = createKafka({ brokers: ep.kafkaBrokers });
   const topic = id();
-  await produce(kafka, topic, n, 4);
+  await produceBundles(kafka, topic, n, 4); // as weblog ship sends them
   const http = new HttpClickHouse({ url: ep.clickhouseUrl, database: id() });
   await http.createDatabase();
   await migrate(http);

@@ -15,6 +15,10 @@ import { dockerAnswers } from '../setup/containers.js';
 
 const image = 'confluentinc/ksqldb-server:0.29.0';
 const docker = await dockerAnswers();
+if (!docker)
+  console.warn(
+    `KSQL parity on the real ksqlDB (${image}) skipped: no Docker engine answers. The same check without Docker runs in test/unit/ksql/parity.test.ts.`,
+  );
 
 describe('KSQL parity on the real ksqlDB', () => {
   it.skipIf(!docker)(
