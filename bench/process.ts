@@ -179,10 +179,7 @@ async function processAll(
 /** Produces at a steady rate while a processor runs; returns produce->stored latencies (ms). */
 async function freshness(kafka: Kafka, ch: ClickHouse, dialect: 'modern' | 'legacy', rate: number, seconds: number, perMessage = 1): Promise<number[]> {
   const topic = id();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 4 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopic(kafka, topic, 4);
   const processor = await Processor.create(ch, { dialect, deadLetterTopic: '' }, { log: silentLogger, registry: new Registry() });
   const consumer = new KafkaLogConsumer(kafka, { topic, groupId: id(), maxWaitTimeMs: 100, minBytes: 1 });
   consumer.onAssignment(() => processor.onAssignment());

@@ -73,11 +73,4 @@ export class MessageDecoder {
       out,
     );
   }
-
-  /** The lines of `m`. */
-  decode(m: KafkaMessage): LogMessage[] {
-    const out: LogMessage[] = [];
-    this.decodeInto(m, out);
-    return out;
-  }
 }

@@ -98,25 +98,23 @@ export async function produceMixed(kafka: Kafka, topic: string, lines: string[],
   return messages.length;
 }
 
-/** Reads every message of a topic from the beginning until `expected` arrived or `timeoutMs` passed. */
-export async function readTopic(
-  kafka: Kafka,
-  topic: string,
-  expected: number,
-  timeoutMs = 30_000,
-): Promise<{ value: string; headers: Record<string, string>; partition: number; offset: string }[]> {
+type RawMessage = { value: Buffer | null; headers: Record<string, string>; partition: number; offset: string };
+
+/**
+ * Reads a topic from the beginning, handing each message to `take`, until
+ * `take` returns true (enough read) or `timeoutMs` passed.
+ */
+async function readMessages(kafka: Kafka, topic: string, timeoutMs: number, take: (m: RawMessage) => boolean): Promise<void> {
   const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
-  const out: { value: string; headers: Record<string, string>; partition: number; offset: string }[] = [];
   await new Promise<void>((resolve) => {
     const timer = setTimeout(resolve, timeoutMs);
     void consumer.run({
       eachMessage: async ({ message, partition }) => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
-        out.push({ value: message.value?.toString() ?? '', headers, partition, offset: message.offset });
-        if (out.length >= expected) {
+        if (take({ value: message.value, headers, partition, offset: message.offset })) {
           clearTimeout(timer);
           resolve();
         }
@@ -124,6 +122,20 @@ export async function readTopic(
     });
   });
   await consumer.disconnect();
+}
+
+/** Reads every message of a topic from the beginning until `expected` arrived or `timeoutMs` passed. */
+export async function readTopic(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  timeoutMs = 30_000,
+): Promise<{ value: string; headers: Record<string, string>; partition: number; offset: string }[]> {
+  const out: { value: string; headers: Record<string, string>; partition: number; offset: string }[] = [];
+  await readMessages(kafka, topic, timeoutMs, (m) => {
+    out.push({ value: m.value?.toString() ?? '', headers: m.headers, partition: m.partition, offset: m.offset });
+    return out.length >= expected;
+  });
   return out;
 }
 
@@ -135,35 +147,23 @@ export type TopicLine = { value: string; headers: Record<string, string>; partit
  * in the source). `expected` counts lines.
  */
 export async function readTopicLines(kafka: Kafka, topic: string, expected: number, timeoutMs = 30_000): Promise<{ lines: TopicLine[]; messages: number }> {
-  const consumer = kafka.consumer({ groupId: `reader-${topic}-${Date.now()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
   const lines: TopicLine[] = [];
   let messages = 0;
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, timeoutMs);
-    void consumer.run({
-      eachMessage: async ({ message, partition }) => {
-        messages++;
-        const headers: Record<string, string> = {};
-        for (const [k, v] of Object.entries(message.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
-        const out: LogMessage[] = [];
-        const at = headers['weblog-offset'];
-        pushMessageLines(
-          message.value ?? Buffer.alloc(0),
-          { offset: Number(message.offset), source: '', sourceOffset: at === undefined ? -1 : Number(at), timestamp: 0 },
-          out,
-        );
-        for (const l of out)
-          lines.push({ value: l.value, headers: { ...headers, 'weblog-offset': String(l.sourceOffset) }, partition, offset: message.offset, line: l.line });
-        if (lines.length >= expected) {
-          clearTimeout(timer);
-          resolve();
-        }
-      },
-    });
+  await readMessages(kafka, topic, timeoutMs, (m) => {
+    messages++;
+    const out: LogMessage[] = [];
+    const at = m.headers['weblog-offset'];
+    pushMessageLines(m.value ?? Buffer.alloc(0), { offset: Number(m.offset), source: '', sourceOffset: at === undefined ? -1 : Number(at), timestamp: 0 }, out);
+    for (const l of out)
+      lines.push({
+        value: l.value,
+        headers: { ...m.headers, 'weblog-offset': String(l.sourceOffset) },
+        partition: m.partition,
+        offset: m.offset,
+        line: l.line,
+      });
+    return lines.length >= expected;
   });
-  await consumer.disconnect();
   return { lines, messages };
 }
 
