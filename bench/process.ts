@@ -20,7 +20,7 @@ import { Processor } from '../src/pipeline/process.js';
 import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
-import type { ClickHouse } from '../src/sink/clickhouse/types.js';
+import type { ClickHouse, QueryTable } from '../src/sink/clickhouse/types.js';
 import { createKafka } from '../src/transport/kafka.js';
 import { KafkaLogConsumer } from '../src/transport/kafka-consumer.js';
 import { requestsOf } from '../src/transport/kafka-producers.js';
@@ -114,6 +114,9 @@ class DiscardClickHouse implements ClickHouse {
   async exec(): Promise<void> {}
   async query<T>(): Promise<T[]> {
     return [];
+  }
+  async queryTable(): Promise<QueryTable> {
+    return { columns: [], rows: [] };
   }
   async insertJson(): Promise<void> {}
   async insertTsv(): Promise<void> {}

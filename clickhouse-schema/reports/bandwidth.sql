@@ -1,5 +1,9 @@
 -- title: Bandwidth per day
 -- about: bytes sent per day and per hit, with a 7-day moving average, from the hourly rollup
+-- column day: day (UTC)
+-- column bytes: response bytes sent that day
+-- column bytes_per_hit: bytes / hits, rounded
+-- column avg_7d: mean of bytes over this day and the 6 days before it that have traffic
 SELECT day, bytes, round(bytes / hits) AS bytes_per_hit,
        round(avg(bytes) OVER (ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW)) AS avg_7d
 FROM

@@ -1,5 +1,10 @@
 -- title: Error rate per day
 -- about: 4xx and 5xx responses per day and their rate, from the hourly rollup
+-- column day: day (UTC)
+-- column hits: requests
+-- column client_errors: 4xx responses
+-- column server_errors: 5xx responses
+-- column error_pct: (4xx + 5xx) / hits, %
 SELECT
     toDate(hour) AS day,
     countMerge(hits) AS hits,

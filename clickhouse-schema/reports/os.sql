@@ -1,5 +1,10 @@
 -- title: Operating systems
 -- about: hits, unique visitors and share of hits by os, from the hourly rollup
+-- column os: operating system from the user agent; (unknown) when it names none
+-- column hits: requests
+-- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
+-- column share_pct: share of all hits in the range, %
+-- labels: os
 SELECT os, hits, visitors, round(100 * hits / sum(hits) OVER (), 2) AS share_pct
 FROM
 (

@@ -1,5 +1,10 @@
 -- title: Response time per day
 -- about: request_time p50/p95/p99 in seconds per day (t-digest, approximate), for formats that log it
+-- column day: day (UTC)
+-- column hits: requests (with or without a logged time)
+-- column p50_s: median request_time, seconds; approximate (t-digest); null when the format logs no time
+-- column p95_s: 95th percentile of request_time, seconds; approximate (t-digest)
+-- column p99_s: 99th percentile of request_time, seconds; approximate (t-digest)
 SELECT
     day,
     hits,

@@ -1,5 +1,9 @@
 -- title: Top pages per day
 -- about: the five most requested paths of each day (row_number over a partition by day)
+-- column day: day (UTC)
+-- column n: rank of the path that day (1 = most hits; ties by path)
+-- column path: URL path
+-- column hits: requests
 SELECT day, n, path, hits
 FROM
 (

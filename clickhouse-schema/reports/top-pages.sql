@@ -1,5 +1,10 @@
 -- title: Top pages
 -- about: the most requested paths over the range, ranked, from the daily pages rollup
+-- column rank: rank by hits (equal hits share a rank)
+-- column path: URL path (no query string)
+-- column hits: requests
+-- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
+-- column bytes: response bytes sent
 SELECT rank() OVER (ORDER BY hits DESC) AS rank, path, hits, visitors, bytes
 FROM
 (

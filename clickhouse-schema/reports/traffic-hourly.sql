@@ -1,5 +1,12 @@
 -- title: Traffic per hour
 -- about: hits, unique visitors and bytes per hour from the hourly rollup, with running total, change vs the previous hour and a 24-hour moving average
+-- column hour: start of the hour (UTC)
+-- column hits: requests
+-- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
+-- column bytes: response bytes sent
+-- column running_hits: hits from the start of the range to this hour
+-- column change: hits minus the previous row's hits (null on the first row)
+-- column avg_24h: mean hits of this row and the 23 rows before it
 SELECT
     hour,
     hits,

@@ -1,5 +1,11 @@
 -- title: Traffic per month
 -- about: hits, unique visitors and bytes per month from the monthly rollup, with running total and change vs the previous month
+-- column month: first day of the month (UTC)
+-- column hits: requests
+-- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
+-- column bytes: response bytes sent
+-- column running_hits: hits from the start of the range to this month
+-- column change_pct: hits vs the previous row, % (null on the first row)
 SELECT
     toDate(hour) AS month,
     hits,

@@ -1,7 +1,11 @@
 /**
- * Reports: SQL files in clickhouse-schema/reports/NAME.sql with a `-- title:`
- * and `-- about:` header. Parameters ({from}, {to}, {site}, {limit}) are bound
- * as query parameters, never pasted into the SQL.
+ * Reports: SQL files in clickhouse-schema/reports/NAME.sql with a header:
+ *   -- title: ...            the report's name for people
+ *   -- about: ...            what it shows and where it reads from
+ *   -- column NAME: ...      what each result column means (one line each)
+ *   -- labels: a, b          columns whose empty value means "not known"
+ * Parameters ({from}, {to}, {site}, {limit}) are bound as query parameters,
+ * never pasted into the SQL.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,8 +20,15 @@ export interface ReportDef {
   name: string;
   title: string;
   about: string;
+  /** What each result column means, in result order. */
+  columns: { name: string; about: string }[];
+  /** Columns whose empty value is shown as UNKNOWN_LABEL. */
+  labels: string[];
   sql: string;
 }
+
+/** What a label column holds when the log or the databases did not tell (empty string in the tables). */
+export const UNKNOWN_LABEL = '(unknown)';
 
 export interface ReportParams {
   /** Inclusive start (epoch ms). Rollup reports round it down to their hour/day/month. */
@@ -34,6 +45,12 @@ export interface ReportResult {
   def: ReportDef;
   params: Required<ReportParams>;
   columns: string[];
+  /** ClickHouse type of each column, by name. */
+  types: Record<string, string>;
+  /**
+   * Integers are numbers where they fit in 2^53 (decimal strings beyond),
+   * empty labels are UNKNOWN_LABEL, times are 'YYYY-MM-DD hh:mm:ss' UTC.
+   */
   rows: Record<string, unknown>[];
 }
 
@@ -54,7 +71,26 @@ export function loadReport(name: string): ReportDef {
   }
   const sql = readFileSync(file, 'utf8');
   const header = (key: string) => new RegExp(`^-- ${key}: (.*)$`, 'm').exec(sql)?.[1]?.trim() ?? '';
-  return { name, title: header('title') || name, about: header('about'), sql };
+  const columns = [...sql.matchAll(/^-- column ([a-z0-9_]+): (.*)$/gm)].map((m) => ({ name: m[1] as string, about: (m[2] as string).trim() }));
+  const labels = header('labels')
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return { name, title: header('title') || name, about: header('about'), columns, labels, sql };
+}
+
+const integer = /^(Nullable\()?U?Int(8|16|32|64)\)?$/;
+
+/** One result value as reports hand it out (see ReportResult.rows). */
+export function reportValue(v: unknown, type: string, label: boolean): unknown {
+  if (typeof v === 'string') {
+    if (label && v === '') return UNKNOWN_LABEL;
+    if (integer.test(type) && /^-?\d+$/.test(v)) {
+      const n = Number(v);
+      return Number.isSafeInteger(n) ? n : v;
+    }
+  }
+  return v;
 }
 
 /** ClickHouse DateTime64(3) text for a bound parameter. */
@@ -92,7 +128,14 @@ export async function runReport(ch: ClickHouse, name: string, params: ReportPara
   };
   const bound: Record<string, string | number> = { from: chTime(p.from), to: chTime(p.to), site: p.site };
   if (def.sql.includes('{limit:')) bound.limit = p.limit;
-  const rows = await ch.query<Record<string, unknown>>(def.sql, bound);
-  const columns = rows[0] ? Object.keys(rows[0]) : [];
-  return { def, params: p, columns, rows };
+  const table = await ch.queryTable(def.sql, bound);
+  const columns = table.columns.map((c) => c.name);
+  const types = Object.fromEntries(table.columns.map((c) => [c.name, c.type]));
+  const labels = new Set(def.labels);
+  const rows = table.rows.map((row) => {
+    const out: Record<string, unknown> = {};
+    for (const c of columns) out[c] = reportValue(row[c], types[c] as string, labels.has(c));
+    return out;
+  });
+  return { def, params: p, columns, types, rows };
 }

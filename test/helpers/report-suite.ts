@@ -29,7 +29,7 @@ export function edgeTimes(w: { from: number; to: number }): number[] {
 
 const fmt = '$remote_addr - $remote_user [$time_local] "$request" $status $body_bytes_sent "$http_referer" "$http_user_agent" $request_time';
 const template =
-  '203.0.113.7 - - [18/May/2015:10:00:00 +0000] "GET /edge HTTP/1.1" 404 512 "https://example.org/from" "Mozilla/5.0 (X11; Linux x86_64; rv:109.0) Gecko/20100101 Firefox/115.0" 0.120';
+  '203.0.113.7 - - [18/May/2015:10:00:00 +0000] "GET /edge HTTP/1.1" 404 512 "https://example.org/from" "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)" 0.120';
 
 export async function edgeRecords(w: { from: number; to: number }): Promise<EnrichedRecord[]> {
   const [rec] = await enrichLines([template], fmt);

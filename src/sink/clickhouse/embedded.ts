@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
-import type { ClickHouse, InsertOptions, QueryParams } from './types.js';
+import type { ClickHouse, InsertOptions, QueryParams, QueryTable } from './types.js';
 
 export interface EmbeddedOptions {
   /** Data folder (created if missing, unless `create` is false). */
@@ -125,6 +125,16 @@ export class EmbeddedClickHouse implements ClickHouse {
             .trimEnd()
             .split('\n')
             .map((l) => JSON.parse(l) as T);
+    } catch (err) {
+      throw wrap(err, 'query failed', 'QUERY_FAILED');
+    }
+  }
+
+  async queryTable(sql: string, params?: QueryParams): Promise<QueryTable> {
+    try {
+      const res = await this.run((session) => (params ? session.queryBindAsync(sql, params, { format: 'JSON' }) : session.queryAsync(sql, { format: 'JSON' })));
+      const json = JSON.parse(res.text()) as { meta: QueryTable['columns']; data: QueryTable['rows'] };
+      return { columns: json.meta.map(({ name, type }) => ({ name, type })), rows: json.data };
     } catch (err) {
       throw wrap(err, 'query failed', 'QUERY_FAILED');
     }

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
-import type { ClickHouse, Dialect, InsertOptions, QueryParams } from './types.js';
+import type { ClickHouse, Dialect, InsertOptions, QueryParams, QueryTable } from './types.js';
 import { wrapClickHouseError } from './errors.js';
 import { sqlString } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
@@ -112,6 +112,16 @@ export class HttpClickHouse implements ClickHouse {
     try {
       const rs = await this.client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
       return await rs.json<T>();
+    } catch (err) {
+      throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
+    }
+  }
+
+  async queryTable(sql: string, params?: QueryParams): Promise<QueryTable> {
+    try {
+      const rs = await this.client.query({ query: sql, format: 'JSON', ...(params ? { query_params: params } : {}) });
+      const json = await rs.json<Record<string, unknown>>();
+      return { columns: json.meta?.map(({ name, type }) => ({ name, type })) ?? [], rows: json.data };
     } catch (err) {
       throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
     }

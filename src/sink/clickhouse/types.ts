@@ -5,6 +5,12 @@
 
 export type QueryParams = Record<string, string | number | boolean>;
 
+/** A result with its columns' ClickHouse types (the `meta` of the JSON format). */
+export interface QueryTable {
+  columns: { name: string; type: string }[];
+  rows: Record<string, unknown>[];
+}
+
 export interface InsertOptions {
   /**
    * With it, a retry of the same block is dropped by the server
@@ -41,6 +47,8 @@ export interface ClickHouse {
   exec(sql: string): Promise<void>;
   /** Runs one SELECT with `{name:Type}` parameters bound server-side; rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
+  /** Like query(), with each result column's name and ClickHouse type, in order (also when no row comes back). */
+  queryTable(sql: string, params?: QueryParams): Promise<QueryTable>;
   /** Inserts newline-delimited JSON rows. */
   insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void>;
   /**

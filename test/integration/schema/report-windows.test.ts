@@ -21,6 +21,16 @@ type Granularity = 'raw' | 'hour' | 'day' | 'month';
 const granularity: Record<string, Granularity> = {
   status: 'raw',
   referrers: 'raw',
+  'top-ips': 'raw',
+  vhosts: 'raw',
+  regions: 'raw',
+  cities: 'raw',
+  asns: 'raw',
+  'bandwidth-p95': 'raw',
+  'bot-names': 'raw',
+  'visit-times': 'hour',
+  'static-files': 'day',
+  'bot-pages': 'day',
   bandwidth: 'hour',
   bots: 'hour',
   browsers: 'hour',
@@ -53,8 +63,9 @@ function ceilTo(t: number, g: Granularity): number {
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
 }
 
-/** Rows counted by a report: its hits, or (bandwidth, which shows none) its bytes over the 512 of each edge row. */
-const hits = (rows: Row[] | undefined) => (rows ?? []).reduce((s, r) => s + ('hits' in r ? Number(r.hits) : Number(r.bytes) / 512), 0);
+/** Rows counted by a report: its hits, its total (visit-times), or (bandwidth, which shows none) its bytes over the 512 of each edge row. */
+const hits = (rows: Row[] | undefined) =>
+  (rows ?? []).reduce((s, r) => s + ('hits' in r ? Number(r.hits) : 'total' in r ? Number(r.total) : Number(r.bytes) / 512), 0);
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-windows-'));
 let out: Record<string, Row[]>;
@@ -63,7 +74,11 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const names = listReports().map((r) => r.name);
+/** Reports whose range is not the log's time (rejects: when weblog processed the line); their windows are tested with them. */
+const processingTime = new Set(['rejects']);
+const names = listReports()
+  .map((r) => r.name)
+  .filter((n) => !processingTime.has(n));
 
 describe('report windows: rows on the edges', () => {
   it('every report has a known granularity', () => {

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedRecord } from '../../../src/enrich/index.js';
-import { listReports, runReport, type ReportParams } from '../../../src/report/reports.js';
+import { listReports, runReport, UNKNOWN_LABEL, type ReportParams } from '../../../src/report/reports.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
@@ -155,8 +155,13 @@ describe('reports against plain-JS numbers', () => {
   ] as const)('%s: hits, visitors and share by %s', async (report, field) => {
     const total = all.length;
     const expected = [...group(all, (r) => r[field])]
-      .map(([k, recs]) => ({ [field]: k, hits: recs.length, visitors: distinct(recs), share_pct: round((100 * recs.length) / total, 2) }))
-      .sort((x, y) => y.hits - x.hits || ((x[field] as string) < (y[field] as string) ? -1 : 1));
+      .sort((x, y) => y[1].length - x[1].length || (x[0] < y[0] ? -1 : 1))
+      .map(([k, recs]) => ({
+        [field]: k === '' ? UNKNOWN_LABEL : k,
+        hits: recs.length,
+        visitors: distinct(recs),
+        share_pct: round((100 * recs.length) / total, 2),
+      }));
     expect(await run(single, report)).toEqual(expected);
   });
 
@@ -246,9 +251,11 @@ describe('rollups stay exact however rows arrive', () => {
       ).map((r) => [r.hour, r.hits, r.visitors, r.bytes]),
     );
     expect(await run(single, 'countries').then((rs) => rs.map((r) => [r.country, r.hits, r.visitors]))).toEqual(
-      (await raw('SELECT country, count() AS hits, uniqExact(visitor_id) AS visitors FROM access_log GROUP BY country ORDER BY hits DESC, country')).map(
-        (r) => [r.country, r.hits, r.visitors],
-      ),
+      (
+        await raw(
+          "SELECT if(country = '', '(unknown)', country) AS label, count() AS hits, uniqExact(visitor_id) AS visitors FROM access_log GROUP BY country, label ORDER BY hits DESC, country",
+        )
+      ).map((r) => [r.label, r.hits, r.visitors]),
     );
     expect(await run(single, 'not-found').then((rs) => rs.map((r) => [r.path, r.not_found]))).toEqual(
       (await raw('SELECT path, countIf(status = 404) AS nf FROM access_log GROUP BY path HAVING nf > 0 ORDER BY nf DESC, path LIMIT 1000')).map((r) => [

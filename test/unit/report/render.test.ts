@@ -3,9 +3,10 @@ import { renderTable } from '../../../src/report/render.js';
 import { ALL_TIME, type ReportResult } from '../../../src/report/reports.js';
 
 const result = (rows: Record<string, unknown>[]): ReportResult => ({
-  def: { name: 'referrers', title: 'Top referrers', about: '', sql: '' },
+  def: { name: 'referrers', title: 'Top referrers', about: '', columns: [], labels: [], sql: '' },
   params: { ...ALL_TIME, site: '', limit: 20 },
   columns: Object.keys(rows[0] ?? {}),
+  types: {},
   rows,
 });
 
