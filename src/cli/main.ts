@@ -7,9 +7,10 @@ import { parseCommand } from './commands/parse.js';
 import { processCommand } from './commands/process.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { shipCommand } from './commands/ship.js';
 
-const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand];
+const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand, serveCommand];
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

@@ -4,6 +4,7 @@
  * themselves (kafkaDefaults, defaultDataDir, ...), so each is written once.
  * Commands import from here, never from each other.
  */
+import { serveDefaults, type ServeOptions } from '../dashboard/server.js';
 import { WeblogError } from '../errors.js';
 import type { EnrichOptions } from '../enrich/index.js';
 import { createLogger, type Level, type Logger } from '../observe/log.js';
@@ -202,4 +203,21 @@ export function workerConfig(opts: ParsedOptions, name: string): WorkerConfig {
     metricsPort: opts.metrics ? Number(opts['metrics-port']) : undefined,
     shutdownTimeoutMs: Number(opts['shutdown-timeout-ms']),
   };
+}
+
+// ------------------------------------------------------------------ dashboard
+export const dashboardOptions = [
+  {
+    name: 'host',
+    type: 'string',
+    default: serveDefaults.host,
+    arg: 'ADDR',
+    description: 'address to listen on (loopback by default; see README before exposing it)',
+  },
+  { name: 'port', type: 'number', default: serveDefaults.port, max: 65535, unit: 'TCP port, 0 = any free port', description: 'port of the dashboard' },
+  { name: 'refresh-ms', type: 'number', default: serveDefaults.refreshMs, min: 500, unit: 'ms', description: 'how often the live page reads the data again' },
+] as const satisfies OptionSpec[];
+
+export function serveConfig(opts: ParsedOptions, log?: Logger): ServeOptions {
+  return { host: String(opts.host), port: Number(opts.port), refreshMs: Number(opts['refresh-ms']), ...(log ? { log } : {}) };
 }

@@ -13,7 +13,10 @@ import type { Logger } from '../observe/log.js';
 import { Registry } from '../observe/metrics.js';
 import { rateMeter } from '../observe/status-line.js';
 import { guessFormat } from '../parse/guess.js';
+import { writeStaticDashboard } from '../dashboard/data.js';
+import { startDashboardServer, type DashboardServer, type ServeOptions } from '../dashboard/server.js';
 import { headlineReports } from '../report/headline.js';
+import { checkReportable } from '../report/reports.js';
 import { migrate } from '../schema/migrate.js';
 import { ClickHouseAccessLogStore } from '../sink/access-log.js';
 import { defaultDataDir, openClickHouse, type ClickHouseConfig } from '../sink/clickhouse/open.js';
@@ -176,6 +179,10 @@ export interface RunJobConfig {
   reset?: boolean;
   /** Render the headline reports at the end. */
   reports?: boolean;
+  /** Write the self-contained HTML dashboard here at the end. */
+  html?: string | undefined;
+  /** Serve the live dashboard while running; without follow, until `until` resolves. */
+  serve?: (ServeOptions & { onListening?: (url: string) => void; until?: Promise<unknown> }) | undefined;
   worker: WorkerConfig;
 }
 
@@ -192,6 +199,8 @@ export interface RunSummary {
   mostlyRejected: boolean;
   /** The headline reports as text (or why there are none). */
   reports?: string | undefined;
+  /** Absolute path of the HTML dashboard written at the end. */
+  dashboardFile?: string | undefined;
   /** Where the data is. */
   clickhouse: string;
   embedded: boolean;
@@ -215,6 +224,12 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     rmSync(runStateFile(cfg.clickhouse), { force: true });
   }
   await migrate(ch, { log: (m) => log.info(m) });
+  let dashboard: DashboardServer | undefined;
+  if (cfg.serve) {
+    dashboard = await startDashboardServer(ch, { ...cfg.serve, log });
+    log.info('dashboard', { url: dashboard.url });
+    cfg.serve.onListening?.(dashboard.url);
+  }
   const store = new ClickHouseAccessLogStore(ch);
   let transport: Transport;
   let memory: MemoryTransport | undefined;
@@ -284,6 +299,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     await worker.stop();
   }
   if (failure) {
+    await dashboard?.close();
     await ch.close();
     throw failure;
   }
@@ -321,6 +337,16 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
       log.warn(`no reports: ${describeError(err)}`);
     }
   }
+  if (cfg.html !== undefined) {
+    try {
+      await checkReportable(ch);
+      summary.dashboardFile = await writeStaticDashboard(ch, cfg.html, { site: cfg.processor.site });
+    } catch (err) {
+      log.warn(`no dashboard: ${describeError(err)}`);
+    }
+  }
+  if (dashboard && !cfg.ship.follow && cfg.serve?.until) await cfg.serve.until;
+  await dashboard?.close();
   await ch.close();
   return summary;
 }

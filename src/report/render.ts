@@ -48,8 +48,38 @@ export function renderTable(r: ReportResult, maxWidth = 60): string {
   return [title, fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(fmt), ''].join('\n');
 }
 
+/** A report as JSON: what `--output json`, the dashboard's API and the HTML dashboard hand out. */
+export interface ReportJson {
+  report: string;
+  title: string;
+  about: string;
+  /** The range asked for, ISO-8601 UTC (1970-01-01 / 2106-01-01: not bounded). */
+  from: string;
+  to: string;
+  site: string;
+  limit: number;
+  /** Result columns in order, with their ClickHouse type and meaning. */
+  columns: { name: string; type: string; about: string }[];
+  rows: Record<string, unknown>[];
+}
+
+export function reportJson(r: ReportResult): ReportJson {
+  const about = new Map(r.def.columns.map((c) => [c.name, c.about]));
+  return {
+    report: r.def.name,
+    title: r.def.title,
+    about: r.def.about,
+    from: new Date(r.params.from).toISOString(),
+    to: new Date(r.params.to).toISOString(),
+    site: r.params.site,
+    limit: r.params.limit,
+    columns: r.columns.map((name) => ({ name, type: r.types[name] ?? '', about: about.get(name) ?? '' })),
+    rows: r.rows,
+  };
+}
+
 export function renderJson(r: ReportResult): string {
-  return `${JSON.stringify({ report: r.def.name, title: r.def.title, from: new Date(r.params.from).toISOString(), to: new Date(r.params.to).toISOString(), site: r.params.site, rows: r.rows })}\n`;
+  return `${JSON.stringify(reportJson(r))}\n`;
 }
 
 function csvField(v: unknown): string {

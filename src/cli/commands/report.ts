@@ -1,7 +1,8 @@
 /** `weblog report NAME`: print a report. */
 import { WeblogError } from '../../errors.js';
 import { render, type ReportFormat } from '../../report/render.js';
-import { checkReportable, listReports, runReport } from '../../report/reports.js';
+import { checkReportable, listReports, loadReport, runReport } from '../../report/reports.js';
+import { writeStaticDashboard } from '../../dashboard/data.js';
 import { parseReportTime } from '../../report/time.js';
 import { defineCommand } from '../options.js';
 import { openClickHouse } from '../../sink/clickhouse/open.js';
@@ -14,7 +15,7 @@ function parseTime(name: string, v: unknown): number | undefined {
 export const reportCommand = defineCommand({
   name: 'report',
   summary: 'Print a report (traffic, top pages, countries, ...) from ClickHouse.',
-  usage: 'weblog report NAME [--from ISO] [--to ISO] [--site S] [--output table|json|csv]   (weblog report --list)',
+  usage: 'weblog report NAME... [--from ISO] [--to ISO] [--site S] [--output table|json|csv]   (weblog report --list; weblog report --html FILE)',
   options: [
     {
       name: 'from',
@@ -33,13 +34,27 @@ export const reportCommand = defineCommand({
     // Not --format: WEBLOG_FORMAT is the log format of the other commands (WEBLOG_FORMAT=nginx broke reports).
     { name: 'output', type: 'string', default: 'table', arg: 'table|json|csv', description: 'output format' },
     { name: 'list', type: 'boolean', default: false, description: 'list the reports' },
+    { name: 'columns', type: 'boolean', default: false, description: 'with --list or NAME: say what each column means' },
+    {
+      name: 'html',
+      type: 'string',
+      arg: 'FILE',
+      description: 'write every report as one self-contained HTML dashboard (charts, sortable tables; opens without network) instead',
+    },
     ...clickhouseOptions,
   ],
   async run(opts, names) {
-    if (opts.list || names.length === 0) {
-      for (const r of listReports()) process.stdout.write(`${r.name.padEnd(18)}${r.title}: ${r.about}\n`);
-      return names.length === 0 && !opts.list ? 2 : 0;
+    const html = opts.html === undefined || opts.html === '' ? undefined : String(opts.html);
+    if (opts.list || opts.columns || (names.length === 0 && html === undefined)) {
+      const chosen = names.length > 0 ? names.map((n) => loadReport(n)) : listReports();
+      for (const r of chosen) {
+        process.stdout.write(`${r.name.padEnd(18)}${r.title}: ${r.about}\n`);
+        if (opts.columns) for (const c of r.columns) process.stdout.write(`${''.padEnd(20)}${c.name}: ${c.about}\n`);
+      }
+      return names.length === 0 && !opts.list && !opts.columns ? 2 : 0;
     }
+    if (html !== undefined && names.length > 0)
+      throw new WeblogError('CONFIG_INVALID', `--html writes every report; give no report name (got ${names.join(', ')}), or leave out --html`);
     const format = String(opts.output) as ReportFormat;
     if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--output: expected table, json or csv, got "${format}"`);
     const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
@@ -48,6 +63,11 @@ export const reportCommand = defineCommand({
     const ch = await openClickHouse(clickhouseConfig(opts), { readOnly: true });
     try {
       await checkReportable(ch);
+      if (html !== undefined) {
+        const file = await writeStaticDashboard(ch, html, params);
+        process.stderr.write(`weblog report: dashboard written to ${file}\n`);
+        return 0;
+      }
       for (const name of names) {
         const result = await runReport(ch, name, params);
         process.stdout.write(render(result, format) + (format === 'table' && names.length > 1 ? '\n' : ''));

@@ -15,10 +15,12 @@ import {
   brokersOf,
   clickhouseConfig,
   clickhouseOptions,
+  dashboardOptions,
   enrichConfig,
   enrichOptions,
   formatOption,
   kafkaConfig,
+  serveConfig,
   siteOption,
   sourceConfig,
   sourceOptions,
@@ -26,6 +28,13 @@ import {
   workerOptionsFor,
 } from '../option-groups.js';
 import { defineCommand } from '../options.js';
+import type { ClickHouseConfig } from '../../sink/clickhouse/open.js';
+
+/** The HTML dashboard's default place: beside the embedded data folder, or in the current folder for a server. */
+export function dashboardFileFor(cfg: ClickHouseConfig): string {
+  const name = 'weblog-dashboard.html';
+  return cfg.url ? path.resolve(name) : path.join(path.dirname(path.resolve(cfg.embedded ?? '.')), name);
+}
 
 /** The real sample shipped with weblog: 10,000 Apache lines (Elastic examples, Apache-2.0). */
 export const bundledSample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'logs', 'elastic_apache.log');
@@ -59,6 +68,21 @@ export const runCommand = defineCommand({
     siteOption,
     { name: 'reports', type: 'boolean', default: true, description: 'print the headline reports at the end (--no-reports to skip)' },
     {
+      name: 'html',
+      type: 'string',
+      arg: 'FILE',
+      description:
+        'where to write the HTML dashboard at the end; default: weblog-dashboard.html next to the data folder (with --clickhouse: in the current folder)',
+    },
+    { name: 'dashboard', type: 'boolean', default: true, description: 'write the HTML dashboard at the end (--no-dashboard to skip)' },
+    {
+      name: 'serve',
+      type: 'boolean',
+      default: false,
+      description: 'serve the live dashboard (--host, --port) while running; without --follow, until Ctrl-C after the run',
+    },
+    ...dashboardOptions,
+    {
       name: 'reset',
       type: 'boolean',
       default: false,
@@ -80,6 +104,14 @@ export const runCommand = defineCommand({
         '--reset works with the in-process queue; with --brokers start over with a new --topic, --group and --progress-topic (or delete them) and a new --database',
       );
     const clickhouse = clickhouseConfig(opts);
+    const html = !opts.dashboard ? undefined : opts.html ? String(opts.html) : dashboardFileFor(clickhouse);
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const onSignal = () => stop();
+    if (opts.serve) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
     const s = await runAll({
       source: sourceConfig(opts),
       kafka: useKafka ? kafkaConfig(opts, worker.log) : undefined,
@@ -93,7 +125,18 @@ export const runCommand = defineCommand({
       ship: { follow: opts.follow, pollIntervalMs: opts['poll-interval-ms'], maxLineBytes: opts['max-line-bytes'] },
       reset: opts.reset,
       reports: opts.reports,
+      html,
+      serve: opts.serve
+        ? {
+            ...serveConfig(opts),
+            onListening: (url) => process.stderr.write(`weblog run: live dashboard at ${url}\n`),
+            until: stopped.then(() => undefined),
+          }
+        : undefined,
       worker,
+    }).finally(() => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
     });
     if (s.reports) process.stdout.write(`${s.reports}\n`);
     const headline = s.upToDate
@@ -102,7 +145,13 @@ export const runCommand = defineCommand({
     const more = s.embedded
       ? `npx weblog report referrers --embedded ${path.relative(process.cwd(), path.resolve(clickhouse.embedded ?? '.')) || '.'}`
       : `npx weblog report referrers --clickhouse URL --database ${clickhouse.database ?? 'weblog'}`;
-    process.stderr.write(`\nweblog run: ${headline}\ndata: ${s.clickhouse}\n  more reports: npx weblog report --list; e.g. ${more}\n`);
+    const where = s.embedded
+      ? `--embedded ${path.relative(process.cwd(), path.resolve(clickhouse.embedded ?? '.')) || '.'}`
+      : `--clickhouse URL --database ${clickhouse.database ?? 'weblog'}`;
+    const dashboard = s.dashboardFile
+      ? `dashboard: ${s.dashboardFile}\n  open it in a browser; live, refreshing while data arrives: npx weblog serve ${where}\n`
+      : '';
+    process.stderr.write(`\nweblog run: ${headline}\ndata: ${s.clickhouse}\n${dashboard}  more reports: npx weblog report --list; e.g. ${more}\n`);
     return s.failedObjects > 0 || s.mostlyRejected || s.aborted ? 1 : 0;
   },
 });

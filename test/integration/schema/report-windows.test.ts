@@ -40,6 +40,7 @@ const granularity: Record<string, Granularity> = {
   os: 'hour',
   'response-time': 'hour',
   'traffic-hourly': 'hour',
+  'traffic-daily': 'hour',
   visitors: 'hour',
   'not-found': 'day',
   'top-pages': 'day',

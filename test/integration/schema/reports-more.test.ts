@@ -94,6 +94,19 @@ describe('more reports against plain-JS numbers', () => {
     expect(c.some((r) => r.asn === 0)).toBe(true);
   });
 
+  it('traffic-daily: hits, visitors, bytes and bot hits per UTC day', async () => {
+    const expected = group(all, (r) => new Date(r.time).toISOString().slice(0, 10))
+      .sort((x, y) => cmp(x[0], y[0]))
+      .map(([day, recs]) => ({
+        day,
+        hits: recs.length,
+        visitors: distinct(recs),
+        bytes: sum(recs, (r) => r.bytes),
+        bot_hits: recs.filter((r) => r.is_bot).length,
+      }));
+    expect(await run('traffic-daily')).toEqual(expected);
+  });
+
   it('top-ips: hits, visitors, bytes, country, first and last seen per client', async () => {
     const expected = group(all, (r) => r.remote_addr)
       .map(([client, recs]) => ({

@@ -1,0 +1,331 @@
+/**
+ * The dashboard in a real headless Chromium: the HTML file `weblog run` and
+ * `weblog report --html` write, the live page of `weblog serve` and of
+ * `weblog run --follow --serve`, its JSON API. The numbers on the page must
+ * equal the API's, the range picker must change them, rows inserted while
+ * the page is open must appear, hostile log fields must stay text, and the
+ * console must stay free of errors.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { layoutReports } from '../../../src/dashboard/layout.js';
+import { startDashboardServer, type DashboardServer } from '../../../src/dashboard/server.js';
+import type { ReportJson } from '../../../src/report/render.js';
+import { migrate } from '../../../src/schema/migrate.js';
+import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import { launchBrowser, openPage, pageTables, paintedPixels } from '../../helpers/browser.js';
+import { weblog } from '../../helpers/cli.js';
+import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
+import { enrichLines, insertRecords } from '../../helpers/load.js';
+import { tempDir, uniqueName } from '../../helpers/names.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+let browser: Browser;
+beforeAll(async () => {
+  browser = await launchBrowser();
+  cleanups.push(() => browser.close());
+}, 60_000);
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+/** Log lines whose fields try to run script in the page. */
+const hostile = [
+  '203.0.113.66 - - [18/May/2015:12:00:00 +0000] "GET /<img/src=x/onerror=window.__xss=1> HTTP/1.1" 404 10 "-" "Mozilla/5.0 (compatible; Evilbot/1.0)"',
+  '203.0.113.66 - - [18/May/2015:12:00:01 +0000] "GET /</script><script>window.__xss=2</script> HTTP/1.1" 404 10 "https://evil.example/</script>" "</script><script>window.__xss=3</script>"',
+];
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T; headers: Headers }> {
+  const res = await fetch(url);
+  return { status: res.status, body: (await res.json()) as T, headers: res.headers };
+}
+const api = (base: string, name: string, q: Record<string, string> = {}) =>
+  getJson<ReportJson>(`${base}api/reports/${name}?${new URLSearchParams(q).toString()}`);
+
+/** The page's tables equal the API's rows, report by report, value by value. */
+async function expectTablesEqualApi(page: Page, base: string, q: Record<string, string>): Promise<void> {
+  const tables = await pageTables(page);
+  expect(Object.keys(tables).sort()).toEqual([...layoutReports()].sort());
+  for (const name of layoutReports()) {
+    const { body } = await api(base, name, q);
+    const t = tables[name] as { columns: string[]; values: string[][] };
+    if (body.rows.length === 0) {
+      expect(t.values, name).toEqual([]);
+      continue;
+    }
+    expect(t.columns, name).toEqual(body.columns.map((c) => c.name));
+    expect(t.values, name).toEqual(body.rows.map((row) => t.columns.map((c) => (row[c] === null ? '' : String(row[c])))));
+  }
+}
+
+const card = (page: Page, id: string) => page.$eval(`[data-card="${id}"]`, (e) => Number(e.getAttribute('data-value')));
+const sumOf = (r: ReportJson, col: string) => r.rows.reduce((s, row) => s + Number(row[col]), 0);
+
+/** A CLI child that runs until stopped (weblog serve, weblog run --follow --serve); resolves its URL from stderr. */
+function startCli(args: string[], cwd: string): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
+  const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args], {
+    cwd,
+    env: { ...process.env, KAFKA_BROKERS: '', CLICKHOUSE_URL: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  child.stdout?.resume();
+  cleanups.push(async () => {
+    if (child.exitCode === null) child.kill('SIGKILL');
+  });
+  return waitUntil(
+    `a dashboard URL from weblog ${args[0]}`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`weblog ${args.join(' ')} exited ${child.exitCode}: ${err}`);
+      const m = /dashboard at (http:\/\/127\.0\.0\.1:\d+\/)/.exec(err);
+      return m ? { child, url: m[1] as string, stderr: () => err } : undefined;
+    },
+    120_000,
+  );
+}
+
+function stopCli(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('the HTML dashboard (weblog run, weblog report --html) and weblog serve', () => {
+  let dir: string;
+  let data: string;
+  let serve: Awaited<ReturnType<typeof startCli>>;
+
+  beforeAll(async () => {
+    dir = tempDir('weblog-dash-', cleanups);
+    data = path.join(dir, 'data');
+    const log = path.join(dir, 'access.log');
+    writeFileSync(log, [...readLines(fixture('logs', 'elastic_apache.log')), ...hostile].join('\n') + '\n');
+    const run = await weblog(['run', '--source', `file://${log}`, '--embedded', data, '--no-reports'], {}, dir);
+    expect(run.code, run.stderr).toBe(0);
+    // npm start ends by writing the dashboard next to its data and saying where, and how to watch it live.
+    const file = path.join(dir, 'weblog-dashboard.html');
+    expect(run.stderr).toContain(`dashboard: ${file}\n`);
+    expect(run.stderr).toContain(`npx weblog serve --embedded data\n`);
+    expect(existsSync(file)).toBe(true);
+    const day = await weblog(['report', '--html', path.join(dir, 'may18.html'), '--from', '2015-05-18', '--to', '2015-05-19', '--embedded', data], {}, dir);
+    expect(day.code, day.stderr).toBe(0);
+    expect(day.stderr).toContain(`dashboard written to ${path.join(dir, 'may18.html')}`);
+    serve = await startCli(['serve', '--port', '0', '--refresh-ms', '1000', '--embedded', data], dir);
+  }, 240_000);
+
+  it('the file from weblog run renders the charts and every report, equal to the API, offline, with no console error', async () => {
+    const html = readFileSync(path.join(dir, 'weblog-dashboard.html'), 'utf8');
+    expect(html).not.toMatch(/<script[^>]+src=/i);
+    expect(html).not.toMatch(/<link[^>]+href=/i);
+    const { page, problems } = await openPage(browser);
+    // No network at view time: every request other than the file itself is refused.
+    await page.setRequestInterception(true);
+    const requested: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().startsWith('file://')) void r.continue();
+      else {
+        requested.push(r.url());
+        void r.abort();
+      }
+    });
+    await page.goto(`file://${path.join(dir, 'weblog-dashboard.html')}`);
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await paintedPixels(page, '[data-chart="traffic"]')).toBeGreaterThan(2000);
+    expect(await paintedPixels(page, '[data-chart="errors"]')).toBeGreaterThan(1000);
+    expect(await page.$eval('[data-chart="traffic"]', (e) => e.getAttribute('data-report'))).toBe('traffic-hourly'); // 4 days: per hour
+    expect(await page.$eval('header', (e) => e.textContent)).toContain('UTC');
+    await expectTablesEqualApi(page, serve.url, {});
+    expect(await card(page, 'hits')).toBe(10_001);
+    expect(await card(page, 'rejects')).toBe(1);
+    expect(requested).toEqual([]);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('hostile log fields stay text: no script runs, the path shows as written', async () => {
+    for (const file of ['weblog-dashboard.html', 'may18.html']) {
+      const { page, problems } = await openPage(browser);
+      await page.goto(`file://${path.join(dir, file)}`);
+      await page.waitForSelector('body[data-state="ready"]');
+      expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+      const cells = await page.$$eval('details[data-report="not-found"] td', (tds) => tds.map((td) => td.textContent));
+      expect(cells).toContain('/<img/src=x/onerror=window.__xss=1>');
+      expect(cells).toContain('/</script><script>window.__xss=2</script>');
+      expect(await page.$$('img')).toHaveLength(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    }
+  });
+
+  it('weblog report --html --from --to: the file holds that day only', async () => {
+    const { page, problems } = await openPage(browser);
+    await page.goto(`file://${path.join(dir, 'may18.html')}`);
+    await page.waitForSelector('body[data-state="ready"]');
+    const q = { from: '2015-05-18', to: '2015-05-19', limit: '20' };
+    await expectTablesEqualApi(page, serve.url, q);
+    const daily = (await api(serve.url, 'traffic-daily', q)).body;
+    expect(daily.rows.map((r) => r.day)).toEqual(['2015-05-18']);
+    expect(await card(page, 'hits')).toBe(sumOf(daily, 'hits'));
+    expect(await page.$eval('#range', (e) => e.textContent)).toContain('2015-05-18 00:00 to 2015-05-19 00:00');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('weblog serve: the live page equals the API; the range picker changes what is shown, and the URL', async () => {
+    const { page, problems } = await openPage(browser);
+    await page.goto(serve.url);
+    await page.waitForSelector('body[data-state="ready"]');
+    expect(await paintedPixels(page, '[data-chart="traffic"]')).toBeGreaterThan(2000);
+    await expectTablesEqualApi(page, serve.url, { limit: '50' });
+    const allHits = await card(page, 'hits');
+    expect(allHits).toBe(10_001);
+
+    // Pick 19 May (one UTC day; the "to" field is inclusive).
+    await page.evaluate(() => {
+      const set = (id: string, v: string) => {
+        const input = document.getElementById(id) as HTMLInputElement;
+        input.value = v;
+        input.dispatchEvent(new Event('change', { bubbles: true }));
+      };
+      set('range-from', '2015-05-19');
+      set('range-to', '2015-05-19');
+    });
+    const q = { from: '2015-05-19T00:00:00.000Z', to: '2015-05-20T00:00:00.000Z', limit: '50' };
+    const dayHits = sumOf((await api(serve.url, 'traffic-daily', q)).body, 'hits');
+    expect(dayHits).toBeGreaterThan(0);
+    expect(dayHits).toBeLessThan(allHits);
+    await page.waitForFunction(
+      (n) => document.body.dataset.state === 'ready' && document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === String(n),
+      {},
+      dayHits,
+    );
+    expect(new URL(page.url()).searchParams.get('from')).toBe('2015-05-19T00:00:00.000Z');
+    expect(await page.$eval('[data-chart="traffic"]', (e) => e.getAttribute('data-report'))).toBe('traffic-hourly');
+    await expectTablesEqualApi(page, serve.url, q);
+
+    // A reload keeps the range (it is in the URL); "All" drops it.
+    await page.reload();
+    await page.waitForFunction((n) => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === String(n), {}, dayHits);
+    await page.click('button[data-preset="all"]');
+    await page.waitForFunction((n) => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === String(n), {}, allHits);
+
+    // Sorting a table by a column, both ways.
+    await page.click('details[data-report="status"] th[data-column="status"]');
+    const desc = await page.$$eval('details[data-report="status"] tbody tr td:first-child', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))));
+    expect(desc).toEqual([...desc].sort((x, y) => y - x));
+    await page.click('details[data-report="status"] th[data-column="status"]');
+    const asc = await page.$$eval('details[data-report="status"] tbody tr td:first-child', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))));
+    expect(asc).toEqual([...desc].reverse());
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  it('the API: one endpoint per report, parameters checked, read-only, no stack traces', async () => {
+    const index = await getJson<{ reports: { name: string; url: string }[] }>(`${serve.url}api`);
+    expect(index.body.reports.map((r) => r.name)).toEqual(expect.arrayContaining(layoutReports()));
+    const ok = await api(serve.url, 'status', { limit: '2' });
+    expect(ok.status).toBe(200);
+    expect(typeof ok.body.rows[0]?.hits).toBe('number');
+    expect(ok.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const bad = await getJson<{ error: { code: string; message: string } }>(`${serve.url}api/reports/status?from=yesterday`);
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe('CONFIG_INVALID');
+    expect(bad.body.error.message).toContain('"yesterday"');
+    const unknownParam = await getJson<{ error: { message: string } }>(`${serve.url}api/reports/status?sql=DROP+TABLE+access_log`);
+    expect(unknownParam.status).toBe(400);
+    expect(unknownParam.body.error.message).toBe('unknown parameter "sql"; parameters: from, to, site, limit');
+    const missing = await getJson<{ error: { code: string } }>(`${serve.url}api/reports/..%2F..%2Fetc%2Fpasswd`);
+    expect(missing.status).toBe(404);
+    const post = await fetch(`${serve.url}api/reports/status`, { method: 'POST', body: 'x' });
+    expect(post.status).toBe(405);
+    const health = await getJson<{ status: string }>(`${serve.url}healthz`);
+    expect(health.body.status).toBe('ok');
+    for (const body of [bad.body, unknownParam.body, missing.body]) expect(JSON.stringify(body)).not.toMatch(/\n\s+at |\.ts:\d+/);
+  });
+
+  it('weblog serve stops on SIGTERM', async () => {
+    expect(await stopCli(serve.child)).toBe(0);
+    expect(serve.stderr()).toContain('weblog serve: stopped');
+  });
+});
+
+describe('rows arriving while the page is open', () => {
+  let ch: EmbeddedClickHouse;
+  let server: DashboardServer;
+
+  beforeAll(async () => {
+    const dir = tempDir('weblog-dash-live-', cleanups);
+    ch = new EmbeddedClickHouse({ dir, database: uniqueName('live') });
+    cleanups.push(() => ch.close());
+    await migrate(ch);
+    await insertRecords(ch, await enrichLines(readLines(fixture('logs', 'elastic_apache.log')).slice(0, 3000)), 1000, 'main');
+    server = await startDashboardServer(ch, { port: 0, refreshMs: 500 });
+    cleanups.push(() => server.close());
+  }, 120_000);
+
+  it('the live page shows new rows and a new site within a few refreshes', async () => {
+    const { page, problems } = await openPage(browser);
+    await page.goto(server.url);
+    await page.waitForSelector('body[data-state="ready"]');
+    const before = await card(page, 'hits');
+    expect(before).toBe(3000);
+    const lines = Array.from(
+      { length: 37 },
+      (_, i) => `198.51.100.${i} - - [21/May/2015:10:${String(i).padStart(2, '0')}:00 +0000] "GET /new/${i} HTTP/1.1" 200 100 "-" "curl/8.0"`,
+    );
+    await insertRecords(ch, await enrichLines(lines), 37, 'arriving');
+    await page.waitForFunction((n) => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === String(n), { timeout: 15_000 }, before + 37);
+    await page.waitForSelector('#site option[value="arriving"]', { timeout: 15_000 });
+    await page.select('#site', 'arriving');
+    await page.waitForFunction(() => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === '37', { timeout: 15_000 });
+    expect(new URL(page.url()).searchParams.get('site')).toBe('arriving');
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
+describe('weblog run --follow --serve', () => {
+  it('serves the live page while it ships and stores appended lines, and writes the HTML file when stopped', async () => {
+    const dir = tempDir('weblog-dash-follow-', cleanups);
+    const logDir = path.join(dir, 'logs');
+    const log = path.join(logDir, 'access.log');
+    const first = readLines(fixture('logs', 'elastic_apache.log')).slice(0, 500);
+    mkdirSync(logDir);
+    writeFileSync(log, first.join('\n') + '\n');
+    const run = await startCli(
+      [
+        'run',
+        '--source',
+        `file://${logDir}`,
+        '--embedded',
+        path.join(dir, 'data'),
+        '--follow',
+        '--poll-interval-ms',
+        '200',
+        '--serve',
+        '--port',
+        '0',
+        '--refresh-ms',
+        '500',
+      ],
+      dir,
+    );
+    const { page, problems } = await openPage(browser);
+    await page.goto(run.url);
+    await page.waitForFunction(() => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === '500', { timeout: 60_000 });
+    appendFileSync(log, readLines(fixture('logs', 'elastic_apache.log')).slice(500, 800).join('\n') + '\n');
+    await page.waitForFunction(() => document.querySelector('[data-card="hits"]')?.getAttribute('data-value') === '800', { timeout: 60_000 });
+    expect(problems).toEqual([]);
+    await page.close();
+    expect(await stopCli(run.child)).toBe(0);
+    expect(run.stderr()).toContain(`dashboard: ${path.join(dir, 'weblog-dashboard.html')}`);
+    expect(readFileSync(path.join(dir, 'weblog-dashboard.html'), 'utf8')).toContain('"mode":"static"');
+  }, 180_000);
+});
