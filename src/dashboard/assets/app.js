@@ -245,20 +245,20 @@
       return { panel };
     }
     const cols = r.columns.map((c) => c.name);
-    const x = r.rows.map((row) => epochSeconds(row[cols[0]]));
-    const data = [x].concat(spec.series.map((s) => r.rows.map((row) => (row[s.column] === null ? null : Number(row[s.column])))));
+    let x = r.rows.map((row) => epochSeconds(row[cols[0]]));
+    let data = [x].concat(spec.series.map((s) => r.rows.map((row) => (row[s.column] === null ? null : Number(row[s.column])))));
+    if (x.length === 1) {
+      // One point alone: show the hour or day around it instead of a span of years.
+      const pad = unit === 'hour' ? 1800 : 43200;
+      x = [x[0] - pad, x[0], x[0] + pad];
+      data = [x].concat(data.slice(1).map((ys) => [null, ys[0], null]));
+    }
     const hasRight = spec.series.some((s) => s.axis === 'right');
     const opts = {
       width: 600,
       height: 240,
       tzDate: (ts) => uPlot.tzDate(new Date(ts * 1e3), 'Etc/UTC'),
-      // One point alone: show the hour or day around it instead of a range of years.
-      scales: {
-        x: {
-          time: true,
-          range: (u, min, max) => (min === max ? [min - (unit === 'hour' ? 1800 : 43200), max + (unit === 'hour' ? 1800 : 43200)] : [min, max]),
-        },
-      },
+      scales: { x: { time: true } },
       series: [{ label: 'UTC', value: (u, ts) => (ts === null ? '–' : timeLabel(ts, unit === 'hour')) }].concat(
         spec.series.map((s) => ({
           label: s.label,
@@ -266,7 +266,7 @@
           width: 2,
           scale: s.axis === 'right' ? 'right' : 'y',
           value: (u, v) => (v === null ? '–' : s.axis === 'right' ? fmtBytes(v) : fmtNumber(v)),
-          points: { show: x.length < 60 },
+          points: { show: x.length < 60, size: 6 },
         })),
       ),
       axes: [
