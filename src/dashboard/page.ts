@@ -35,13 +35,15 @@ export type PageConfig =
   | { mode: 'static'; meta: PageMeta; query: { from: string | null; to: string | null; site: string; limit: number }; reports: Record<string, ReportJson> }
   | { mode: 'live'; refreshMs: number; limit: number };
 
-let assets: { uplotJs: string; uplotCss: string; appJs: string; appCss: string } | undefined;
+let assets: { uplotJs: string; uplotCss: string; uplotLicense: string; appJs: string; appCss: string } | undefined;
 
 function loadAssets(): NonNullable<typeof assets> {
   const uplotDir = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
   return {
     uplotJs: readFileSync(path.join(uplotDir, 'uPlot.iife.min.js'), 'utf8'),
     uplotCss: readFileSync(path.join(uplotDir, 'uPlot.min.css'), 'utf8'),
+    // Its MIT license travels with every copy of the page.
+    uplotLicense: readFileSync(path.join(uplotDir, '..', 'LICENSE'), 'utf8').replace(/--/g, '- -'),
     appJs: readFileSync(path.join(here, 'assets', 'app.js'), 'utf8'),
     appCss: readFileSync(path.join(here, 'assets', 'app.css'), 'utf8'),
   };
@@ -74,6 +76,9 @@ export function renderPage(config: PageConfig): string {
 <body>
 <noscript>This dashboard needs JavaScript; the same reports are in <code>weblog report NAME</code>.</noscript>
 <div id="app"></div>
+<!-- uPlot (https://github.com/leeoniya/uPlot), inlined:
+${assets.uplotLicense.trim()}
+-->
 <script>${inlineScript(assets.uplotJs)}</script>
 <script id="weblog-config" type="application/json">${scriptJson(boot)}</script>
 <script>${inlineScript(assets.appJs)}</script>

@@ -52,7 +52,19 @@ function acquire(dir: string, create: boolean): Shared {
       `no weblog data in ${abs}: the folder does not exist; run \`weblog run\` first, or point --embedded at the data folder (or --clickhouse at a server)`,
     );
   // Quote UInt64 in JSON output like a server does, so ids keep all 64 bits in JS.
-  const session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+  let session: Session;
+  try {
+    session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+  } catch (err) {
+    // chdb locks the folder (its status file) for the process that opened it.
+    if (/Failed to create connection|Cannot lock file|already running/i.test(err instanceof Error ? err.message : String(err)))
+      throw new WeblogError(
+        'UNAVAILABLE',
+        `the embedded data folder ${abs} is open in another process (a weblog run, process or serve?); chdb opens a folder in one process at a time: stop that process, watch a run live with its --serve, or use a ClickHouse server (--clickhouse)`,
+        { cause: err, retriable: false },
+      );
+    throw err;
+  }
   shared = { session, dir: abs, refs: 1, current: '', tail: Promise.resolve() };
   return shared;
 }

@@ -17,7 +17,7 @@ import type { ReportJson } from '../../../src/report/render.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { launchBrowser, openPage, pageTables, paintedPixels } from '../../helpers/browser.js';
-import { weblog } from '../../helpers/cli.js';
+import { lastLine, weblog } from '../../helpers/cli.js';
 import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { tempDir, uniqueName } from '../../helpers/names.js';
@@ -149,6 +149,33 @@ describe('the HTML dashboard (weblog run, weblog report --html) and weblog serve
     await page.close();
   });
 
+  it("shows UTC whatever the zone of the browser: charts, tables and the range picker are the same in Tokyo and St. John's", async () => {
+    const snapshot = async (tz: string) => {
+      const { page, problems } = await openPage(browser);
+      await page.emulateTimezone(tz);
+      await page.goto(`${serve.url}?from=2015-05-19T00:00:00.000Z&to=2015-05-20T00:00:00.000Z`);
+      await page.waitForSelector('body[data-state="ready"]');
+      const out = {
+        offset: await page.evaluate(() => new Date(Date.UTC(2015, 4, 19)).getTimezoneOffset()),
+        charts: await page.$$eval('[data-chart] canvas', (cs) => cs.map((c) => (c as HTMLCanvasElement).toDataURL())),
+        tables: await pageTables(page),
+        picker: await page.$eval('#range-from', (e) => (e as HTMLInputElement).value),
+      };
+      expect(problems).toEqual([]);
+      await page.close();
+      return out;
+    };
+    const utc = await snapshot('UTC');
+    for (const tz of ['Asia/Tokyo', 'America/St_Johns']) {
+      const other = await snapshot(tz);
+      expect(other.offset).not.toBe(0); // the zone applied
+      expect(other.picker).toBe('2015-05-19');
+      expect(other.tables).toEqual(utc.tables);
+      expect(other.charts.length).toBeGreaterThan(1);
+      expect(other.charts, `${tz}: chart pixels`).toEqual(utc.charts);
+    }
+  });
+
   it('hostile log fields stay text: no script runs, the path shows as written', async () => {
     for (const file of ['weblog-dashboard.html', 'may18.html']) {
       const { page, problems } = await openPage(browser);
@@ -248,6 +275,14 @@ describe('the HTML dashboard (weblog run, weblog report --html) and weblog serve
     const health = await getJson<{ status: string }>(`${serve.url}healthz`);
     expect(health.body.status).toBe('ok');
     for (const body of [bad.body, unknownParam.body, missing.body]) expect(JSON.stringify(body)).not.toMatch(/\n\s+at |\.ts:\d+/);
+  });
+
+  it('a second process on the folder weblog serve holds is told who has it, in one line', async () => {
+    const r = await weblog(['report', 'status', '--embedded', data], {}, dir);
+    expect(r.code).toBe(1);
+    expect(lastLine(r.stderr)).toBe(
+      `weblog report: UNAVAILABLE: the embedded data folder ${data} is open in another process (a weblog run, process or serve?); chdb opens a folder in one process at a time: stop that process, watch a run live with its --serve, or use a ClickHouse server (--clickhouse)`,
+    );
   });
 
   it('weblog serve stops on SIGTERM', async () => {
