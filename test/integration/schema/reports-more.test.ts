@@ -18,6 +18,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
+import { chRound, groupBy } from '../../helpers/plain.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-reports-more-'));
 let ch: EmbeddedClickHouse;
@@ -29,26 +30,11 @@ let all: EnrichedRecord[];
 type Rec = EnrichedRecord;
 const run = async (name: string, p: ReportParams = {}) => (await runReport(ch, name, { limit: 1000, ...p })).rows;
 const label = (v: string) => (v === '' ? UNKNOWN_LABEL : v);
-function group<K extends string | number>(recs: Rec[], key: (r: Rec) => K): [K, Rec[]][] {
-  const m = new Map<K, Rec[]>();
-  for (const r of recs) {
-    const k = key(r);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return [...m];
-}
+const group = <K extends string | number>(recs: Rec[], key: (r: Rec) => K): [K, Rec[]][] => [...groupBy(recs, key)];
 const distinct = (recs: Rec[], f: (r: Rec) => unknown = (r) => r.visitor_id) => new Set(recs.map(f)).size;
 const sum = (recs: Rec[], f: (r: Rec) => number) => recs.reduce((s, r) => s + f(r), 0);
 const cmp = (x: string | number, y: string | number) => (x < y ? -1 : x > y ? 1 : 0);
-/** ClickHouse's round() on floats: ties to even. */
-function round(x: number, d: number): number {
-  const m = x * 10 ** d;
-  const f = Math.floor(m);
-  const r = Math.abs(m - f - 0.5) < 1e-9 ? (f % 2 === 0 ? f : f + 1) : Math.round(m);
-  return r / 10 ** d;
-}
+const round = chRound;
 const utc = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
 const share = (n: number, total: number) => round((100 * n) / total, 2);
 

@@ -14,6 +14,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
+import { chRound, groupBy } from '../../helpers/plain.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-reports-'));
 let batched: EmbeddedClickHouse; // many small batches
@@ -31,26 +32,10 @@ const run = async (ch: EmbeddedClickHouse, name: string, p: ReportParams = {}) =
 
 const hourOf = (t: number) => new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);
 const dayOf = (t: number) => new Date(t).toISOString().slice(0, 10);
-function group<K extends string | number>(recs: EnrichedRecord[], key: (r: EnrichedRecord) => K): Map<K, EnrichedRecord[]> {
-  const m = new Map<K, EnrichedRecord[]>();
-  for (const r of recs) {
-    const k = key(r);
-    const list = m.get(k);
-    if (list) list.push(r);
-    else m.set(k, [r]);
-  }
-  return m;
-}
+const group = <K extends string | number>(recs: EnrichedRecord[], key: (r: EnrichedRecord) => K) => groupBy(recs, key);
 const distinct = (recs: EnrichedRecord[], pred: (r: EnrichedRecord) => boolean = () => true) => new Set(recs.filter(pred).map((r) => r.visitor_id)).size;
 const sum = (recs: EnrichedRecord[], f: (r: EnrichedRecord) => number) => recs.reduce((s, r) => s + f(r), 0);
-/** ClickHouse's round() on floats: ties to even (banker's rounding). */
-function round(x: number, d: number): number {
-  const m = x * 10 ** d;
-  const f = Math.floor(m);
-  const diff = m - f;
-  const r = Math.abs(diff - 0.5) < 1e-9 ? (f % 2 === 0 ? f : f + 1) : Math.round(m);
-  return r / 10 ** d;
-}
+const round = chRound;
 const sorted = <K extends string | number>(m: Map<K, EnrichedRecord[]>) => [...m.entries()].sort((x, y) => (x[0] < y[0] ? -1 : 1));
 
 beforeAll(async () => {
