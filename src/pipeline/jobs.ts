@@ -345,7 +345,10 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
       log.warn(`no dashboard: ${describeError(err)}`);
     }
   }
-  if (dashboard && !cfg.ship.follow && cfg.serve?.until) await cfg.serve.until;
+  if (dashboard && !cfg.ship.follow && cfg.serve?.until) {
+    log.info('done; the dashboard stays up until stopped (Ctrl-C)', { url: dashboard.url, rows_inserted: rows, rejected });
+    await cfg.serve.until;
+  }
   await dashboard?.close();
   await ch.close();
   return summary;

@@ -28,16 +28,16 @@ export function parseUtcTime(text: string): number {
 }
 
 /** A --from/--to value as epoch ms, checked against what reports can query. */
-export function parseReportTime(option: string, text: string): number {
+export function parseReportTime(option: string, text: string, name = `--${option}`): number {
   const t = parseUtcTime(text);
   if (Number.isNaN(t)) {
     throw new WeblogError(
       'CONFIG_INVALID',
-      `--${option}: expected an ISO-8601 date or time such as 2015-05-17, 2015-05-17T10:00:00 (UTC) or 2015-05-17T12:00:00+02:00, got "${text}"`,
+      `${name}: expected an ISO-8601 date or time such as 2015-05-17, 2015-05-17T10:00:00 (UTC) or 2015-05-17T12:00:00+02:00, got "${text}"`,
     );
   }
   if (t < REPORT_TIME_RANGE.min || t > REPORT_TIME_RANGE.max) {
-    throw new WeblogError('CONFIG_INVALID', `--${option}: ${text} is outside what reports can query (1970-01-01 to 2106-01-01)`);
+    throw new WeblogError('CONFIG_INVALID', `${name}: ${text} is outside what reports can query (1970-01-01 to 2106-01-01)`);
   }
   return t;
 }
