@@ -6,6 +6,7 @@
  */
 import { serveDefaults, type ServeOptions } from '../dashboard/server.js';
 import { WeblogError } from '../errors.js';
+import { checkClusterOptions, defaultKeeperPath } from '../schema/cluster.js';
 import type { EnrichOptions } from '../enrich/index.js';
 import { createLogger, type Level, type Logger } from '../observe/log.js';
 import { namedFormats } from '../parse/format.js';
@@ -40,8 +41,41 @@ export const clickhouseOptions = [
   { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
 ] as const satisfies OptionSpec[];
 
+/** A ClickHouse cluster (migrate, process, run). */
+export const clusterOptions = [
+  {
+    name: 'cluster',
+    type: 'string',
+    arg: 'NAME',
+    env: ['CLICKHOUSE_CLUSTER'],
+    description: 'ClickHouse cluster (remote_servers): replicated tables ON CLUSTER, Distributed tables; only `weblog migrate` applies its DDL',
+  },
+  {
+    name: 'keeper-path',
+    type: 'string',
+    default: defaultKeeperPath,
+    arg: 'PATH',
+    description: 'Keeper path of each replicated table ({database} and {table} filled by weblog, {shard} by the servers) (with --cluster)',
+  },
+  {
+    name: 'insert-quorum',
+    type: 'string',
+    default: 'auto',
+    arg: 'auto|N',
+    description: 'replicas that must hold each INSERT before it counts; auto: 2 where every shard has 2+ replicas (with --cluster)',
+  },
+] as const satisfies OptionSpec[];
+
 export function clickhouseConfig(opts: ParsedOptions): ClickHouseConfig {
-  return { url: str(opts.clickhouse), embedded: str(opts.embedded) ?? defaultDataDir, database: str(opts.database) ?? 'weblog' };
+  const base = { url: str(opts.clickhouse), embedded: str(opts.embedded) ?? defaultDataDir, database: str(opts.database) ?? 'weblog' };
+  const cluster = str(opts.cluster);
+  if (cluster === undefined) return base;
+  const q = String(opts['insert-quorum'] ?? 'auto');
+  if (q !== 'auto' && !/^[1-9]\d?$/.test(q))
+    throw new WeblogError('CONFIG_INVALID', `--insert-quorum: expected auto or a number of replicas (1-99), got "${q}"`);
+  const keeperPath = String(opts['keeper-path'] ?? defaultKeeperPath);
+  checkClusterOptions({ name: cluster, database: base.database, keeperPath });
+  return { ...base, cluster: { name: cluster, keeperPath, insertQuorum: q === 'auto' ? 'auto' : Number(q) } };
 }
 
 // ------------------------------------------------------------------ source

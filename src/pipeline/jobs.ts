@@ -17,6 +17,7 @@ import { writeStaticDashboard } from '../dashboard/data.js';
 import { startDashboardServer, type DashboardServer, type ServeOptions } from '../dashboard/server.js';
 import { headlineReports } from '../report/headline.js';
 import { checkReportable } from '../report/reports.js';
+import { migrationCluster } from '../schema/cluster.js';
 import { migrate } from '../schema/migrate.js';
 import { ClickHouseAccessLogStore } from '../sink/access-log.js';
 import { defaultDataDir, openClickHouse, type ClickHouseConfig } from '../sink/clickhouse/open.js';
@@ -115,7 +116,8 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
   const { log } = cfg.worker;
   const transport = new KafkaTransport(cfg.kafka);
   const ch = await openClickHouse(cfg.clickhouse);
-  await migrate(ch, { log: (m) => log.info(m) });
+  // On a cluster only `weblog migrate` applies DDL: workers check the schema is up to date.
+  await migrate(ch, { log: (m) => log.info(m), apply: !cfg.clickhouse.cluster, cluster: migrationCluster(cfg.clickhouse) });
   await transport.prepare({ process: true });
   const registry = new Registry();
   const processor = await Processor.create(
@@ -223,7 +225,8 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     await ch.exec(`CREATE DATABASE ${ch.database}`);
     rmSync(runStateFile(cfg.clickhouse), { force: true });
   }
-  await migrate(ch, { log: (m) => log.info(m) });
+  // On a cluster only `weblog migrate` applies DDL: workers check the schema is up to date.
+  await migrate(ch, { log: (m) => log.info(m), apply: !cfg.clickhouse.cluster, cluster: migrationCluster(cfg.clickhouse) });
   let dashboard: DashboardServer | undefined;
   if (cfg.serve) {
     dashboard = await startDashboardServer(ch, { ...cfg.serve, log });

@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
+import { checkClusterOptions, clusterHistoryTable, clusterStatements, type ClusterOptions } from './cluster.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
 export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'migrations');
@@ -80,14 +81,41 @@ export interface MigrateResult {
   alreadyApplied: string[];
 }
 
+export interface MigrateOptions {
+  dir?: string | undefined;
+  log?: ((msg: string) => void) | undefined;
+  /** A cluster: DDL ON CLUSTER, replicated local tables, Distributed tables (see cluster.ts). */
+  cluster?: ClusterOptions | undefined;
+  /**
+   * false: only check that the schema is up to date and refuse when it is
+   * behind (workers on a cluster: only `weblog migrate` applies DDL there, so
+   * replicas never race to).
+   */
+  apply?: boolean;
+}
+
 /** Applies what is new; `dir` defaults to the folder for this server (migrationsDirFor). */
-export async function migrate(ch: ClickHouse, opts: { dir?: string | undefined; log?: (msg: string) => void } = {}): Promise<MigrateResult> {
+export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
   const dir = opts.dir ?? (await migrationsDirFor(ch));
   const migrations = loadMigrations(dir);
-  await ch.exec(
-    `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
-  );
+  const cluster = opts.cluster;
+  if (cluster) checkClusterOptions(cluster);
+  if (opts.apply === false) {
+    const [t] = await ch.query<{ c: string | number }>(
+      "SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'",
+    );
+    if (Number(t?.c ?? 0) === 0)
+      throw new WeblogError(
+        'SCHEMA_MISMATCH',
+        `${ch.describe()} has no weblog schema${cluster ? ` on cluster ${cluster.name}` : ''}: run \`weblog migrate${cluster ? ` --cluster ${cluster.name}` : ''}\` first`,
+      );
+  } else
+    await ch.exec(
+      cluster
+        ? clusterHistoryTable(cluster)
+        : `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
+    );
   const recorded = await ch.query<{ version: number | string; name: string; checksum: string }>(
     'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
   );
@@ -109,10 +137,23 @@ export async function migrate(ch: ClickHouse, opts: { dir?: string | undefined; 
   }
   const done = new Set(recorded.map((r) => Number(r.version)));
   const result: MigrateResult = { applied: [], alreadyApplied: migrations.filter((m) => done.has(m.version)).map((m) => m.name) };
-  for (const m of migrations) {
-    if (done.has(m.version)) continue;
-    log(`applying ${m.name} (${m.statements.length} statements)`);
-    for (const stmt of m.statements) await ch.exec(stmt);
+  const missing = migrations.filter((m) => !done.has(m.version));
+  if (opts.apply === false) {
+    if (missing.length > 0)
+      throw new WeblogError(
+        'SCHEMA_MISMATCH',
+        `the schema in ${ch.describe()}${cluster ? ` (cluster ${cluster.name})` : ''} is behind this weblog: ${missing.map((m) => m.name).join(', ')} not applied; run \`weblog migrate${cluster ? ` --cluster ${cluster.name}` : ''}\` (workers on a cluster never migrate it themselves)`,
+      );
+    return result;
+  }
+  // Tables created by the migrations applied before (a view of a later migration may read them).
+  const tables = new Set<string>();
+  const render = (stmt: string) => (cluster ? clusterStatements(stmt, cluster, tables) : [stmt]);
+  for (const m of migrations) if (done.has(m.version)) for (const stmt of m.statements) render(stmt);
+  for (const m of missing) {
+    const statements = m.statements.flatMap(render);
+    log(`applying ${m.name} (${statements.length} statements${cluster ? ` on cluster ${cluster.name}` : ''})`);
+    for (const stmt of statements) await ch.exec(stmt);
     await ch.exec(`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, '${m.name}', '${m.checksum}')`);
     result.applied.push(m.name);
   }

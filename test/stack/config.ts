@@ -30,6 +30,12 @@ export const stackConfig = {
   s3Port: port('WEBLOG_STACK_S3_PORT', 39200),
   s3AccessKeyId: 'weblog',
   s3SecretAccessKey: 'weblog-secret-key',
+  /** The cluster (`up --cluster`): ZooKeeper and two ClickHouse 18.16 replicas of one shard. */
+  zookeeperPort: port('WEBLOG_STACK_ZOOKEEPER_PORT', 39181),
+  /** Replica n (1, 2) listens on HTTP base+n, native TCP 39110+n, interserver 39120+n. */
+  clusterHttpPortBase: port('WEBLOG_STACK_CLUSTER_HTTP_PORT_BASE', 38130),
+  clusterName: 'weblog',
+  clusterReplicas: 2,
   /** How long one service may take to become ready, in ms. */
   readyTimeoutMs: 120_000,
 } as const;
@@ -51,5 +57,24 @@ export function localEndpoints(): Endpoints {
       accessKeyId: stackConfig.s3AccessKeyId,
       secretAccessKey: stackConfig.s3SecretAccessKey,
     },
+  };
+}
+
+/** The local ClickHouse cluster: its name and each replica's HTTP URL. */
+export interface ClusterEndpoints {
+  cluster: string;
+  nodes: string[];
+  zookeeper: string;
+}
+
+export function clusterPorts(n: number): { http: number; tcp: number; interserver: number } {
+  return { http: stackConfig.clusterHttpPortBase + n, tcp: 39110 + n, interserver: 39120 + n };
+}
+
+export function localClusterEndpoints(): ClusterEndpoints {
+  return {
+    cluster: stackConfig.clusterName,
+    nodes: Array.from({ length: stackConfig.clusterReplicas }, (_, i) => `http://127.0.0.1:${clusterPorts(i + 1).http}`),
+    zookeeper: `127.0.0.1:${stackConfig.zookeeperPort}`,
   };
 }

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { cacheDir, repoRoot, stackConfig, stateDir } from './config.js';
+import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
 import { canConnect, isAlive, readPid, spawnDetached, stopPid, waitFor } from './proc.js';
 
 export interface Service {
@@ -173,8 +173,8 @@ function findClickhouseServer(): string | undefined {
   return undefined;
 }
 
-/** Writes config.xml and users.xml of a loopback-only ClickHouse server into `dir`. */
-export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: number, tcpPort: number): string {
+/** Writes config.xml and users.xml of a loopback-only ClickHouse server into `dir`; `extra` is XML added inside <yandex>. */
+export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: number, tcpPort: number, extra = ''): string {
   const d = dataDir;
   writeFileSync(
     path.join(dir, 'config.xml'),
@@ -196,7 +196,7 @@ export function writeClickhouseConfig(dir: string, dataDir: string, httpPort: nu
   <default_database>default</default_database>
   <timezone>UTC</timezone>
   <mlock_executable>false</mlock_executable>
-</yandex>
+${extra}</yandex>
 `,
   );
   writeFileSync(
@@ -288,3 +288,96 @@ export const s3: Service = {
 };
 
 export const services: Service[] = [kafka, clickhouse, s3];
+
+// ---------------------------------------------------------------- the cluster (up --cluster)
+async function zookeeperReady(): Promise<boolean> {
+  // The four-letter word "ruok" (whitelisted below) answers "imok".
+  const net = await import('node:net');
+  return new Promise((resolve) => {
+    const sock = net.connect(stackConfig.zookeeperPort, '127.0.0.1');
+    let data = '';
+    sock.setTimeout(1000, () => (sock.destroy(), resolve(false)));
+    sock.on('connect', () => sock.write('ruok'));
+    sock.on('data', (d) => (data += d.toString()));
+    sock.on('error', () => resolve(false));
+    sock.on('close', () => resolve(data === 'imok'));
+  });
+}
+
+/** ZooKeeper from the jar Kafka already brings (the Kafka profile's jars), one node, on loopback. */
+export const zookeeper: Service = {
+  name: 'zookeeper',
+  install() {
+    mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
+  },
+  start() {
+    return startWith('zookeeper', zookeeperReady, (f) => {
+      const jars = mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
+      const cfg = path.join(f.dir, 'zoo.cfg');
+      writeFileSync(
+        cfg,
+        [
+          'tickTime=2000',
+          `dataDir=${f.dataDir}`,
+          `clientPort=${stackConfig.zookeeperPort}`,
+          'clientPortAddress=127.0.0.1',
+          'maxClientCnxns=0',
+          'admin.enableServer=false',
+          '4lw.commands.whitelist=ruok',
+          '',
+        ].join('\n'),
+      );
+      return spawnDetached({
+        command: 'java',
+        args: ['-Xmx256m', '-cp', `${jars}/*`, 'org.apache.zookeeper.server.ZooKeeperServerMain', cfg],
+        cwd: f.dir,
+        logFile: f.logFile,
+        pidFile: f.pidFile,
+      });
+    });
+  },
+  stop: () => stopPid(serviceFiles('zookeeper').pidFile),
+  status: () => genericStatus('zookeeper', zookeeperReady),
+};
+
+/** Replica n of the cluster's one shard: its macros, the cluster, ZooKeeper and the distributed DDL queue. */
+function clusterReplica(n: number): Service {
+  const name = `clickhouse-r${n}`;
+  const ports = clusterPorts(n);
+  const ready = async () => {
+    const res = await fetch(`http://127.0.0.1:${ports.http}/ping`, { signal: AbortSignal.timeout(1000) });
+    return res.ok;
+  };
+  const replicas = Array.from(
+    { length: stackConfig.clusterReplicas },
+    (_, i) => `<replica><host>127.0.0.1</host><port>${clusterPorts(i + 1).tcp}</port></replica>`,
+  ).join('');
+  return {
+    name,
+    install: () => clickhouse.install(),
+    start() {
+      return startWith(name, ready, (f) => {
+        const bin = findClickhouseServer();
+        if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
+        const extra = `  <interserver_http_port>${ports.interserver}</interserver_http_port>
+  <interserver_http_host>127.0.0.1</interserver_http_host>
+  <zookeeper><node><host>127.0.0.1</host><port>${stackConfig.zookeeperPort}</port></node></zookeeper>
+  <remote_servers><${stackConfig.clusterName}><shard><internal_replication>true</internal_replication>${replicas}</shard></${stackConfig.clusterName}></remote_servers>
+  <macros><shard>1</shard><replica>r${n}</replica></macros>
+  <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
+`;
+        writeClickhouseConfig(f.dir, f.dataDir, ports.http, ports.tcp, extra);
+        return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
+      });
+    },
+    stop: () => stopPid(serviceFiles(name).pidFile),
+    status: () => genericStatus(name, ready),
+  };
+}
+
+export const clusterServices: Service[] = [zookeeper, ...Array.from({ length: stackConfig.clusterReplicas }, (_, i) => clusterReplica(i + 1))];
+
+/** Where a cluster service keeps its PID (tests kill and restart replicas by it). */
+export function servicePidFile(name: string): string {
+  return serviceFiles(name).pidFile;
+}

@@ -1,8 +1,8 @@
 /** Programmatic control of the local test stack (used by cli.ts and vitest's globalSetup). */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { localEndpoints, stateDir, type Endpoints } from './config.js';
-import { services } from './services.js';
+import { localClusterEndpoints, localEndpoints, stateDir, type ClusterEndpoints, type Endpoints } from './config.js';
+import { clusterServices, services } from './services.js';
 
 export function install(): void {
   for (const s of services) s.install();
@@ -25,4 +25,27 @@ export async function down(names?: string[]): Promise<void> {
 
 export async function status(): Promise<string[]> {
   return Promise.all(services.map((s) => s.status()));
+}
+
+/** Starts ZooKeeper and the ClickHouse replicas of the local cluster (ZooKeeper first); returns the names it started. */
+export async function upCluster(): Promise<{ started: string[]; endpoints: ClusterEndpoints }> {
+  const [zk, ...replicas] = clusterServices;
+  zk?.install();
+  replicas[0]?.install();
+  const started: string[] = [];
+  if (zk && (await zk.start()) === 'started') started.push(zk.name);
+  const results = await Promise.all(replicas.map(async (s) => [s.name, await s.start()] as const));
+  started.push(...results.filter(([, r]) => r === 'started').map(([n]) => n));
+  return { started, endpoints: localClusterEndpoints() };
+}
+
+/** Stops the named cluster services (all by default): replicas first, then ZooKeeper. */
+export async function downCluster(names?: string[]): Promise<void> {
+  const chosen = clusterServices.filter((s) => !names || names.includes(s.name));
+  await Promise.all(chosen.filter((s) => s.name !== 'zookeeper').map((s) => s.stop()));
+  await Promise.all(chosen.filter((s) => s.name === 'zookeeper').map((s) => s.stop()));
+}
+
+export async function clusterStatus(): Promise<string[]> {
+  return Promise.all(clusterServices.map((s) => s.status()));
 }

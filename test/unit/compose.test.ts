@@ -20,13 +20,18 @@ interface Service {
 }
 
 // YAML through Python's yaml module (Debian ships it), to keep a YAML parser out of the dependencies.
-function load(): { services: Record<string, Service>; volumes: Record<string, unknown> } {
+interface Compose {
+  services: Record<string, Service & { profiles?: string[]; configs?: { source: string; target: string }[] }>;
+  volumes: Record<string, unknown>;
+  configs: Record<string, { content: string }>;
+}
+function load(): Compose {
   const json = execFileSync(
     'python3',
     ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repoRoot, 'compose.yaml')],
     { encoding: 'utf8' },
   );
-  return JSON.parse(json) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  return JSON.parse(json) as Compose;
 }
 
 describe('compose.yaml', () => {
@@ -61,5 +66,33 @@ describe('compose.yaml', () => {
   it('creates the logs bucket the shipper reads', () => {
     expect(JSON.stringify(compose.services['minio-init']?.entrypoint)).toContain('mc mb --ignore-existing local/logs');
     expect(JSON.stringify(compose.services['weblog-ship']?.command)).toContain('s3://logs/');
+  });
+
+  it('has a cluster profile: Keeper, two replicas of one shard, the migrations once ON CLUSTER before the processors', () => {
+    const cluster = services.filter(([, s]) => s.profiles?.includes('cluster')).map(([n]) => n);
+    expect(cluster.sort()).toEqual(['clickhouse-r1', 'clickhouse-r2', 'keeper', 'weblog-migrate-cluster', 'weblog-process-cluster']);
+    expect(compose.services['clickhouse-r1']?.environment?.CLICKHOUSE_REPLICA).toBe('r1');
+    expect(compose.services['clickhouse-r2']?.environment?.CLICKHOUSE_REPLICA).toBe('r2');
+    expect(compose.services['clickhouse-r2']?.volumes).toEqual(['clickhouse-r2-data:/var/lib/clickhouse']);
+    expect(compose.services['weblog-migrate-cluster']?.command).toEqual(['node', 'bin/weblog.js', 'migrate', '--cluster', 'weblog']);
+    expect(compose.services['weblog-process-cluster']?.environment?.CLICKHOUSE_CLUSTER).toBe('weblog');
+    expect((compose.services['weblog-process-cluster']?.depends_on as Record<string, { condition: string }>)['weblog-migrate-cluster']).toEqual({
+      condition: 'service_completed_successfully',
+    });
+    // The server config names the cluster weblog uses, both replicas, Keeper and a per-node replica macro.
+    const xml = compose.configs['cluster-config']?.content ?? '';
+    expect(xml).toMatch(/<remote_servers>\s*<weblog>/);
+    expect(xml).toContain('<replica><host>clickhouse-r1</host><port>9000</port></replica>');
+    expect(xml).toContain('<replica><host>clickhouse-r2</host><port>9000</port></replica>');
+    expect(xml).toContain('<node><host>keeper</host><port>9181</port></node>');
+    expect(xml).toContain('<replica from_env="CLICKHOUSE_REPLICA"/>');
+    const parsed = execFileSync(
+      'python3',
+      ['-c', 'import sys,xml.dom.minidom as m; [m.parseString(x) for x in sys.argv[1:]]; print("ok")', xml, compose.configs['keeper-config']?.content ?? ''],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(parsed.trim()).toBe('ok');
   });
 });

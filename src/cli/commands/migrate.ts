@@ -3,19 +3,24 @@ import { migrate } from '../../schema/migrate.js';
 import { MIN_SERVER_VERSION } from '../../sink/clickhouse/types.js';
 import { defineCommand } from '../options.js';
 import { openClickHouse } from '../../sink/clickhouse/open.js';
-import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
+import { migrationCluster } from '../../schema/cluster.js';
+import { clickhouseConfig, clickhouseOptions, clusterOptions } from '../option-groups.js';
 
 export const migrateCommand = defineCommand({
   name: 'migrate',
   summary: 'Create or update the ClickHouse schema (tables, rollups, views).',
-  usage: 'weblog migrate [--clickhouse URL | --embedded DIR] [--database NAME]',
+  usage: 'weblog migrate [--clickhouse URL [--cluster NAME] | --embedded DIR] [--database NAME]',
   options: [
     ...clickhouseOptions,
+    ...clusterOptions.filter((o) => o.name !== 'insert-quorum'),
     { name: 'schema-dir', type: 'string', arg: 'DIR', description: 'migrations folder (default: the bundled clickhouse-schema/migrations)' },
   ],
-  notes: 'Idempotent: applies only migrations not yet recorded in schema_migrations, and refuses a\ndatabase whose recorded history differs from the files.',
+  notes:
+    'Idempotent: applies only migrations not yet recorded in schema_migrations, and refuses a\ndatabase whose recorded history differs from the files.\n' +
+    'With --cluster: DDL ON CLUSTER, Replicated*MergeTree local tables (TABLE_local) under Distributed tables (TABLE),\nthe history replicated to every node. Workers on a cluster only check the schema; run this first.',
   async run(opts) {
-    const ch = await openClickHouse(clickhouseConfig(opts));
+    const cfg = clickhouseConfig({ ...opts, 'insert-quorum': '1' });
+    const ch = await openClickHouse(cfg);
     try {
       await ch.detect();
       if (ch.dialect === 'legacy' && !opts['schema-dir']) {
@@ -23,7 +28,11 @@ export const migrateCommand = defineCommand({
           `${ch.describe()} is ClickHouse ${ch.version}: applying the legacy test schema (clickhouse-schema/legacy-18.16); weblog's schema and reports need ${MIN_SERVER_VERSION} or newer\n`,
         );
       }
-      const res = await migrate(ch, { ...(opts['schema-dir'] ? { dir: String(opts['schema-dir']) } : {}), log: (m) => process.stderr.write(`${m}\n`) });
+      const res = await migrate(ch, {
+        ...(opts['schema-dir'] ? { dir: String(opts['schema-dir']) } : {}),
+        cluster: migrationCluster(cfg),
+        log: (m) => process.stderr.write(`${m}\n`),
+      });
       process.stdout.write(
         `${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`,
       );

@@ -6,6 +6,7 @@ import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
   clickhouseConfig,
   clickhouseOptions,
+  clusterOptions,
   enrichConfig,
   enrichOptions,
   formatOption,
@@ -27,6 +28,7 @@ export const processCommand = defineCommand({
     { name: 'group', type: 'string', default: kafkaDefaults.group, arg: 'ID', description: 'consumer group; add replicas with the same group to scale out' },
     { name: 'dead-letter-topic', type: 'string', default: kafkaDefaults.deadLetterTopic, arg: 'NAME', description: "topic for rejected lines ('' to disable)" },
     ...clickhouseOptions,
+    ...clusterOptions,
     formatOption,
     ...enrichOptions,
     siteOption,

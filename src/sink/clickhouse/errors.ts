@@ -18,6 +18,8 @@ const retriableCodes = new Set([
   242, // TABLE_IS_READ_ONLY
   252, // TOO_MANY_PARTS
   285, // TOO_FEW_LIVE_REPLICAS
+  286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE (also: another quorum insert is running)
+  289, // REPLICA_IS_NOT_IN_QUORUM (select_sequential_consistency on a replica catching up)
   319, // UNKNOWN_STATUS_OF_INSERT
   394, // QUERY_WAS_CANCELLED
   425, // SYSTEM_ERROR

@@ -24,6 +24,14 @@ export interface HttpOptions {
    * (default 10,000). See unsettled.ts.
    */
   settleGraceMs?: number;
+  /**
+   * A cluster (see schema/cluster.ts): the database is created ON CLUSTER;
+   * INSERTs go synchronously through the Distributed table to the shard of
+   * their Kafka partition and wait for `insertQuorum` replicas (when > 1);
+   * reads use select_sequential_consistency, so the offsets read back
+   * include every quorum-written row.
+   */
+  cluster?: { name: string; insertQuorum: number } | undefined;
 }
 
 export class HttpClickHouse implements ClickHouse {
@@ -52,7 +60,8 @@ export class HttpClickHouse implements ClickHouse {
       // by default) get closed under us; retrying that is the client's job.
       keep_alive: { enabled: true, idle_socket_ttl: 2500 },
     };
-    this.client = createClient({ ...common, database: this.database });
+    const quorum = (opts.cluster?.insertQuorum ?? 0) > 1;
+    this.client = createClient({ ...common, database: this.database, ...(quorum ? { clickhouse_settings: { select_sequential_consistency: '1' } } : {}) });
     this.admin = createClient(common);
   }
 
@@ -88,7 +97,7 @@ export class HttpClickHouse implements ClickHouse {
   async createDatabase(): Promise<void> {
     await this.detect();
     try {
-      await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}` });
+      await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}${this.opts.cluster ? ` ON CLUSTER ${this.opts.cluster.name}` : ''}` });
     } catch (err) {
       throw wrapClickHouseError(err, `create database ${this.database}`, 'QUERY_FAILED');
     }
@@ -156,6 +165,13 @@ export class HttpClickHouse implements ClickHouse {
     const queryId = `weblog|${opts?.scope ?? ''}|${this.idBase}-${++this.seq}`;
     const settings: Record<string, string | number> = this.queryLog ? { log_queries: 1 } : {};
     if (opts?.dedupToken && !this.legacy) settings.insert_deduplication_token = opts.dedupToken;
+    const cluster = this.opts.cluster;
+    if (cluster) {
+      // To the partition's shard before answering; replicas deduplicate a retried block, and with this the views' blocks too.
+      settings.insert_distributed_sync = 1;
+      if (cluster.insertQuorum > 1) settings.insert_quorum = cluster.insertQuorum;
+      if (!this.legacy) settings.deduplicate_blocks_in_dependent_materialized_views = 1;
+    }
     const sentAt = Date.now();
     try {
       await send(queryId, settings);
@@ -218,7 +234,7 @@ export class HttpClickHouse implements ClickHouse {
     }
   }
 
-  private async adminQuery<T>(sql: string): Promise<T[]> {
+  async adminQuery<T>(sql: string): Promise<T[]> {
     try {
       const rs = await this.admin.query({ query: sql, format: 'JSONEachRow' });
       return await rs.json<T>();

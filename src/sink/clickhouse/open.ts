@@ -2,6 +2,7 @@
 import { WeblogError } from '../../errors.js';
 import { EmbeddedClickHouse } from './embedded.js';
 import { HttpClickHouse } from './http.js';
+import { sqlString } from './sql.js';
 import type { ClickHouse } from './types.js';
 
 export const defaultDataDir = 'weblog-data';
@@ -12,6 +13,8 @@ export interface ClickHouseConfig {
   /** Data folder of the embedded engine (default weblog-data). */
   embedded?: string | undefined;
   database?: string | undefined;
+  /** A ClickHouse cluster (server only): its name, Keeper path template and insert quorum ('auto': 2 where shards have 2+ replicas). */
+  cluster?: { name: string; keeperPath: string; insertQuorum: number | 'auto' } | undefined;
 }
 
 /**
@@ -30,8 +33,14 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
-    const ch = new HttpClickHouse({ url: cfg.url, database });
+    let ch = new HttpClickHouse({ url: cfg.url, database });
     try {
+      if (cfg.cluster) {
+        const auto = await autoQuorum(ch, cfg.cluster.name);
+        const quorum = cfg.cluster.insertQuorum === 'auto' ? auto : cfg.cluster.insertQuorum;
+        await ch.close();
+        ch = new HttpClickHouse({ url: cfg.url, database, cluster: { name: cfg.cluster.name, insertQuorum: quorum } });
+      }
       if (!readOnly) await ch.createDatabase();
       else {
         await ch.detect();
@@ -47,5 +56,22 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
     }
     return ch;
   }
+  if (cfg.cluster)
+    throw new WeblogError('CONFIG_INVALID', `--cluster ${cfg.cluster.name} needs a ClickHouse server (--clickhouse URL); the embedded engine is one node`);
   return new EmbeddedClickHouse({ dir: cfg.embedded ?? defaultDataDir, database, create: !readOnly });
+}
+
+/** 'auto' insert quorum: 2 when every shard of the cluster has 2 or more replicas, else none (1). Refuses a cluster the server does not know. */
+async function autoQuorum(ch: HttpClickHouse, cluster: string): Promise<number> {
+  const rows = await ch.adminQuery<{ shard: number | string; replicas: number | string }>(
+    `SELECT shard_num AS shard, count() AS replicas FROM system.clusters WHERE cluster = ${sqlString(cluster)} GROUP BY shard_num`,
+  );
+  if (rows.length === 0) {
+    const known = await ch.adminQuery<{ cluster: string }>('SELECT DISTINCT cluster FROM system.clusters ORDER BY cluster');
+    throw new WeblogError(
+      'CONFIG_INVALID',
+      `--cluster ${cluster}: ${ch.describe()} knows no such cluster (remote_servers); it knows: ${known.map((k) => k.cluster).join(', ') || 'none'}`,
+    );
+  }
+  return Math.min(2, ...rows.map((r) => Number(r.replicas))) >= 2 ? 2 : 1;
 }

@@ -16,6 +16,18 @@ describe('ClickHouse error classification', () => {
     expect(isTransient(err('Request failed with status 503'))).toBe(true);
   });
 
+  it('retries quorum conflicts and replicas that are down (a cluster with insert_quorum), never takes them for bad rows', () => {
+    // Seen on a 2-replica 18.16 cluster: good rows were narrowed down and rejected as bad.
+    expect(isTransient(err('Code: 286, e.displayText() = DB::Exception: Another quorum insert has been already started: Insertion status:'))).toBe(true);
+    expect(isTransient(err('Code: 286, e.displayText() = DB::Exception: Quorum for previous write has not been satisfied yet. Status: version: 1'))).toBe(true);
+    expect(isTransient(err('Code: 285, e.displayText() = DB::Exception: Number of alive replicas (1) is less than requested quorum (2).'))).toBe(true);
+    expect(
+      isTransient(
+        err("Code: 289, e.displayText() = DB::Exception: Replica doesn't have part 201505_1_1_0 which was successfully written to quorum of other replicas."),
+      ),
+    ).toBe(true);
+  });
+
   it('does not take digits inside a message for an HTTP status', () => {
     expect(isTransient(err('Cannot parse input at row 5021'))).toBe(false);
   });
