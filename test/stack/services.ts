@@ -5,7 +5,7 @@
  * - s3proxy (an S3 API over a filesystem folder) from Maven Central jars.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
@@ -344,8 +344,11 @@ export const zookeeper: Service = {
 function clusterReplica(n: number): Service {
   const name = `clickhouse-r${n}`;
   const ports = clusterPorts(n);
+  // Ready when it answers and its ZooKeeper session works (the first DDL after a start failed with "Session expired").
   const ready = async () => {
-    const res = await fetch(`http://127.0.0.1:${ports.http}/ping`, { signal: AbortSignal.timeout(1000) });
+    const res = await fetch(`http://127.0.0.1:${ports.http}/?query=${encodeURIComponent("SELECT count() FROM system.zookeeper WHERE path = '/'")}`, {
+      signal: AbortSignal.timeout(2000),
+    });
     return res.ok;
   };
   const replicas = Array.from(
@@ -376,6 +379,12 @@ function clusterReplica(n: number): Service {
 }
 
 export const clusterServices: Service[] = [zookeeper, ...Array.from({ length: stackConfig.clusterReplicas }, (_, i) => clusterReplica(i + 1))];
+
+/** Stops any cluster process still running from an earlier start, then empties the cluster's data folders. */
+export async function resetClusterData(): Promise<void> {
+  for (const s of clusterServices) await s.stop();
+  for (const s of clusterServices) rmSync(serviceFiles(s.name).dataDir, { recursive: true, force: true });
+}
 
 /** Where a cluster service keeps its PID (tests kill and restart replicas by it). */
 export function servicePidFile(name: string): string {

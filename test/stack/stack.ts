@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { localClusterEndpoints, localEndpoints, stateDir, type ClusterEndpoints, type Endpoints } from './config.js';
-import { clusterServices, services } from './services.js';
+import { clusterServices, resetClusterData, services } from './services.js';
 
 export function install(): void {
   for (const s of services) s.install();
@@ -33,6 +33,9 @@ export async function upCluster(): Promise<{ started: string[]; endpoints: Clust
   zk?.install();
   replicas[0]?.install();
   const started: string[] = [];
+  // A cluster starting from scratch starts from empty folders: replicas whose tables point into an older
+  // ZooKeeper state cannot start (their metadata names Keeper paths that are gone).
+  if (zk && !(await zk.status()).endsWith('ready')) await resetClusterData();
   if (zk && (await zk.start()) === 'started') started.push(zk.name);
   const results = await Promise.all(replicas.map(async (s) => [s.name, await s.start()] as const));
   started.push(...results.filter(([, r]) => r === 'started').map(([n]) => n));

@@ -169,7 +169,12 @@ export class HttpClickHouse implements ClickHouse {
     if (cluster) {
       // To the partition's shard before answering; replicas deduplicate a retried block, and with this the views' blocks too.
       settings.insert_distributed_sync = 1;
-      if (cluster.insertQuorum > 1) settings.insert_quorum = cluster.insertQuorum;
+      if (cluster.insertQuorum > 1) {
+        settings.insert_quorum = cluster.insertQuorum;
+        // Fail (retriably) well before the request times out instead of waiting the default 10 minutes for a
+        // replica that is down: an INSERT still waiting on the server would hold up every read-back (settle()).
+        settings.insert_quorum_timeout = Math.max(1000, Math.floor((this.opts.requestTimeoutMs ?? 30_000) * 0.6));
+      }
       if (!this.legacy) settings.deduplicate_blocks_in_dependent_materialized_views = 1;
     }
     const sentAt = Date.now();
