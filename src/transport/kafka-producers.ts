@@ -99,6 +99,12 @@ export interface ShipSinkOptions {
  * Consumers read committed messages only (kafkajs' default isolation).
  */
 export class KafkaShipSink implements ShipSink {
+  /**
+   * Per partition of the log topic, the offset of the last record batch this sink committed. A reader that
+   * asks for a partition's end right after a commit can still get the old one (the read-committed end moves
+   * once the transaction markers are written): the end is current only once it is past this.
+   */
+  readonly committedBatches = new Map<number, number>();
   private readonly producer: Producer;
   private connected: Promise<void> | undefined;
   private readonly compression: CompressionTypes;
@@ -182,9 +188,15 @@ export class KafkaShipSink implements ShipSink {
       tx = await this.producer.transaction();
       // One transaction, several produce requests: kafkajs puts a send's messages for one partition into one
       // record batch, which the broker refuses over max.message.bytes (1 MB by default) even uncompressed.
-      for (const part of requestsOf(messages)) await tx.send({ topic, acks: -1, compression: this.compression, messages: part });
+      const batches = new Map<number, number>();
+      for (const part of requestsOf(messages)) {
+        for (const r of await tx.send({ topic, acks: -1, compression: this.compression, messages: part })) {
+          batches.set(r.partition, Math.max(batches.get(r.partition) ?? -1, Number(r.baseOffset)));
+        }
+      }
       await tx.send({ topic: this.opts.progressTopic, acks: -1, messages: [{ key: progress.key, value: JSON.stringify(progress) }] });
       await tx.commit();
+      for (const [partition, offset] of batches) this.committedBatches.set(partition, Math.max(this.committedBatches.get(partition) ?? -1, offset));
     } catch (err) {
       await tx?.abort().catch(() => undefined);
       // e.g. CONCURRENT_TRANSACTIONS while the broker still aborts a killed predecessor's transaction

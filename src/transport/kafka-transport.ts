@@ -48,6 +48,8 @@ export class KafkaTransport implements Transport {
   readonly deadLetterTopic: string;
   private theConsumer: KafkaLogConsumer | undefined;
   private dlq: KafkaLogProducer | undefined;
+  /** The ship sinks handed out: caughtUp() waits for the ends to pass what they committed. */
+  private readonly sinks: KafkaShipSink[] = [];
 
   constructor(private readonly cfg: KafkaTransportConfig) {
     this.topic = validateTopic(cfg.topic ?? kafkaDefaults.topic, '--topic');
@@ -70,11 +72,18 @@ export class KafkaTransport implements Transport {
   }
 
   shipSink(): ShipSink {
-    return new KafkaShipSink(this.kafka, {
-      progressTopic: this.progressTopic,
-      transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}`,
-      compression: this.cfg.compression,
-    });
+    return this.addSink(
+      new KafkaShipSink(this.kafka, {
+        progressTopic: this.progressTopic,
+        transactionalId: this.cfg.transactionalId ?? `weblog-ship-${this.progressTopic}`,
+        compression: this.cfg.compression,
+      }),
+    );
+  }
+
+  private addSink(sink: KafkaShipSink): KafkaShipSink {
+    this.sinks.push(sink);
+    return sink;
   }
 
   consumer(): KafkaLogConsumer {
@@ -92,7 +101,7 @@ export class KafkaTransport implements Transport {
     while (!stop() && !(await this.caughtUp())) await sleep(250);
   }
 
-  /** True when the group has committed every partition to its end. */
+  /** True when the group has committed every partition to its end (see partitionsCaughtUp). */
   async caughtUp(): Promise<boolean> {
     const admin = this.kafka.admin();
     await admin.connect();
@@ -100,8 +109,13 @@ export class KafkaTransport implements Transport {
       const ends = await admin.fetchTopicOffsets(this.topic);
       const [committed] = await admin.fetchOffsets({ groupId: this.group, topics: [this.topic] });
       const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
-      // The group commits past transaction markers; a producer without transactions ends on a message, so >= end.
-      return ends.every((e) => Number(e.high) === 0 || (byPartition.get(e.partition) ?? -1) >= Number(e.high));
+      const shipped = new Map<number, number>();
+      for (const sink of this.sinks) for (const [p, o] of sink.committedBatches) shipped.set(p, Math.max(shipped.get(p) ?? -1, o));
+      return partitionsCaughtUp(
+        ends.map((e) => ({ partition: e.partition, end: Number(e.high) })),
+        byPartition,
+        shipped,
+      );
     } finally {
       await admin.disconnect();
     }
@@ -110,4 +124,18 @@ export class KafkaTransport implements Transport {
   async close(): Promise<void> {
     await this.dlq?.close();
   }
+}
+
+/**
+ * Whether a group has consumed a topic: every partition's committed offset at its end (the group commits past
+ * transaction markers; a producer without transactions ends on a message, so >= end). Read right after a
+ * commit, an end can still be the old one (seen: every end 0, so a run ended with 0 of 10,000 lines stored), so
+ * an end counts only once it is past the last batch `shipped` to that partition.
+ */
+export function partitionsCaughtUp(
+  ends: { partition: number; end: number }[],
+  committed: ReadonlyMap<number, number>,
+  shipped: ReadonlyMap<number, number>,
+): boolean {
+  return ends.every((e) => e.end > (shipped.get(e.partition) ?? -1) && (e.end === 0 || (committed.get(e.partition) ?? -1) >= e.end));
 }
