@@ -66,7 +66,7 @@ export function reportParams(q: URLSearchParams, defaultLimit: number): ReportPa
   for (const k of q.keys()) if (!known.has(k)) throw new WeblogError('CONFIG_INVALID', `unknown parameter "${k}"; parameters: from, to, site, limit`);
   const time = (name: 'from' | 'to') => {
     const v = q.get(name);
-    return v === null || v === '' ? undefined : parseReportTime(name, v, name);
+    return v === null || v === '' ? undefined : parseReportTime(name, v);
   };
   const from = time('from');
   const to = time('to');

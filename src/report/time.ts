@@ -27,8 +27,8 @@ export function parseUtcTime(text: string): number {
   return z[1] === '+' ? t - offset : t + offset;
 }
 
-/** A --from/--to value as epoch ms, checked against what reports can query. */
-export function parseReportTime(option: string, text: string, name = `--${option}`): number {
+/** A --from/--to value as epoch ms, checked against what reports can query; `name` is how errors call it (`--from`, or `from` in the API). */
+export function parseReportTime(name: string, text: string): number {
   const t = parseUtcTime(text);
   if (Number.isNaN(t)) {
     throw new WeblogError(

@@ -6,6 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
@@ -212,6 +213,14 @@ ${extra}</yandex>
   return path.join(dir, 'config.xml');
 }
 
+/** Writes a server's configuration into its folder and starts it; returns its PID. */
+function launchClickhouse(f: ReturnType<typeof serviceFiles>, httpPort: number, tcpPort: number, extra = ''): number {
+  const bin = findClickhouseServer();
+  if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
+  writeClickhouseConfig(f.dir, f.dataDir, httpPort, tcpPort, extra);
+  return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
+}
+
 export function findClickhouseBinary(): string | undefined {
   return findClickhouseServer();
 }
@@ -226,12 +235,7 @@ export const clickhouse: Service = {
     execFileSync('apt-get', ['install', '-y', '-qq', 'clickhouse-server'], { stdio: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
   },
   start() {
-    return startWith('clickhouse', clickhouseReady, (f) => {
-      const bin = findClickhouseServer();
-      if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
-      writeClickhouseConfig(f.dir, f.dataDir, stackConfig.clickhouseHttpPort, stackConfig.clickhouseTcpPort);
-      return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
-    });
+    return startWith('clickhouse', clickhouseReady, (f) => launchClickhouse(f, stackConfig.clickhouseHttpPort, stackConfig.clickhouseTcpPort));
   },
   stop: () => stopPid(serviceFiles('clickhouse').pidFile),
   status: () => genericStatus('clickhouse', clickhouseReady),
@@ -290,9 +294,8 @@ export const s3: Service = {
 export const services: Service[] = [kafka, clickhouse, s3];
 
 // ---------------------------------------------------------------- the cluster (up --cluster)
-async function zookeeperReady(): Promise<boolean> {
+function zookeeperReady(): Promise<boolean> {
   // The four-letter word "ruok" (whitelisted below) answers "imok".
-  const net = await import('node:net');
   return new Promise((resolve) => {
     const sock = net.connect(stackConfig.zookeeperPort, '127.0.0.1');
     let data = '';
@@ -360,8 +363,6 @@ function clusterReplica(n: number): Service {
     install: () => clickhouse.install(),
     start() {
       return startWith(name, ready, (f) => {
-        const bin = findClickhouseServer();
-        if (!bin) throw new Error('clickhouse-server is not installed (npm run stack -- install)');
         const extra = `  <interserver_http_port>${ports.interserver}</interserver_http_port>
   <interserver_http_host>127.0.0.1</interserver_http_host>
   <zookeeper><node><host>127.0.0.1</host><port>${stackConfig.zookeeperPort}</port></node></zookeeper>
@@ -369,8 +370,7 @@ function clusterReplica(n: number): Service {
   <macros><shard>1</shard><replica>r${n}</replica></macros>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
 `;
-        writeClickhouseConfig(f.dir, f.dataDir, ports.http, ports.tcp, extra);
-        return spawnDetached({ command: bin, args: [`--config-file=${path.join(f.dir, 'config.xml')}`], cwd: f.dir, logFile: f.logFile, pidFile: f.pidFile });
+        return launchClickhouse(f, ports.http, ports.tcp, extra);
       });
     },
     stop: () => stopPid(serviceFiles(name).pidFile),

@@ -9,7 +9,7 @@ import { openClickHouse } from '../../sink/clickhouse/open.js';
 import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
 function parseTime(name: string, v: unknown): number | undefined {
-  return v === undefined || v === '' ? undefined : parseReportTime(name, String(v));
+  return v === undefined || v === '' ? undefined : parseReportTime(`--${name}`, String(v));
 }
 
 export const reportCommand = defineCommand({

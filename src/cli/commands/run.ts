@@ -144,12 +144,10 @@ export const runCommand = defineCommand({
     const headline = s.upToDate
       ? `already up to date: nothing new in ${String(opts.source)}; the database holds ${s.upToDate.rows.toLocaleString('en-US')} rows and ${s.upToDate.rejects.toLocaleString('en-US')} rejects (--reset starts over).`
       : `${s.linesShipped.toLocaleString('en-US')} lines shipped, ${s.rowsInserted.toLocaleString('en-US')} rows stored, ${s.rejected.toLocaleString('en-US')} rejected.`;
-    const more = s.embedded
-      ? `npx weblog report referrers --embedded ${path.relative(process.cwd(), path.resolve(clickhouse.embedded ?? '.')) || '.'}`
-      : `npx weblog report referrers --clickhouse URL --database ${clickhouse.database ?? 'weblog'}`;
     const where = s.embedded
       ? `--embedded ${path.relative(process.cwd(), path.resolve(clickhouse.embedded ?? '.')) || '.'}`
       : `--clickhouse URL --database ${clickhouse.database ?? 'weblog'}`;
+    const more = `npx weblog report referrers ${where}`;
     const dashboard = s.dashboardFile
       ? `dashboard: ${s.dashboardFile}\n  open it in a browser; live, refreshing while data arrives: npx weblog serve ${where}\n`
       : '';

@@ -36,7 +36,7 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
     let ch = new HttpClickHouse({ url: cfg.url, database });
     try {
       if (cfg.cluster) {
-        const auto = await autoQuorum(ch, cfg.cluster.name);
+        const auto = await clusterQuorum(ch, cfg.cluster.name);
         const quorum = cfg.cluster.insertQuorum === 'auto' ? auto : cfg.cluster.insertQuorum;
         await ch.close();
         ch = new HttpClickHouse({ url: cfg.url, database, cluster: { name: cfg.cluster.name, insertQuorum: quorum } });
@@ -61,8 +61,8 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
   return new EmbeddedClickHouse({ dir: cfg.embedded ?? defaultDataDir, database, create: !readOnly });
 }
 
-/** 'auto' insert quorum: 2 when every shard of the cluster has 2 or more replicas, else none (1). Refuses a cluster the server does not know. */
-async function autoQuorum(ch: HttpClickHouse, cluster: string): Promise<number> {
+/** Refuses a cluster the server does not know; else its 'auto' insert quorum: 2 when every shard has 2 or more replicas, else none (1). */
+async function clusterQuorum(ch: HttpClickHouse, cluster: string): Promise<number> {
   const rows = await ch.adminQuery<{ shard: number | string; replicas: number | string }>(
     `SELECT shard_num AS shard, count() AS replicas FROM system.clusters WHERE cluster = ${sqlString(cluster)} GROUP BY shard_num`,
   );

@@ -25,9 +25,9 @@ describe('report times', () => {
   });
 
   it('names the option and the range for times reports cannot query', () => {
-    expect(() => parseReportTime('from', '275760-09-13')).toThrow(/--from: expected an ISO-8601 date/);
-    expect(() => parseReportTime('to', '2200-01-01')).toThrow(/--to: 2200-01-01 is outside what reports can query \(1970-01-01 to 2106-01-01\)/);
-    expect(() => parseReportTime('from', '1969-12-31')).toThrow(/outside/);
-    expect(parseReportTime('to', '2106-01-01')).toBe(Date.UTC(2106, 0, 1));
+    expect(() => parseReportTime('--from', '275760-09-13')).toThrow(/--from: expected an ISO-8601 date/);
+    expect(() => parseReportTime('--to', '2200-01-01')).toThrow(/--to: 2200-01-01 is outside what reports can query \(1970-01-01 to 2106-01-01\)/);
+    expect(() => parseReportTime('--from', '1969-12-31')).toThrow(/outside/);
+    expect(parseReportTime('--to', '2106-01-01')).toBe(Date.UTC(2106, 0, 1));
   });
 });
