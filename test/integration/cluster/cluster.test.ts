@@ -185,9 +185,15 @@ describe('exactly once on the cluster', () => {
     };
     // Each processor's stderr, so that a failure says what the processors saw.
     let logs = '';
+    // An INSERT that failed waiting for its quorum after its part was written (see the rollup checks below).
+    let quorumFailedAfterWrite = false;
     const spawn = () => {
       const c = spawnProcessor(args, { WEBLOG_LOG_LEVEL: 'warn' });
-      c.stderr?.on('data', (d: Buffer) => (logs = (logs + d.toString()).slice(-20_000)));
+      c.stderr?.on('data', (d: Buffer) => {
+        const text = d.toString();
+        if (/Timeout while waiting for quorum|Unknown status, client must retry|Code: 319\b/i.test(text)) quorumFailedAfterWrite = true;
+        logs = (logs + text).slice(-20_000);
+      });
       c.once('exit', (code, signal) => (logs += `\n[processor exited: ${code ?? signal}]\n`));
       return c;
     };
@@ -245,24 +251,32 @@ describe('exactly once on the cluster', () => {
       );
       out.push({ url, totals, rollupHits: Number(r?.rollup_hits), hoursOff });
     }
-    return { expected, out };
+    return { expected, out, quorumFailedAfterWrite };
   }
 
-  it('kill -9 of the processor at seeded moments: each line once on every replica, the rollup equal to the raw rows hour by hour', async () => {
-    const { expected, out } = await scenario({ processorKills: 3, killReplica: false });
-    for (const o of out) {
-      expect(o.rollupHits, o.url).toBe(expected.rows);
-      expect(o.hoursOff, o.url).toEqual([]);
+  /**
+   * The rollup equals the raw rows hour by hour, unless an INSERT failed on its quorum after its part was
+   * written: 18.16 then skips the views when the retried block is dropped as a duplicate, and the rollup comes
+   * out short (current servers: deduplicate_blocks_in_dependent_materialized_views). Never above the raw rows.
+   */
+  function checkRollup(r: Awaited<ReturnType<typeof scenario>>, what: string): void {
+    for (const o of r.out) {
+      expect(o.rollupHits, o.url).toBeLessThanOrEqual(r.expected.rows);
+      if (!r.quorumFailedAfterWrite) {
+        expect(o.rollupHits, `${o.url}: no quorum failure, so the rollup must be whole`).toBe(r.expected.rows);
+        expect(o.hoursOff, o.url).toEqual([]);
+      }
+      process.stderr.write(
+        `[cluster] ${what}: ${o.url}: rollup holds ${o.rollupHits} of ${r.expected.rows} hits${r.quorumFailedAfterWrite ? ' (an INSERT failed on its quorum)' : ''}\n`,
+      );
     }
+  }
+
+  it('kill -9 of the processor at seeded moments: each line once on every replica, the rollup whole unless a quorum failed', async () => {
+    checkRollup(await scenario({ processorKills: 3, killReplica: false }), 'processor kills');
   }, 600_000);
 
-  it('a replica killed (kill -9) and restarted mid-run: each line once on every replica; the rollup never counts a line twice', async () => {
-    const { expected, out } = await scenario({ processorKills: 0, killReplica: true });
-    for (const o of out) {
-      // 18.16 skips the views for a block it deduplicates: an INSERT that failed on the quorum after its part was
-      // written leaves the rollup short on retry (current servers: deduplicate_blocks_in_dependent_materialized_views).
-      expect(o.rollupHits, o.url).toBeLessThanOrEqual(expected.rows);
-      process.stderr.write(`[cluster] ${o.url}: rollup holds ${o.rollupHits} of ${expected.rows} hits after the replica kill\n`);
-    }
+  it('a replica killed (kill -9) and restarted mid-run: each line once on every replica, the rollup whole unless a quorum failed', async () => {
+    checkRollup(await scenario({ processorKills: 0, killReplica: true }), 'replica kill');
   }, 600_000);
 });
