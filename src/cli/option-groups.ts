@@ -104,6 +104,17 @@ export const sourceOptions = [
   },
 ] as const satisfies OptionSpec[];
 
+/** What to do with objects recorded as failed (a truncated or corrupt gzip, an unreadable file). */
+export const failedObjectOptions = [
+  { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again (from where they failed)' },
+  {
+    name: 'skip-failed',
+    type: 'boolean',
+    default: false,
+    description: 'give up on objects recorded as failed: no longer reported (their lines read before the fault stay stored)',
+  },
+] as const satisfies OptionSpec[];
+
 /** The source options as a SourceConfig (openSource checks them and names the option that is wrong). */
 export function sourceConfig(opts: ParsedOptions): SourceConfig {
   const order = (str(opts.order) ?? 'key') as SourceConfig['order'];

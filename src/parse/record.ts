@@ -40,6 +40,7 @@ export type RejectReason =
   | 'bad_bytes'
   | 'bad_number'
   | 'line_too_long'
+  | 'trailing_garbage'
   | 'invalid_utf8'
   | 'insert_rejected';
 

@@ -27,7 +27,7 @@ import { MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { Processor, type ProcessorOptions } from './process.js';
 import { checkQueueState } from './run-state.js';
-import { Shipper, type ShipMetrics, type ShipOptions } from './ship.js';
+import { Shipper, type FailedObject, type ShipMetrics, type ShipOptions } from './ship.js';
 import { formatRate, startWorker } from './worker.js';
 
 /** "2 of 5 objects done": finished, of finished and still listed. */
@@ -52,6 +52,8 @@ export interface ShipSummary {
   objects: number;
   lines: number;
   failures: number;
+  /** Objects that could not be read and are still listed (this run's or earlier runs'), with why. */
+  failedObjects: readonly FailedObject[];
   /** The stop had to abort (the drain did not finish in time). */
   aborted: boolean;
 }
@@ -89,8 +91,14 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   await worker.stop();
   await transport.close();
   if (error) throw error; // no "done" line before the error: the run did not finish
-  const summary = { objects: m.objects.total(), lines: m.lines.total(), failures: m.failures.total(), aborted: worker.aborted };
-  log.info('done', { objects: summary.objects, lines: summary.lines, failures: summary.failures });
+  const summary = {
+    objects: m.objects.total(),
+    lines: m.lines.total(),
+    failures: m.failures.total(),
+    failedObjects: shipper.failedObjects(),
+    aborted: worker.aborted,
+  };
+  log.info('done', { objects: summary.objects, lines: summary.lines, failures: summary.failures, failed_objects: summary.failedObjects.length });
   return summary;
 }
 
@@ -176,7 +184,7 @@ export interface RunJobConfig {
   kafka?: KafkaTransportConfig | undefined;
   clickhouse: ClickHouseConfig;
   processor: Omit<ProcessorOptions, 'deadLetterTopic' | 'dialect' | 'logCaughtUp'>;
-  ship: Pick<ShipOptions, 'follow' | 'pollIntervalMs' | 'maxLineBytes'>;
+  ship: Pick<ShipOptions, 'follow' | 'pollIntervalMs' | 'maxLineBytes' | 'retryFailed' | 'skipFailed'>;
   /** Drop the database and the run state first (in-process queue only). */
   reset?: boolean;
   /** Render the headline reports at the end. */
@@ -191,7 +199,8 @@ export interface RunJobConfig {
 export interface RunSummary {
   linesShipped: number;
   objects: number;
-  failedObjects: number;
+  /** Objects that could not be read and are still listed (this run's or earlier runs'), with why. */
+  failedObjects: readonly FailedObject[];
   rowsInserted: number;
   rejected: number;
   skippedDuplicates: number;
@@ -248,6 +257,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     mkdirSync(path.dirname(runStateFile(cfg.clickhouse)), { recursive: true });
     memory = new MemoryTransport({ stateFile: runStateFile(cfg.clickhouse) });
     checkQueueState(memory, await store.storedFromTopic(memory.topic), `database ${ch.database}`);
+    if (!memory.stateLoaded) memory.persist();
     transport = memory;
   }
   await transport.prepare({ ship: true, process: true });
@@ -311,7 +321,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   const summary: RunSummary = {
     linesShipped: sm.lines.total(),
     objects: sm.objects.total(),
-    failedObjects: sm.failures.total(),
+    failedObjects: shipper.failedObjects(),
     rowsInserted: rows,
     rejected,
     skippedDuplicates: pm.skipped.total(),
@@ -323,7 +333,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   log.info('done', {
     lines_shipped: summary.linesShipped,
     objects: summary.objects,
-    failed_objects: summary.failedObjects,
+    failed_objects: summary.failedObjects.length,
     rows_inserted: rows,
     rejected,
     skipped_duplicates: summary.skippedDuplicates,
@@ -332,7 +342,7 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     const hint = guessFormat(processor.rejectSamples, cfg.processor.format ?? 'combined');
     log.warn(`nearly every line was rejected (${rejected.toLocaleString('en-US')} of ${(rows + rejected).toLocaleString('en-US')}): check --format${hint}`);
   }
-  if (summary.linesShipped === 0 && summary.skippedDuplicates === 0) summary.upToDate = await store.totals();
+  if (summary.linesShipped === 0 && summary.skippedDuplicates === 0 && summary.failedObjects.length === 0) summary.upToDate = await store.totals();
   if (cfg.reports) {
     try {
       summary.reports = await headlineReports(ch, cfg.processor.site);

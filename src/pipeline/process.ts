@@ -211,7 +211,10 @@ export class Processor {
             reject: {
               line: v,
               reason: msg.rejectReason,
-              detail: `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes`,
+              detail:
+                msg.rejectReason === 'trailing_garbage'
+                  ? 'bytes after the end of the gzip data (gzip -d ignores them with a warning); the line describes them, the source offset is where they begin in the compressed object'
+                  : `the shipper could not send this line whole (${msg.rejectReason}); the line holds its first bytes`,
             },
           }
         : tooLong

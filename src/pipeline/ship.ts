@@ -8,14 +8,18 @@
  * and, for local files, appended lines (like tail -F).
  */
 import { describeError, WeblogError } from '../errors.js';
-import { fnv1a64, toDecimal } from '../enrich/hash.js';
+import { fnv1a64 } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
-import { bundleLines, itemSize, type BundleItem } from '../source/bundles.js';
+import { itemSize } from '../source/bundles.js';
 import { readError } from '../source/errors.js';
-import type { ObjectSource, SourceObject } from '../source/objects.js';
-import { headerNames, type OutboundMessage, type ShipProgress, type ShipSink } from '../transport/types.js';
+import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
+import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
+import { ObjectReader } from './object-reader.js';
+import { ProgressIndex } from './progress-index.js';
+import { replayUnfinished } from './replay.js';
+import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
 
 /** The shipper's defaults, in one place (the CLI shows them). */
 export const shipDefaults = {
@@ -51,6 +55,8 @@ export interface ShipOptions {
   reshipChanged?: boolean;
   /** Try objects recorded as failed again (default false). */
   retryFailed?: boolean;
+  /** Mark objects recorded as failed as skipped: they are no longer reported (default false). */
+  skipFailed?: boolean;
   /** Keep polling (default false). */
   follow?: boolean;
   /** Poll interval with --follow, ms (default 5,000). */
@@ -64,6 +70,8 @@ export interface ShipMetrics {
   failures: ReturnType<Registry['counter']>;
   tooLong: ReturnType<Registry['counter']>;
   pending: ReturnType<Registry['gauge']>;
+  /** Objects whose last attempt failed and that are still listed, until fixed, retried or skipped. */
+  failed: ReturnType<Registry['gauge']>;
 }
 
 export function shipMetrics(r: Registry): ShipMetrics {
@@ -74,6 +82,10 @@ export function shipMetrics(r: Registry): ShipMetrics {
     failures: r.counter('weblog_ship_failures_total', 'Objects that could not be read'),
     tooLong: r.counter('weblog_ship_lines_too_long_total', 'Lines over --max-line-bytes, sent as rejects'),
     pending: r.gauge('weblog_ship_objects_pending', 'Objects listed but not yet shipped (lag behind the newest object)'),
+    failed: r.gauge(
+      'weblog_ship_objects_failed',
+      'Objects that could not be read and are still listed (until fixed, retried with --retry-failed or skipped with --skip-failed)',
+    ),
   };
 }
 
@@ -98,8 +110,19 @@ export function shardOf(key: string, n: number): number {
   return Math.floor((fmix32(h.lo ^ fmix32(h.hi)) / 2 ** 32) * n);
 }
 
+/** An object that could not be read, with why. */
+export interface FailedObject {
+  key: string;
+  reason: string;
+}
+
 export class Shipper {
-  private progress = new Map<string, ShipProgress>();
+  private progress = new ProgressIndex();
+  private resume: ResumeRule;
+  private readonly reader: ObjectReader;
+  /** Failed objects among the last listing. */
+  private failedNow: FailedObject[] = [];
+  private readonly warnedSkipped = new Set<string>();
   readonly metrics: ShipMetrics;
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
@@ -113,11 +136,28 @@ export class Shipper {
     registry: Registry,
   ) {
     this.metrics = shipMetrics(registry);
+    this.resume = this.resumeRule();
+    this.reader = new ObjectReader(
+      source,
+      {
+        key: opts.key,
+        linesPerMessage: opts.linesPerMessage ?? shipDefaults.linesPerMessage,
+        messageBytes: opts.messageBytes ?? shipDefaults.messageBytes,
+        maxLineBytes: opts.maxLineBytes ?? shipDefaults.maxLineBytes,
+        follow: opts.follow === true,
+      },
+      log,
+      () => this.metrics.tooLong.inc(),
+    );
     const n = opts.replicas ?? shipDefaults.replicas;
     const i = opts.replicaIndex ?? shipDefaults.replicaIndex;
     if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
       throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${n - 1} and --replicas >= 1 (got ${i} of ${n})`);
     }
+  }
+
+  private resumeRule(): ResumeRule {
+    return new ResumeRule(this.source, this.sink, this.progress, this.opts, this.log, this.abort.signal);
   }
 
   /** Runs until done (or, with follow, until stop()). */
@@ -137,8 +177,10 @@ export class Shipper {
   }
 
   private async loop(): Promise<void> {
-    this.progress = await retry(() => this.sink.loadProgress(), { signal: this.abort.signal });
+    this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
+    this.resume = this.resumeRule();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
+    await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
     do {
       await this.pass();
       if (!this.opts.follow || this.stopped) break;
@@ -160,90 +202,52 @@ export class Shipper {
       if (!this.warnedEmpty) this.log.warn('no objects match the source (check the prefix or glob)', { source: this.source.describe() });
       this.warnedEmpty = true;
     } else this.warnedEmpty = false;
-    const mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex));
-    const todo: { o: SourceObject; from: number }[] = [];
+    for (const e of this.source.skipped ?? []) {
+      if (this.warnedSkipped.has(e.key)) continue;
+      this.warnedSkipped.add(e.key);
+      this.log.warn('not shipped', { entry: e.key, why: e.why });
+    }
+    let mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex));
+    mine = await this.resume.settled(mine);
+    const live = new Map(objects.map((o) => [o.etag, o]));
+    const decisions: Decision[] = [];
     for (const o of mine) {
-      let from: number | undefined;
       try {
-        from = await this.startOffset(o);
+        decisions.push(await this.resume.decide(o, live));
       } catch (err) {
         // Where to resume could not be checked (a file gone or unreadable between listing and now):
         // shipping it from the start could send lines twice, so it waits for the next pass.
         this.log.warn('cannot tell how far this object was shipped; skipped this pass', { object: o.key, error: describeError(readError(o.key, err)) });
-        continue;
       }
-      if (from !== undefined) todo.push({ o, from });
     }
+    try {
+      await this.resume.apply(decisions);
+    } catch (err) {
+      if (this.stopped) return;
+      throw err;
+    }
+    const todo = decisions.filter((d) => d.from !== undefined).map((d) => ({ o: d.object, from: d.from as number }));
     this.metrics.pending.set(todo.length);
     for (const { o, from } of todo) {
       if (this.stopped) return;
       await this.shipObject(o, from);
       this.metrics.pending.set(Math.max(0, todo.length - this.metrics.objects.total()));
     }
+    this.noteFailed(mine);
   }
 
-  private async headOf(o: SourceObject, length: number): Promise<string | undefined> {
-    if (!this.source.head || length <= 0) return undefined;
-    return toDecimal(fnv1a64((await this.source.head(o, length)).toString('latin1')));
+  /** Objects of the last pass that could not be read (still listed, same content), with why. */
+  failedObjects(): readonly FailedObject[] {
+    return this.failedNow;
   }
 
-  /** Where to start in `o`, or undefined to skip it. */
-  private async startOffset(o: SourceObject): Promise<number | undefined> {
-    let p = this.progress.get(o.key);
-    if (!p && this.source.appendable) {
-      // A rotated (renamed) file keeps its inode: continue where it was left.
-      for (const q of this.progress.values()) if (q.etag === o.etag && !q.failed) p = { ...q, key: o.key };
+  private noteFailed(listed: readonly SourceObject[]): void {
+    this.failedNow = [];
+    for (const o of listed) {
+      const p = this.progress.get(o.key);
+      if (p?.failed && p.etag === o.etag) this.failedNow.push({ key: o.key, reason: p.failed });
     }
-    if (!p) return 0;
-    if (p.etag !== o.etag) return this.opts.reshipChanged === false ? undefined : 0;
-    if (p.failed) return this.opts.retryFailed ? p.offset : undefined;
-    if (p.done) return undefined;
-    if (this.growing(o)) {
-      // Rewritten in place (copytruncate, then new lines) when its first bytes differ.
-      if (p.head !== undefined && p.headLength && (await this.headOf(o, p.headLength)) !== p.head) return 0;
-      if (o.size > p.offset) return p.offset;
-      if (o.size < p.offset) return 0; // truncated in place (copytruncate): the content is new
-      return undefined;
-    }
-    return p.offset;
-  }
-
-  /** A local plain file may still grow; S3 objects and gzip archives do not. */
-  private growing(o: SourceObject): boolean {
-    return this.source.appendable && !o.gzip;
-  }
-
-  /** One line per message: with --lines-per-message 1, and with --key ip (a bundle has many clients). */
-  private get oneLinePerMessage(): boolean {
-    return this.opts.key === 'ip' || (this.opts.linesPerMessage ?? shipDefaults.linesPerMessage) <= 1;
-  }
-
-  /** The Kafka message of a bundle or an over-long line. */
-  private messageOf(o: SourceObject, item: BundleItem): OutboundMessage {
-    const headers: Record<string, string> = { [headerNames.source]: o.key, [headerNames.sourceOffset]: String(item.offset), [headerNames.etag]: o.etag };
-    if (item.tooLong) {
-      headers[headerNames.reject] = 'line_too_long';
-      this.metrics.tooLong.inc();
-      return { key: this.opts.key === 'source' ? o.key : null, value: item.preview, headers };
-    }
-    let value = item.bytes;
-    if (this.oneLinePerMessage) {
-      // The line alone, as other shippers send it: without its LF (or CRLF).
-      let end = value.length;
-      if (end > 0 && value[end - 1] === 10) end--;
-      if (end > 0 && value[end - 1] === 13) end--;
-      value = value.subarray(0, end);
-    }
-    switch (this.opts.key) {
-      case 'source':
-        return { key: o.key, value, headers };
-      case 'ip': {
-        const sp = value.indexOf(32);
-        return { key: sp === -1 ? value : value.subarray(0, sp), value, headers };
-      }
-      default:
-        return { key: null, value, headers };
-    }
+    this.metrics.failed.set(this.failedNow.length);
   }
 
   private async shipObject(o: SourceObject, from: number): Promise<void> {
@@ -256,13 +260,16 @@ export class Shipper {
     let batchLinesN = 0;
     let batchBytes = 0;
     let batchEnd = offset;
-    let head: string | undefined;
-    let headLength = 0;
+    let head: string | undefined = prior && prior.etag === o.etag && from > 0 ? prior.head : undefined;
+    let headLength = head !== undefined ? (prior?.headLength ?? 0) : 0;
+    let sinkFailure: unknown;
     const flush = async (done: boolean) => {
       if (batch.length === 0 && !done) return;
-      if (this.growing(o) && headLength < Math.min(256, batchEnd)) {
-        headLength = Math.min(256, batchEnd);
-        head = await this.headOf(o, headLength);
+      // Local files are fingerprinted by their first bytes (compressed ones by their content).
+      if (this.source.appendable && headLength < Math.min(HEAD_BYTES, batchEnd)) {
+        headLength = Math.min(HEAD_BYTES, batchEnd);
+        head = await this.resume.headOf(o, headLength).catch(() => undefined);
+        if (head === undefined) headLength = 0;
       }
       const progress: ShipProgress = {
         key: o.key,
@@ -274,11 +281,17 @@ export class Shipper {
         ...(head ? { head, headLength } : {}),
       };
       const messages = batch;
-      await retry(() => this.sink.ship(this.opts.topic, messages, progress), {
-        signal: this.abort.signal,
-        onRetry: (err, attempt) => this.log.warn('ship: retrying', { attempt, error: describeError(err) }),
-      });
-      this.progress.set(o.key, progress);
+      try {
+        const start = offset;
+        await retry(() => this.sink.ship(this.opts.topic, messages, progress, start), {
+          signal: this.abort.signal,
+          onRetry: (err, attempt) => this.log.warn('ship: retrying', { attempt, error: describeError(err) }),
+        });
+      } catch (err) {
+        sinkFailure = err;
+        throw err;
+      }
+      this.progress.set(progress);
       this.metrics.lines.inc(undefined, batchLinesN);
       this.metrics.bytes.inc(undefined, batchBytes);
       lines += batchLinesN;
@@ -291,22 +304,36 @@ export class Shipper {
     // line shipped, a few times, before the object is left for the next pass.
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.streamObject(o, offset, (item) => {
-          batch.push(this.messageOf(o, item));
-          const size = itemSize(item);
-          batchLinesN += item.tooLong ? 1 : item.lines;
-          batchBytes += size;
-          batchEnd = item.offset + size;
-          return batchLinesN >= maxLines || batchBytes >= maxBytes ? flush(false) : undefined;
-        });
+        await this.reader.stream(
+          o,
+          offset,
+          (item) => {
+            batch.push(this.reader.messageOf(o, item));
+            const size = itemSize(item);
+            batchLinesN += item.tooLong ? 1 : item.lines;
+            batchBytes += size;
+            // Trailing gzip bytes are placed by their compressed offset, outside the line offsets; they
+            // come last and ship with the object's final progress, so a restart cannot send them twice.
+            if (item.tooLong && item.reason) return undefined;
+            batchEnd = item.offset + size;
+            return batchLinesN >= maxLines || batchBytes >= maxBytes ? flush(false) : undefined;
+          },
+          () => this.stopped,
+        );
         if (this.stopped) return;
-        await flush(!this.growing(o));
+        await flush(!this.reader.growing(o));
         this.metrics.objects.inc();
         this.log.info('shipped', { object: o.key, from, to: offset, lines });
         return;
       } catch (err) {
         if (this.stopped) return;
+        if (err instanceof ObjectMovedError) {
+          this.log.info('object renamed since the listing: next pass', { object: o.key });
+          return;
+        }
         if (!(err instanceof WeblogError && err.retriable) || attempt >= 5) {
+          // The lines read before an unreadable part (a truncated or corrupt gzip) are kept.
+          if (err !== sinkFailure && !(err instanceof WeblogError && err.retriable)) await flush(false).catch(() => undefined);
           await this.giveUp(o, err, offset, lines);
           return;
         }
@@ -330,39 +357,18 @@ export class Shipper {
     // Unreadable object: record why, carry on with the others.
     const reason = describeError(err);
     this.log.error('object failed', { object: o.key, offset, error: reason });
-    const progress: ShipProgress = { key: o.key, etag: o.etag, offset, lines, done: false, failed: reason, updatedAt: Date.now() };
-    await retry(() => this.sink.record(progress), { signal: this.abort.signal }).catch(() => undefined);
-    this.progress.set(o.key, progress);
-  }
-
-  /** Streams `o` from `from`, calling `onItem` per bundle or over-long line (awaiting it when it returns a promise). */
-  private async streamObject(o: SourceObject, from: number, onItem: (item: BundleItem) => Promise<void> | undefined): Promise<void> {
-    let stream: AsyncIterable<Buffer>;
-    try {
-      stream = await this.source.open(o, from);
-    } catch (err) {
-      throw err instanceof WeblogError ? err : new WeblogError('UNAVAILABLE', `open ${o.key}: ${describeError(err)}`, { cause: err });
-    }
-    // A local file may be mid-write: its last line counts only once it ends with LF.
-    const partialLast = !(this.growing(o) && this.opts.follow);
-    try {
-      for await (const items of bundleLines(stream, {
-        startOffset: from,
-        maxLineBytes: this.opts.maxLineBytes ?? shipDefaults.maxLineBytes,
-        maxLines: this.oneLinePerMessage ? 1 : (this.opts.linesPerMessage ?? shipDefaults.linesPerMessage),
-        maxBytes: this.opts.messageBytes ?? shipDefaults.messageBytes,
-        emitPartialLast: partialLast,
-      })) {
-        for (const item of items) {
-          const pending = onItem(item);
-          if (pending) {
-            await pending;
-            if (this.stopped) return;
-          }
-        }
-      }
-    } catch (err) {
-      throw readError(o.key, err); // zlib errors (corrupt gzip) are the object's fault; socket errors are not
-    }
+    const prior = this.progress.get(o.key);
+    const progress: ShipProgress = {
+      key: o.key,
+      etag: o.etag,
+      offset,
+      lines,
+      done: false,
+      failed: reason,
+      size: o.size,
+      updatedAt: Date.now(),
+      ...(prior?.etag === o.etag && prior.head !== undefined ? { head: prior.head, headLength: prior.headLength } : {}),
+    };
+    await this.resume.record(progress).catch(() => undefined);
   }
 }

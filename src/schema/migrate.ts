@@ -10,6 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
 import { checkClusterOptions, clusterHistoryTable, clusterStatements, type ClusterOptions } from './cluster.js';
+import { clickhouseCode } from '../sink/clickhouse/errors.js';
+import { sqlString } from '../sink/clickhouse/sql.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
 export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'migrations');
@@ -94,6 +96,36 @@ export interface MigrateOptions {
   apply?: boolean;
 }
 
+/**
+ * Runs one migration statement so that several migrators at once (workers
+ * starting together on a new database) all succeed: a CREATE ... IF NOT
+ * EXISTS that lost the race to another (code 57, TABLE_ALREADY_EXISTS), and
+ * an ADD COLUMN whose column another one added (code 44; 18.16 has no ADD
+ * COLUMN IF NOT EXISTS), are done. Seen before: `Code: 44 Cannot add column
+ * kafka_line: column with this name already exists`, exit 1, in 2 of 5
+ * starts of two processors.
+ */
+async function applyStatement(ch: ClickHouse, stmt: string): Promise<void> {
+  try {
+    await ch.exec(stmt);
+  } catch (err) {
+    const code = clickhouseCode(err);
+    if (code === 57 && /^\s*CREATE\b[^(]*\bIF\s+NOT\s+EXISTS\b/i.test(stmt)) return;
+    const add = /^\s*ALTER\s+TABLE\s+([\w.`]+)\s+ADD\s+COLUMN\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?/i.exec(stmt);
+    if (code === 44 && add) {
+      const name = (add[1] as string).replace(/`/g, '');
+      const dot = name.indexOf('.');
+      const [db, table] = dot === -1 ? [ch.database, name] : [name.slice(0, dot), name.slice(dot + 1)];
+      // Inline literals: 18.16 has no query parameters.
+      const [c] = await ch.query<{ c: string | number }>(
+        `SELECT count() AS c FROM system.columns WHERE database = ${sqlString(db)} AND table = ${sqlString(table)} AND name = ${sqlString(add[2] as string)}`,
+      );
+      if (Number(c?.c ?? 0) > 0) return;
+    }
+    throw err;
+  }
+}
+
 /** Applies what is new; `dir` defaults to the folder for this server (migrationsDirFor). */
 export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
@@ -111,7 +143,8 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
         `${ch.describe()} has no weblog schema${cluster ? ` on cluster ${cluster.name}` : ''}: run \`weblog migrate${cluster ? ` --cluster ${cluster.name}` : ''}\` first`,
       );
   } else
-    await ch.exec(
+    await applyStatement(
+      ch,
       cluster
         ? clusterHistoryTable(cluster)
         : `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
@@ -153,8 +186,11 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
   for (const m of missing) {
     const statements = m.statements.flatMap(render);
     log(`applying ${m.name} (${statements.length} statements${cluster ? ` on cluster ${cluster.name}` : ''})`);
-    for (const stmt of statements) await ch.exec(stmt);
-    await ch.exec(`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, '${m.name}', '${m.checksum}')`);
+    for (const stmt of statements) await applyStatement(ch, stmt);
+    // Another migrator may have finished this one meanwhile: record it once.
+    const [again] = await ch.query<{ c: string | number }>(`SELECT count() AS c FROM schema_migrations WHERE version = ${m.version}`);
+    if (Number(again?.c ?? 0) === 0)
+      await ch.exec(`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, '${m.name}', '${m.checksum}')`);
     result.applied.push(m.name);
   }
   return result;

@@ -23,6 +23,8 @@ export interface Bundle {
 /** A line over `maxLineBytes`, not in any bundle. */
 export interface TooLongLine {
   tooLong: true;
+  /** Set for bytes that are not a line at all (after the end of gzip data); default: a line over the limit. */
+  reason?: 'trailing_garbage';
   /** Its first bytes (at most 256), decoded as UTF-8. */
   preview: string;
   offset: number;

@@ -1,33 +1,51 @@
-/** Reading local log files (plain or gzip) as byte streams. */
+/** Reading local log files (plain or gzip; files, pipes, FIFOs, stdin) as byte streams. */
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { createGunzip } from 'node:zlib';
-import type { Readable } from 'node:stream';
+import { stat } from 'node:fs/promises';
 import { WeblogError } from '../errors.js';
+import { gunzipObject } from './gzip.js';
 
-/** True when the first two bytes are the gzip magic number. */
-export async function isGzipFile(file: string): Promise<boolean> {
-  const fh = await open(file, 'r');
-  try {
-    const { bytesRead, buffer } = await fh.read(Buffer.alloc(2), 0, 2, 0);
-    return bytesRead === 2 && buffer[0] === 0x1f && buffer[1] === 0x8b;
-  } finally {
-    await fh.close();
+/** `stream` with its first bytes looked at: gzip (by magic number, or by name) is decompressed. */
+async function* sniffed(stream: AsyncIterable<Buffer>, name: string, named: boolean): AsyncGenerator<Buffer> {
+  const it = stream[Symbol.asyncIterator]();
+  let first: Buffer = Buffer.alloc(0);
+  // Two bytes decide; a pipe may hand them over one at a time.
+  while (first.length < 2) {
+    const r = await it.next();
+    if (r.done) break;
+    first = first.length ? Buffer.concat([first, r.value]) : r.value;
   }
+  const rest: AsyncIterable<Buffer> = {
+    [Symbol.asyncIterator]: () => {
+      let sentFirst = first.length === 0;
+      return {
+        next: async () => {
+          if (!sentFirst) {
+            sentFirst = true;
+            return { done: false, value: first };
+          }
+          return it.next();
+        },
+        return: async () => (await it.return?.()) ?? { done: true, value: undefined },
+      };
+    },
+  };
+  const gz = named || (first[0] === 0x1f && first[1] === 0x8b);
+  yield* gz ? gunzipObject(rest, name) : rest;
 }
 
-/** A stream of the file's (decompressed) bytes; '-' is stdin. */
-export async function openLogFile(file: string): Promise<Readable> {
-  if (file === '-') return process.stdin;
-  let gz: boolean;
+/**
+ * A stream of the file's (decompressed) bytes; '-' is stdin. Pipes and FIFOs
+ * (`weblog parse <(zcat x.gz)`, /dev/stdin) are read as streams: the gzip
+ * check looks at the first bytes read, never at a file position (ESPIPE).
+ */
+export async function openLogFile(file: string): Promise<AsyncIterable<Buffer>> {
+  if (file === '-') return sniffed(process.stdin, 'stdin', false);
   try {
-    gz = file.endsWith('.gz') || (await isGzipFile(file));
+    const s = await stat(file);
+    if (s.isDirectory()) throw new WeblogError('INPUT_UNREADABLE', `cannot read ${file}: it is a folder (give the log files in it)`);
   } catch (err) {
+    if (err instanceof WeblogError) throw err;
     throw new WeblogError('INPUT_UNREADABLE', `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
   }
-  const raw = createReadStream(file, { highWaterMark: 256 * 1024 });
-  if (!gz) return raw;
-  const gunzip = createGunzip();
-  raw.on('error', (err) => gunzip.destroy(err));
-  return raw.pipe(gunzip);
+  return sniffed(createReadStream(file, { highWaterMark: 256 * 1024 }), file, file.endsWith('.gz'));
 }

@@ -1,10 +1,10 @@
 /** Log files in a local folder or matching a glob; they may grow, rotate or be rewritten in place. */
-import { createReadStream } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, open, readdir, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { createGunzip } from 'node:zlib';
 import { WeblogError } from '../errors.js';
-import { isGzipKey, skipBytes, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
+import { gunzipObject, type ObjectStream } from './gzip.js';
+import { isGzipKey, ObjectMovedError, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
 
 export interface FileSourceOptions extends SourceOptions {
   /** A folder (all files in it, recursively) or a glob on file names (`/var/log/nginx/access*.log*`). */
@@ -20,6 +20,13 @@ function globToRegex(glob: string): RegExp {
   );
 }
 
+function kindOf(s: Stats): string {
+  if (s.isFIFO()) return 'FIFO (named pipe)';
+  if (s.isSocket()) return 'socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'device';
+  return s.isDirectory() ? 'folder' : 'special file';
+}
+
 export class FileSource implements ObjectSource {
   readonly appendable = true;
   constructor(private readonly o: FileSourceOptions) {}
@@ -27,6 +34,9 @@ export class FileSource implements ObjectSource {
   describe(): string {
     return `file://${this.o.path}`;
   }
+
+  /** Entries of the last listing that are not shipped, with why (the shipper names them once). */
+  skipped: { key: string; why: string }[] = [];
 
   async list(): Promise<SourceObject[]> {
     const p = this.o.path;
@@ -39,28 +49,84 @@ export class FileSource implements ObjectSource {
     } catch (err) {
       throw new WeblogError('INPUT_UNREADABLE', `cannot read ${root}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
     }
+    if (!st.isFile() && !st.isDirectory()) {
+      throw new WeblogError(
+        'CONFIG_INVALID',
+        `--source ${root} is a ${kindOf(st)}, not a file or folder: ship and run resume files by byte offset, which a stream cannot do; pipe it into \`weblog parse\`, or let the server write to a file`,
+      );
+    }
     const files: string[] = [];
+    const skipped: { key: string; why: string }[] = [];
     if (st.isFile()) files.push(root);
     else {
       const entries = await readdir(root, { recursive: !hasGlob, withFileTypes: true });
       for (const e of entries) {
-        if (!e.isFile()) continue;
         if (pattern && !pattern.test(e.name)) continue;
-        files.push(path.join(e.parentPath, e.name));
+        // Symbolic links to files are followed (stat below); links to folders are not, so a loop cannot trap the listing.
+        if (e.isFile() || e.isSymbolicLink()) files.push(path.join(e.parentPath, e.name));
+        else if (!e.isDirectory()) skipped.push({ key: path.join(e.parentPath, e.name), why: 'not a regular file (a FIFO, socket or device)' });
       }
     }
     const out: SourceObject[] = [];
     for (const f of files) {
       if (this.o.include && !this.o.include.test(f)) continue;
-      const s = await stat(f).catch(() => undefined);
-      if (!s) continue; // vanished between readdir and stat
+      const s = await stat(f).catch((err: NodeJS.ErrnoException) => err);
+      if (s instanceof Error) {
+        // Vanished between readdir and stat, or a link to nothing.
+        if (s.code !== 'ENOENT' || (await lstat(f).catch(() => undefined))) skipped.push({ key: f, why: `cannot stat it (${s.code ?? s.message})` });
+        continue;
+      }
+      if (!s.isFile()) {
+        skipped.push({ key: f, why: s.isDirectory() ? 'a link to a folder (links to folders are not followed)' : `a link to a ${kindOf(s)}` });
+        continue;
+      }
       out.push({ key: f, etag: `${s.dev}:${s.ino}`, size: s.size, lastModified: s.mtimeMs, gzip: isGzipKey(f) });
     }
+    this.skipped = skipped;
     return sortObjects(out, this.o.order);
   }
 
+  /**
+   * Opens `obj` by name and checks it is still the same file (dev:inode):
+   * the handle then reads that file whatever is renamed meanwhile. A name
+   * that holds another file now (rotation) throws ObjectMovedError.
+   */
+  private async openSame(obj: SourceObject): Promise<FileHandle> {
+    let fh: FileHandle;
+    try {
+      fh = await open(obj.key, 'r');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ObjectMovedError(obj.key);
+      throw new WeblogError('INPUT_UNREADABLE', `${obj.key}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { cause: err });
+    }
+    const s = await fh.stat();
+    if (`${s.dev}:${s.ino}` !== obj.etag) {
+      await fh.close();
+      throw new ObjectMovedError(obj.key);
+    }
+    return fh;
+  }
+
   async head(obj: SourceObject, length: number): Promise<Buffer> {
-    const fh = await open(obj.key, 'r');
+    const fh = await this.openSame(obj);
+    if (obj.gzip) {
+      // The first decompressed bytes: a rotated file compressed later is the same content.
+      const parts: Buffer[] = [];
+      let got = 0;
+      try {
+        for await (const c of gunzipObject(fh.createReadStream({ end: 64 * 1024 - 1 }), obj.key)) {
+          parts.push(c);
+          got += c.length;
+          if (got >= length) break;
+        }
+      } catch (err) {
+        // Not gzip, or corrupt early: fingerprint what came out (reading the object then says why it fails).
+        if (!(err instanceof WeblogError)) throw err;
+      } finally {
+        await fh.close().catch(() => undefined);
+      }
+      return Buffer.concat(parts).subarray(0, length);
+    }
     try {
       const { bytesRead, buffer } = await fh.read(Buffer.alloc(length), 0, length, 0);
       return buffer.subarray(0, bytesRead);
@@ -69,18 +135,11 @@ export class FileSource implements ObjectSource {
     }
   }
 
-  async open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>> {
-    const s = await stat(obj.key).catch((err: NodeJS.ErrnoException) => {
-      throw new WeblogError('INPUT_UNREADABLE', `${obj.key}: ${err.code ?? String(err)}`, { cause: err });
-    });
-    if (`${s.dev}:${s.ino}` !== obj.etag) throw new WeblogError('INPUT_UNREADABLE', `${obj.key} was replaced while being read`);
-    if (!obj.gzip) return createReadStream(obj.key, { start: from, highWaterMark: 256 * 1024 });
-    const raw = createReadStream(obj.key, { highWaterMark: 256 * 1024 });
-    const gunzip = createGunzip();
-    raw.on('error', (e) => gunzip.destroy(e));
-    gunzip.on('error', () => raw.destroy());
-    const stream = raw.pipe(gunzip) as AsyncIterable<Buffer>;
-    return from > 0 ? skipBytes(stream, from) : stream;
+  async open(obj: SourceObject, from: number): Promise<ObjectStream> {
+    const fh = await this.openSame(obj);
+    // The stream closes the handle when it ends or is destroyed.
+    if (!obj.gzip) return fh.createReadStream({ start: from, highWaterMark: 256 * 1024 });
+    return gunzipObject(fh.createReadStream({ highWaterMark: 256 * 1024 }), obj.key, from);
   }
 }
 

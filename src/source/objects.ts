@@ -6,6 +6,7 @@
  */
 import path from 'node:path';
 import { WeblogError } from '../errors.js';
+import type { ObjectStream } from './gzip.js';
 
 export interface SourceObject {
   key: string;
@@ -20,10 +21,12 @@ export interface ObjectSource {
   describe(): string;
   /** Objects matching the filter, in key order or by last-modified time. */
   list(): Promise<SourceObject[]>;
-  /** The decompressed bytes of `obj` from byte `from` on. */
-  open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>>;
+  /** The decompressed bytes of `obj` from byte `from` on (with bytes after the last gzip member in `trailing`, once read). */
+  open(obj: SourceObject, from: number): Promise<ObjectStream>;
   /** Local files grow; S3 objects do not. */
   readonly appendable: boolean;
+  /** Entries the last list() passed over, with why (local folders: FIFOs, links to folders, ...). */
+  readonly skipped?: readonly { key: string; why: string }[];
   /** The first `length` bytes (local files only), to fingerprint content rewritten in place. */
   head?(obj: SourceObject, length: number): Promise<Buffer>;
 }
@@ -39,16 +42,14 @@ export function sortObjects(list: SourceObject[], order: 'key' | 'modified' = 'k
   return list.sort((a, b) => (order === 'modified' ? a.lastModified - b.lastModified || (a.key < b.key ? -1 : 1) : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** Skips the first `n` bytes of a stream (to resume inside a gzip object). */
-export async function* skipBytes(stream: AsyncIterable<Buffer>, n: number): AsyncGenerator<Buffer> {
-  let left = n;
-  for await (const chunk of stream) {
-    if (left >= chunk.length) {
-      left -= chunk.length;
-      continue;
-    }
-    yield left > 0 ? chunk.subarray(left) : chunk;
-    left = 0;
+/**
+ * The object's name holds another object now (a local file renamed by
+ * rotation between listing and reading): not a failure; the next listing
+ * finds it under its new name.
+ */
+export class ObjectMovedError extends WeblogError {
+  constructor(key: string) {
+    super('UNAVAILABLE', `${key} was renamed or replaced since it was listed (rotation?): it is picked up under its new name next pass`);
   }
 }
 

@@ -1,10 +1,10 @@
 /** Log objects in an S3 bucket (or any S3-compatible store) under a prefix. */
 import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { WeblogError } from '../errors.js';
 import { redactUrl } from '../redact.js';
-import { isGzipKey, skipBytes, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
+import { gunzipObject, type ObjectStream } from './gzip.js';
+import { isGzipKey, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
 
 export interface S3SourceOptions extends SourceOptions {
   bucket: string;
@@ -67,7 +67,7 @@ export class S3Source implements ObjectSource {
     return sortObjects(out, this.o.order);
   }
 
-  async open(obj: SourceObject, from: number): Promise<AsyncIterable<Buffer>> {
+  async open(obj: SourceObject, from: number): Promise<ObjectStream> {
     const ranged = !obj.gzip && from > 0;
     // Nothing left (a restart after an object's last batch, before it was
     // marked done): a Range starting at the end would be refused (HTTP 416).
@@ -84,12 +84,8 @@ export class S3Source implements ObjectSource {
     if (!body) throw new WeblogError('INPUT_UNREADABLE', `s3://${this.o.bucket}/${obj.key}: empty body`);
     const gz = obj.gzip || res.ContentEncoding === 'gzip';
     if (!gz) return body as AsyncIterable<Buffer>;
-    const gunzip = createGunzip();
-    body.on('error', (e) => gunzip.destroy(e));
-    // A corrupt gzip must release the HTTP connection too, or it keeps the process alive.
-    gunzip.on('error', () => body.destroy());
-    const stream = body.pipe(gunzip) as AsyncIterable<Buffer>;
-    return from > 0 ? skipBytes(stream, from) : stream;
+    // A corrupt gzip ends the body's iterator, which releases the HTTP connection.
+    return gunzipObject(body as AsyncIterable<Buffer>, `s3://${this.o.bucket}/${obj.key}`, from);
   }
 }
 

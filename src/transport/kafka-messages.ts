@@ -6,7 +6,7 @@
  */
 import type { KafkaMessage } from 'kafkajs';
 import { pushMessageLines } from './message-lines.js';
-import { headerNames, shipperRejectReasons, type LogMessage, type ShipperRejectReason } from './types.js';
+import { headerNames, shipperRejectReason, type LogMessage, type ShipperRejectReason } from './types.js';
 
 function headerBytes(m: KafkaMessage, name: string): Buffer | undefined {
   const v = m.headers?.[name];
@@ -39,8 +39,7 @@ const MAX_SOURCE_BYTES = 4096;
 /** The reject header, when it is one the shipper writes; anything else is ignored and the line parsed as usual. */
 function rejectHeader(b: Buffer | undefined): ShipperRejectReason | undefined {
   if (b === undefined) return undefined;
-  const v = b.toString('latin1');
-  return (shipperRejectReasons as readonly string[]).includes(v) ? (v as ShipperRejectReason) : undefined;
+  return shipperRejectReason(b.toString('latin1'));
 }
 
 /** Kafka messages as LogMessages, one decoder per consumer. */

@@ -181,7 +181,7 @@ export class KafkaShipSink implements ShipSink {
     return progress;
   }
 
-  async ship(topic: string, messages: OutboundMessage[], progress: ShipProgress): Promise<void> {
+  async ship(topic: string, messages: OutboundMessage[], progress: ShipProgress, _from?: number): Promise<void> {
     let tx: Awaited<ReturnType<Producer['transaction']>> | undefined;
     try {
       await this.connect();
@@ -205,7 +205,7 @@ export class KafkaShipSink implements ShipSink {
   }
 
   async record(progress: ShipProgress): Promise<void> {
-    await this.ship(this.opts.progressTopic, [], progress);
+    await this.ship(this.opts.progressTopic, [], progress, progress.offset);
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { WeblogError } from '../errors.js';
 import { pushMessageLines } from './message-lines.js';
 import {
   headerNames,
+  shipperRejectReason,
   type BatchHandler,
   type LogConsumer,
   type LogMessage,
@@ -20,6 +21,7 @@ import {
   type OutboundMessage,
   type ShipProgress,
   type ShipSink,
+  type UnfinishedShip,
   type Transport,
 } from './types.js';
 
@@ -47,6 +49,10 @@ export interface MemoryOptions {
 interface SavedState {
   nextOffset: number;
   progress: Record<string, ShipProgress>;
+  /** Ship calls not yet wholly committed, in order (replayed after a crash; see ShipSink.unfinished). */
+  unfinished?: UnfinishedShip[];
+  /** Positions below this were given out (abandoned ship calls): new lines start at or after it. */
+  floor?: number;
 }
 
 function readState(file: string): SavedState {
@@ -85,8 +91,12 @@ export class MemoryTransport implements Transport {
     this.topic = opts.topic ?? 'weblog.run';
     this.stateLoaded = existsSync(opts.stateFile);
     this.state = this.stateLoaded ? readState(opts.stateFile) : { nextOffset: 0, progress: {} };
+    this.replays = this.state.unfinished ?? [];
+    this.state.unfinished = [];
     this.nextOffset = this.state.nextOffset;
   }
+
+  private readonly replays: UnfinishedShip[];
 
   get stateFile(): string {
     return this.opts.stateFile;
@@ -95,6 +105,15 @@ export class MemoryTransport implements Transport {
   /** Offset of the next line of a push: all lines before it were committed in earlier runs or this one. */
   get committedOffset(): number {
     return this.state.nextOffset;
+  }
+
+  /**
+   * Writes the state file now. A first run does so before it stores
+   * anything: killed before its first commit, it must not leave rows behind
+   * with no state file, which looks like a lost one (STATE_INVALID).
+   */
+  persist(): void {
+    this.save();
   }
 
   private save(): void {
@@ -107,7 +126,7 @@ export class MemoryTransport implements Transport {
    * Enqueues the lines of `messages` (each one line or a bundle), waiting
    * while the queue is full. Every line gets its own offset.
    */
-  async push(messages: OutboundMessage[], onCommit?: () => void): Promise<void> {
+  async push(messages: OutboundMessage[], onCommit?: () => void, journal?: { from: number; progress: ShipProgress; at?: number }): Promise<void> {
     if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
     const now = Date.now();
     const lines: LogMessage[] = [];
@@ -121,7 +140,7 @@ export class MemoryTransport implements Transport {
           source: h[headerNames.source] ?? '',
           sourceOffset: Number.isSafeInteger(offset) ? offset : -1,
           timestamp: now,
-          rejectReason: h[headerNames.reject] === 'line_too_long' ? 'line_too_long' : undefined,
+          rejectReason: shipperRejectReason(h[headerNames.reject]),
         },
         lines,
       );
@@ -130,6 +149,14 @@ export class MemoryTransport implements Transport {
     while (this.entries.length + lines.length > cap && this.entries.length > 0) {
       await new Promise<void>((r) => this.spaceWaiters.push(r));
       if (this.ended) throw new WeblogError('ABORTED', 'the in-process queue is closed');
+    }
+    // Positions below the floor went to abandoned ship calls of a crashed run (see abandon).
+    if (journal?.at === undefined) this.nextOffset = Math.max(this.nextOffset, this.state.floor ?? 0);
+    if (journal) {
+      // A replayed ship call gets the positions it had; its journal entry is written before its lines are queued.
+      if (journal.at !== undefined) this.nextOffset = journal.at;
+      (this.state.unfinished ??= []).push({ first: this.nextOffset, count: lines.length, from: journal.from, progress: journal.progress });
+      this.save();
     }
     lines.forEach((msg, i) => {
       msg.offset = this.nextOffset++;
@@ -174,6 +201,9 @@ export class MemoryTransport implements Transport {
       }
     }
     for (const e of done) e.onCommit?.();
+    const next = this.state.nextOffset;
+    if (this.state.unfinished?.length)
+      this.state.unfinished = this.state.unfinished.filter((u) => u.first + u.count > next || (u.count === 0 && u.first > next));
     this.save();
     for (const w of this.spaceWaiters.splice(0)) w();
   }
@@ -285,13 +315,37 @@ export class MemoryTransport implements Transport {
   shipSink(): ShipSink {
     return {
       loadProgress: async () => new Map(Object.entries(this.state.progress)),
-      ship: async (_topic, messages, progress) => {
-        await this.push(messages, () => {
-          this.state.progress[progress.key] = progress;
-        });
+      ship: async (_topic, messages, progress, from) => {
+        await this.push(
+          messages,
+          () => {
+            this.state.progress[progress.key] = progress;
+          },
+          { from, progress },
+        );
       },
-      record: async (progress) => {
-        this.state.progress[progress.key] = progress;
+      // Saved once every line pushed before it is committed, like a ship call's progress:
+      // a record saved at once could claim lines that a crash then loses.
+      record: (progress) =>
+        this.push(
+          [],
+          () => {
+            this.state.progress[progress.key] = progress;
+          },
+          this.entries.length > 0 ? { from: progress.offset, progress } : undefined,
+        ),
+      unfinished: () => this.replays,
+      reship: (u, messages) =>
+        this.push(
+          messages,
+          () => {
+            this.state.progress[u.progress.key] = u.progress;
+          },
+          { from: u.from, progress: u.progress, at: u.first },
+        ),
+      abandon: (u) => {
+        this.nextOffset = Math.max(this.nextOffset, u.first + u.count);
+        this.state.floor = Math.max(this.state.floor ?? 0, u.first + u.count);
         this.save();
       },
       close: async () => {},

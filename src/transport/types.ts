@@ -11,8 +11,13 @@
 export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offset', etag: 'weblog-etag', reject: 'weblog-reject' } as const;
 
 /** The values of the reject header the shipper writes; a consumer ignores any other. */
-export const shipperRejectReasons = ['line_too_long'] as const;
+export const shipperRejectReasons = ['line_too_long', 'trailing_garbage'] as const;
 export type ShipperRejectReason = (typeof shipperRejectReasons)[number];
+
+/** The reject header's value when it is one the shipper writes; any other value (another producer's) is ignored. */
+export function shipperRejectReason(v: string | undefined): ShipperRejectReason | undefined {
+  return v !== undefined && (shipperRejectReasons as readonly string[]).includes(v) ? (v as ShipperRejectReason) : undefined;
+}
 
 /** One log line: a message holds one line or a bundle of them (see message-lines.ts). */
 export interface LogMessage {
@@ -98,6 +103,10 @@ export interface ShipProgress {
   done: boolean;
   /** Why the object could not be read, when it could not. */
   failed?: string | undefined;
+  /** The object's size when it failed (another size later: it changed, and is read again). */
+  size?: number | undefined;
+  /** Why it was given up (--skip-failed), when it was: it counts as done. */
+  skipped?: string | undefined;
   /** Growing local files: FNV-1a of their first `headLength` bytes, to notice a file rewritten in place. */
   head?: string | undefined;
   headLength?: number | undefined;
@@ -107,10 +116,33 @@ export interface ShipProgress {
 /** Where the shipper puts lines: the messages and the progress record land together or not at all. */
 export interface ShipSink {
   loadProgress(): Promise<Map<string, ShipProgress>>;
-  ship(topic: string, messages: OutboundMessage[], progress: ShipProgress): Promise<void>;
+  /** `from`: the byte offset in the object where the batch's lines begin. */
+  ship(topic: string, messages: OutboundMessage[], progress: ShipProgress, from: number): Promise<void>;
   /** Records progress alone (e.g. a failure). */
   record(progress: ShipProgress): Promise<void>;
   close(): Promise<void>;
+  /**
+   * Sinks whose lines get their positions when shipped (the in-process
+   * queue): the ship calls of the last run whose lines were not all
+   * committed, in order. The shipper sends each again, with the same lines,
+   * through `reship` before anything else, so every line gets the position
+   * it had and the processor's skip rule holds whatever was listed since.
+   */
+  unfinished?(): readonly UnfinishedShip[];
+  reship?(u: UnfinishedShip, messages: OutboundMessage[]): Promise<void>;
+  /** The lines of `u` cannot be read again (the file is gone or changed): their positions are never given to other lines. */
+  abandon?(u: UnfinishedShip): void;
+}
+
+/** A ship call whose lines were not all committed when the run stopped. */
+export interface UnfinishedShip {
+  /** Position of its first line, and how many lines it held (0: a progress record alone). */
+  first: number;
+  count: number;
+  /** The byte offset in the object where its lines begin. */
+  from: number;
+  /** The progress it recorded (key, identity, end offset). */
+  progress: ShipProgress;
 }
 
 /**

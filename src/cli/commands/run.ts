@@ -19,6 +19,7 @@ import {
   dashboardOptions,
   enrichConfig,
   enrichOptions,
+  failedObjectOptions,
   formatOption,
   kafkaConfig,
   serveConfig,
@@ -46,6 +47,7 @@ export const runCommand = defineCommand({
   usage: 'weblog run [--source URI] [--brokers HOST:PORT] [--clickhouse URL | --embedded DIR] [--follow]',
   options: [
     ...sourceOptions,
+    ...failedObjectOptions,
     {
       name: 'brokers',
       type: 'string',
@@ -124,7 +126,13 @@ export const runCommand = defineCommand({
         site: opts.site as string | undefined,
         maxLineBytes: opts['max-line-bytes'],
       },
-      ship: { follow: opts.follow, pollIntervalMs: opts['poll-interval-ms'], maxLineBytes: opts['max-line-bytes'] },
+      ship: {
+        follow: opts.follow,
+        pollIntervalMs: opts['poll-interval-ms'],
+        maxLineBytes: opts['max-line-bytes'],
+        retryFailed: opts['retry-failed'],
+        skipFailed: opts['skip-failed'],
+      },
       reset: opts.reset,
       reports: opts.reports,
       html,
@@ -151,7 +159,10 @@ export const runCommand = defineCommand({
     const dashboard = s.dashboardFile
       ? `dashboard: ${s.dashboardFile}\n  open it in a browser; live, refreshing while data arrives: npx weblog serve ${where}\n`
       : '';
-    process.stderr.write(`\nweblog run: ${headline}\ndata: ${s.clickhouse}\n${dashboard}  more reports: npx weblog report --list; e.g. ${more}\n`);
-    return s.failedObjects > 0 || s.mostlyRejected || s.aborted ? 1 : 0;
+    const failed = s.failedObjects.length
+      ? `failed: ${s.failedObjects.length} object(s) could not be read (the lines before the fault are stored); fix them, or run again with --retry-failed or --skip-failed:\n${s.failedObjects.map((f) => `  ${f.key}: ${f.reason}\n`).join('')}`
+      : '';
+    process.stderr.write(`\nweblog run: ${headline}\n${failed}data: ${s.clickhouse}\n${dashboard}  more reports: npx weblog report --list; e.g. ${more}\n`);
+    return s.failedObjects.length > 0 || s.mostlyRejected || s.aborted ? 1 : 0;
   },
 });

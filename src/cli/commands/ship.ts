@@ -3,7 +3,17 @@ import { WeblogError } from '../../errors.js';
 import { runShip } from '../../pipeline/jobs.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
-import { compressionSpec, kafkaConfig, kafkaOptions, partitionsOption, sourceConfig, sourceOptions, workerConfig, workerOptionsFor } from '../option-groups.js';
+import {
+  compressionSpec,
+  failedObjectOptions,
+  kafkaConfig,
+  kafkaOptions,
+  partitionsOption,
+  sourceConfig,
+  sourceOptions,
+  workerConfig,
+  workerOptionsFor,
+} from '../option-groups.js';
 import { defineCommand } from '../options.js';
 
 export const shipCommand = defineCommand({
@@ -50,7 +60,7 @@ export const shipCommand = defineCommand({
     { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
-    { name: 'retry-failed', type: 'boolean', default: false, description: 'try objects recorded as failed again' },
+    ...failedObjectOptions,
     partitionsOption,
     ...workerOptionsFor('ship'),
   ],
@@ -76,11 +86,17 @@ export const shipCommand = defineCommand({
         replicas,
         reshipChanged: opts['reship-changed'],
         retryFailed: opts['retry-failed'],
+        skipFailed: opts['skip-failed'],
         follow: opts.follow,
         pollIntervalMs: opts['poll-interval-ms'],
       },
       worker,
     });
-    return summary.failures > 0 || summary.aborted ? 1 : 0;
+    for (const f of summary.failedObjects) process.stderr.write(`weblog ship: failed: ${f.key}: ${f.reason}\n`);
+    if (summary.failedObjects.length > 0)
+      process.stderr.write(
+        `weblog ship: ${summary.failedObjects.length} object(s) could not be read (the lines before the fault are shipped); fix them, or run again with --retry-failed or --skip-failed\n`,
+      );
+    return summary.failedObjects.length > 0 || summary.aborted ? 1 : 0;
   },
 });

@@ -36,6 +36,15 @@ function serverCode(err: unknown): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** The ClickHouse exception code of a failure (ours wrap theirs in `cause`), if it has one. */
+export function clickhouseCode(err: unknown): number | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = serverCode(e);
+    if (code !== undefined) return code;
+  }
+  return undefined;
+}
+
 export function isTransient(err: unknown): boolean {
   if (err instanceof WeblogError) return err.retriable;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown };

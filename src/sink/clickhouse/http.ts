@@ -5,7 +5,7 @@ import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickh
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
 import type { ClickHouse, Dialect, InsertOptions, QueryParams, QueryTable } from './types.js';
-import { wrapClickHouseError } from './errors.js';
+import { clickhouseCode, wrapClickHouseError } from './errors.js';
 import { sqlString } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
@@ -99,6 +99,8 @@ export class HttpClickHouse implements ClickHouse {
     try {
       await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}${this.opts.cluster ? ` ON CLUSTER ${this.opts.cluster.name}` : ''}` });
     } catch (err) {
+      // Another worker starting at the same moment created it between the server's check and its create.
+      if (clickhouseCode(err) === 82) return;
       throw wrapClickHouseError(err, `create database ${this.database}`, 'QUERY_FAILED');
     }
   }

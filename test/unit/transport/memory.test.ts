@@ -16,8 +16,8 @@ describe('the in-process queue', () => {
     const stateFile = path.join(tempDir('weblog-memq-', cleanups), 'state.json');
     const first = new MemoryTransport({ stateFile, maxBatch: 3, flushIntervalMs: 5 });
     const sink = first.shipSink();
-    await sink.ship(first.topic, [{ value: 'a1' }, { value: 'a2' }], progress('a', 6, 2));
-    await sink.ship(first.topic, [{ value: 'b1' }, { value: 'b2' }, { value: 'b3' }], progress('b', 9, 3));
+    await sink.ship(first.topic, [{ value: 'a1' }, { value: 'a2' }], progress('a', 6, 2), 0);
+    await sink.ship(first.topic, [{ value: 'b1' }, { value: 'b2' }, { value: 'b3' }], progress('b', 9, 3), 6);
     const batches: LogBatch[] = [];
     const consumer = first.consumer();
     let crash!: () => void;
@@ -43,7 +43,7 @@ describe('the in-process queue', () => {
     await second.consumer().start(async (b) => {
       again.push(b);
     });
-    await second.shipSink().ship(second.topic, [{ value: 'b1' }, { value: 'b2' }, { value: 'b3' }], progress('b', 9, 3));
+    await second.shipSink().ship(second.topic, [{ value: 'b1' }, { value: 'b2' }, { value: 'b3' }], progress('b', 9, 3), 6);
     await second.consumedAll();
     // b1 had offset 2 and may be stored: it must come again as offset 2, so the processor skips it, not as a new line.
     expect(again.flatMap((b) => b.messages.map((m) => [m.value, m.offset]))).toEqual([

@@ -1,0 +1,79 @@
+/**
+ * The shipper's progress records, found three ways: by object key; by
+ * identity (a local file's dev:inode, which a rename keeps: logrotate's
+ * default `mv a.log a.log.1`); and by content fingerprint (the FNV-1a of the
+ * first bytes, which a copy keeps: `copytruncate`, and a rotated file
+ * compressed later: `a.log.1` becoming `a.log.1.gz`). Every lookup is a map
+ * read, so a new file costs the same whatever the number of objects shipped.
+ */
+import type { ShipProgress } from '../transport/types.js';
+
+export class ProgressIndex {
+  private readonly byKey = new Map<string, ShipProgress>();
+  private readonly byEtag = new Map<string, ShipProgress>();
+  private readonly byHead = new Map<string, Set<ShipProgress>>();
+  /** How many records have a fingerprint of each length (there are at most 256 lengths). */
+  private readonly headLengthCount = new Map<number, number>();
+
+  constructor(records: Iterable<ShipProgress> = []) {
+    // Oldest first, so the newest record of an identity wins.
+    for (const p of [...records].sort((a, b) => a.updatedAt - b.updatedAt)) this.set(p);
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+
+  get(key: string): ShipProgress | undefined {
+    return this.byKey.get(key);
+  }
+
+  values(): IterableIterator<ShipProgress> {
+    return this.byKey.values();
+  }
+
+  /** The newest record of an identity (dev:inode, S3 ETag). */
+  ofEtag(etag: string): ShipProgress | undefined {
+    return this.byEtag.get(etag);
+  }
+
+  /** Fingerprint lengths in use, longest first. */
+  headLengths(): number[] {
+    return [...this.headLengthCount.keys()].sort((a, b) => b - a);
+  }
+
+  /** Records whose first `length` bytes have fingerprint `head`. */
+  withHead(length: number, head: string): ShipProgress[] {
+    return [...(this.byHead.get(`${length}:${head}`) ?? [])];
+  }
+
+  set(p: ShipProgress): void {
+    const old = this.byKey.get(p.key);
+    if (old) {
+      if (this.byEtag.get(old.etag) === old) this.byEtag.delete(old.etag);
+      this.unindexHead(old);
+    }
+    this.byKey.set(p.key, p);
+    const same = this.byEtag.get(p.etag);
+    if (!same || same.updatedAt <= p.updatedAt) this.byEtag.set(p.etag, p);
+    if (p.head !== undefined && p.headLength) {
+      const k = `${p.headLength}:${p.head}`;
+      let set = this.byHead.get(k);
+      if (!set) this.byHead.set(k, (set = new Set()));
+      set.add(p);
+      this.headLengthCount.set(p.headLength, (this.headLengthCount.get(p.headLength) ?? 0) + 1);
+    }
+  }
+
+  private unindexHead(p: ShipProgress): void {
+    if (p.head === undefined || !p.headLength) return;
+    const k = `${p.headLength}:${p.head}`;
+    const set = this.byHead.get(k);
+    if (set?.delete(p)) {
+      if (set.size === 0) this.byHead.delete(k);
+      const n = (this.headLengthCount.get(p.headLength) ?? 1) - 1;
+      if (n <= 0) this.headLengthCount.delete(p.headLength);
+      else this.headLengthCount.set(p.headLength, n);
+    }
+  }
+}
