@@ -106,6 +106,7 @@ class DiscardClickHouse implements ClickHouse {
   readonly kind = 'http';
   readonly dialect = 'modern';
   readonly version = 'discard';
+  readonly timezone = 'UTC';
   readonly database = 'discard';
   async detect(): Promise<void> {}
   describe(): string {

@@ -3,6 +3,7 @@
  * closed set and a `retriable` flag; retry logic reads the flag, never the
  * message. Wrapped errors keep the original in `cause`.
  */
+import { redactText } from './redact.js';
 
 export const errorCodes = {
   /** A command-line flag, env variable or config key is wrong. */
@@ -53,9 +54,9 @@ export function isRetriable(err: unknown): boolean {
   return err instanceof WeblogError && err.retriable;
 }
 
-/** A short, secret-free description of any thrown value. */
+/** A short, secret-free description of any thrown value (URLs inside lose their user information and secret parameters). */
 export function describeError(err: unknown): string {
-  if (err instanceof WeblogError) return `${err.code}: ${err.message}`;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  if (err instanceof WeblogError) return redactText(`${err.code}: ${err.message}`);
+  if (err instanceof Error) return redactText(err.message);
+  return redactText(String(err));
 }

@@ -12,7 +12,7 @@
  *     group: weblog
  *     max-insert-rows: 100000
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { WeblogError } from '../errors.js';
 
@@ -27,15 +27,53 @@ function value(file: string, key: string, v: unknown): FileValue | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number')) return v.join(','); // brokers: [a, b]
-  throw new WeblogError('CONFIG_INVALID', `${file}: ${key}: expected a string, number, boolean or list, got ${JSON.stringify(v).slice(0, 80)}`);
+  // The value is never echoed: a mapping under a URL key may hold a password.
+  throw new WeblogError(
+    'CONFIG_INVALID',
+    `${file}: ${key}: expected a string, number, boolean or list, got ${Array.isArray(v) ? 'a list of other values' : `a ${typeof v === 'object' ? 'mapping' : typeof v}`}`,
+  );
+}
+
+/** Largest configuration file read: a file of options is a few KB; /dev/zero grew memory without bound (8 GB in 21 s). */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** The file's text, refusing anything but a regular file of at most MAX_CONFIG_BYTES. */
+function readBounded(file: string): string {
+  let fd: number;
+  try {
+    // Non-blocking: opening a FIFO for reading waits for a writer, for ever.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (err) {
+    throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}: cannot open it`, { cause: err });
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new WeblogError('CONFIG_INVALID', `--config ${file}: not a regular file (a device, FIFO or folder); give a YAML or JSON file`);
+    if (st.size > MAX_CONFIG_BYTES)
+      throw new WeblogError(
+        'CONFIG_INVALID',
+        `--config ${file}: ${st.size.toLocaleString('en-US')} bytes, over the limit of ${MAX_CONFIG_BYTES.toLocaleString('en-US')} bytes (1 MiB) for a configuration file`,
+      );
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    if (n > MAX_CONFIG_BYTES)
+      throw new WeblogError(
+        'CONFIG_INVALID',
+        `--config ${file}: over the limit of ${MAX_CONFIG_BYTES.toLocaleString('en-US')} bytes (1 MiB) for a configuration file`,
+      );
+    return buf.toString('utf8', 0, n);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** The values `command` takes from `file`, by option name. */
 export function readConfigFile(file: string, command: CommandOptionNames, all: readonly CommandOptionNames[]): Map<string, FileValue> {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
+    doc = parseYaml(readBounded(file));
   } catch (err) {
+    if (err instanceof WeblogError) throw err;
     throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
   if (doc === null || doc === undefined) return new Map();

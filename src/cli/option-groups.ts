@@ -13,6 +13,7 @@ import { namedFormats } from '../parse/format.js';
 import type { WorkerConfig } from '../pipeline/jobs.js';
 import { processorDefaults } from '../pipeline/process.js';
 import { shipDefaults } from '../pipeline/ship.js';
+import { httpDefaults } from '../sink/clickhouse/http.js';
 import { workerDefaults } from '../pipeline/worker.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
 import type { SourceConfig } from '../source/open.js';
@@ -39,6 +40,15 @@ export const clickhouseOptions = [
     description: 'data folder of the embedded ClickHouse (chdb), used when no --clickhouse is given (given as a flag, it beats CLICKHOUSE_URL)',
   },
   { name: 'database', type: 'string', default: 'weblog', arg: 'NAME', description: 'ClickHouse database' },
+  {
+    name: 'request-timeout-ms',
+    type: 'number',
+    default: httpDefaults.requestTimeoutMs,
+    min: 1000,
+    max: 3_600_000,
+    unit: 'ms',
+    description: 'longest wait for one ClickHouse request (with --clickhouse); a hung server is retried after it',
+  },
 ] as const satisfies OptionSpec[];
 
 /** A ClickHouse cluster (migrate, process, run). */
@@ -67,7 +77,12 @@ export const clusterOptions = [
 ] as const satisfies OptionSpec[];
 
 export function clickhouseConfig(opts: ParsedOptions): ClickHouseConfig {
-  const base = { url: str(opts.clickhouse), embedded: str(opts.embedded) ?? defaultDataDir, database: str(opts.database) ?? 'weblog' };
+  const base = {
+    url: str(opts.clickhouse),
+    embedded: str(opts.embedded) ?? defaultDataDir,
+    database: str(opts.database) ?? 'weblog',
+    requestTimeoutMs: Number(opts['request-timeout-ms'] ?? httpDefaults.requestTimeoutMs),
+  };
   const cluster = str(opts.cluster);
   if (cluster === undefined) return base;
   const q = String(opts['insert-quorum'] ?? 'auto');
@@ -260,9 +275,33 @@ export const dashboardOptions = [
     description: 'address to listen on (loopback by default; see README before exposing it)',
   },
   { name: 'port', type: 'number', default: serveDefaults.port, max: 65535, unit: 'TCP port, 0 = any free port', description: 'port of the dashboard' },
-  { name: 'refresh-ms', type: 'number', default: serveDefaults.refreshMs, min: 500, unit: 'ms', description: 'how often the live page reads the data again' },
+  {
+    name: 'refresh-ms',
+    type: 'number',
+    default: serveDefaults.refreshMs,
+    min: 1000,
+    max: 3_600_000,
+    unit: 'ms',
+    description: 'how often the live page reads the data again',
+  },
+  {
+    name: 'allowed-host',
+    type: 'string',
+    arg: 'NAME,...',
+    description: 'more Host names to answer on loopback (a proxy in front); others get 421, against DNS rebinding',
+  },
 ] as const satisfies OptionSpec[];
 
 export function serveConfig(opts: ParsedOptions, log?: Logger): ServeOptions {
-  return { host: String(opts.host), port: Number(opts.port), refreshMs: Number(opts['refresh-ms']), ...(log ? { log } : {}) };
+  const allowed = (str(opts['allowed-host']) ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  return {
+    host: String(opts.host),
+    port: Number(opts.port),
+    refreshMs: Number(opts['refresh-ms']),
+    ...(allowed.length ? { allowedHosts: allowed } : {}),
+    ...(log ? { log } : {}),
+  };
 }

@@ -12,7 +12,9 @@ export async function write(out: Writable, text: string): Promise<void> {
 export function recordJson(r: AccessRecord): string {
   const o: Record<string, unknown> = { ...r, time: new Date(r.time).toISOString() };
   delete o.extra;
-  return JSON.stringify(r.extra ? Object.assign(o, r.extra) : o);
+  // Own properties, not assignment: an extra field named __proto__ (from `$__proto__`) was dropped by Object.assign.
+  if (r.extra) for (const [k, v] of Object.entries(r.extra)) Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return JSON.stringify(o);
 }
 
 export function rejectJson(r: Reject): string {

@@ -35,6 +35,20 @@ export interface ServeOptions {
   refreshMs?: number;
   limit?: number;
   log?: Logger;
+  /** More Host header values to answer (a proxy's name); loopback names and the bound address are always allowed. */
+  allowedHosts?: readonly string[];
+}
+
+const loopbackNames = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+/** Bound to loopback: answer only Host values naming loopback, the bound address or an allowed name (DNS rebinding). */
+export function hostAllowed(hostHeader: string | undefined, bound: string, allowed: readonly string[]): boolean {
+  if (!(loopbackNames.has(bound) || bound.startsWith('127.'))) return true; // exposed on purpose: behind the user's proxy
+  if (!hostHeader) return false;
+  const m = /^(\[[^\]]+\]|[^:]+)(?::\d+)?$/.exec(hostHeader.trim().toLowerCase());
+  if (!m) return false;
+  const name = m[1] as string;
+  return loopbackNames.has(name) || name.startsWith('127.') || name === bound.toLowerCase() || allowed.some((a) => a.toLowerCase() === name);
 }
 
 export interface DashboardServer {
@@ -97,14 +111,29 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
   const fail = (res: http.ServerResponse, err: unknown, head: boolean) => {
     const status = httpStatus(err);
     const code = err instanceof WeblogError ? err.code : 'INTERNAL';
-    // Messages of our errors name what is wrong; anything else is logged, not shown.
-    const message = err instanceof WeblogError ? err.message : 'internal error; see the server log';
+    // A browser learns what to fix in its request (400, 404); server-side trouble (paths, users, hosts,
+    // ClickHouse's own text) stays in the server log.
+    const message =
+      status < 500 && err instanceof WeblogError
+        ? err.message
+        : status === 503
+          ? 'ClickHouse is unavailable; try again later (details in the server log)'
+          : 'internal error; see the server log';
     if (status >= 500) opts.log?.warn('dashboard request failed', { error: describeError(err) });
     json(res, status, { error: { code, message, retriable: err instanceof WeblogError && err.retriable } }, head);
   };
 
   async function route(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const head = req.method === 'HEAD';
+    if (!hostAllowed(req.headers.host, host, opts.allowedHosts ?? [])) {
+      json(
+        res,
+        421,
+        { error: { code: 'MISDIRECTED', message: 'this dashboard answers only to its own host name (see --allowed-host)', retriable: false } },
+        head,
+      );
+      return;
+    }
     if (req.method !== 'GET' && !head) {
       res.setHeader('allow', 'GET, HEAD');
       json(
@@ -123,7 +152,8 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
         await ch.query('SELECT 1 AS ok');
         return json(res, 200, { status: 'ok' }, head);
       } catch (err) {
-        return json(res, 503, { status: 'unhealthy', detail: describeError(err) }, head);
+        opts.log?.warn('healthz: ClickHouse does not answer', { error: describeError(err) });
+        return json(res, 503, { status: 'unhealthy', detail: 'ClickHouse does not answer (details in the server log)' }, head);
       }
     }
     if (p === '/api' || p === '/api/') {
@@ -146,7 +176,17 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
     if (p === '/api/meta') return json(res, 200, await pageMeta(ch), head);
     const m = /^\/api\/reports\/([^/]+)$/.exec(p);
     if (m) {
-      const name = decodeURIComponent(m[1] as string);
+      let name: string;
+      try {
+        name = decodeURIComponent(m[1] as string);
+      } catch {
+        return json(
+          res,
+          400,
+          { error: { code: 'BAD_PATH', message: `malformed percent-encoding in the path ${JSON.stringify(p.slice(0, 200))}`, retriable: false } },
+          head,
+        );
+      }
       if (!names.has(name))
         return json(res, 404, { error: { code: 'NOT_FOUND', message: `unknown report "${name}"; reports: ${[...names].join(', ')}`, retriable: false } }, head);
       const params = reportParams(url.searchParams, limit);

@@ -6,6 +6,8 @@ import type { Registry } from './metrics.js';
 
 export interface MetricsServer {
   port: number;
+  /** Replaces what decides /healthz (a worker answers 503 while it waits for its servers at start). */
+  setHealth(healthy: () => { ok: boolean; detail: string }): void;
   close(): Promise<void>;
 }
 
@@ -16,12 +18,13 @@ export function startMetricsServer(
   healthy: () => { ok: boolean; detail: string },
   host = '127.0.0.1',
 ): Promise<MetricsServer> {
+  let health = healthy;
   const server = http.createServer((req, res) => {
     if (req.url === '/metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
       res.end(registry.render());
     } else if (req.url === '/healthz') {
-      const h = healthy();
+      const h = health();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: h.ok ? 'ok' : 'unhealthy', detail: h.detail }));
     } else {
@@ -44,6 +47,7 @@ export function startMetricsServer(
     server.listen(port, host, () => {
       resolve({
         port: (server.address() as AddressInfo).port,
+        setHealth: (h) => (health = h),
         close: () => new Promise<void>((r) => server.close(() => r())),
       });
     });

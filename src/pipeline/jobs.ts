@@ -20,14 +20,16 @@ import { checkReportable } from '../report/reports.js';
 import { migrationCluster } from '../schema/cluster.js';
 import { migrate } from '../schema/migrate.js';
 import { ClickHouseAccessLogStore } from '../sink/access-log.js';
-import { defaultDataDir, openClickHouse, type ClickHouseConfig } from '../sink/clickhouse/open.js';
+import { openClickHouse, type ClickHouseConfig } from '../sink/clickhouse/open.js';
+import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { openSource, type SourceConfig } from '../source/open.js';
 import { kafkaDefaults, KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { MemoryTransport } from '../transport/memory.js';
 import type { Transport } from '../transport/types.js';
 import { Processor, type ProcessorOptions } from './process.js';
-import { checkQueueState } from './run-state.js';
+import { checkQueueState, runStateFile } from './run-state.js';
 import { Shipper, type FailedObject, type ShipMetrics, type ShipOptions } from './ship.js';
+import { startup } from './startup.js';
 import { formatRate, startWorker } from './worker.js';
 
 /** "2 of 5 objects done": finished, of finished and still listed. */
@@ -63,15 +65,24 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   const { log } = cfg.worker;
   const source = openSource(cfg.source);
   const transport = new KafkaTransport(cfg.kafka);
-  await transport.prepare({ ship: true });
-  const sink = transport.shipSink();
   const registry = new Registry();
+  const start = await startup(log, registry, cfg.worker.metricsPort);
+  try {
+    await start.until('Kafka', () => transport.prepare({ ship: true }));
+    start.done();
+  } catch (err) {
+    await start.close();
+    await transport.close().catch(() => undefined);
+    throw err;
+  }
+  const sink = transport.shipSink();
   const shipper = new Shipper(source, sink, { ...cfg.ship, topic: transport.topic }, log, registry);
   const m = shipper.metrics;
   const rate = rateMeter(() => m.lines.total());
   const worker = await startWorker({
     name: 'weblog ship',
     ...cfg.worker,
+    metrics: start.metrics,
     registry,
     progress: () => `${m.lines.total().toLocaleString('en-US')} lines, ${objectsDone(m)}, ${formatRate(rate())} lines/s, ${m.failures.total()} failed`,
     drain: async () => {
@@ -123,11 +134,23 @@ export interface ProcessSummary {
 export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary> {
   const { log } = cfg.worker;
   const transport = new KafkaTransport(cfg.kafka);
-  const ch = await openClickHouse(cfg.clickhouse);
-  // On a cluster only `weblog migrate` applies DDL: workers check the schema is up to date.
-  await migrate(ch, { log: (m) => log.info(m), apply: !cfg.clickhouse.cluster, cluster: migrationCluster(cfg.clickhouse) });
-  await transport.prepare({ process: true });
   const registry = new Registry();
+  const start = await startup(log, registry, cfg.worker.metricsPort);
+  let ch: ClickHouse | undefined;
+  try {
+    const opened = (ch = await start.until('ClickHouse', () => openClickHouse(cfg.clickhouse)));
+    // On a cluster only `weblog migrate` applies DDL: workers check the schema is up to date.
+    await start.until('ClickHouse', () =>
+      migrate(opened, { log: (m) => log.info(m), apply: !cfg.clickhouse.cluster, cluster: migrationCluster(cfg.clickhouse) }),
+    );
+    await start.until('Kafka', () => transport.prepare({ process: true }));
+    start.done();
+  } catch (err) {
+    await start.close();
+    await ch?.close().catch(() => undefined);
+    await transport.close().catch(() => undefined);
+    throw err;
+  }
   const processor = await Processor.create(
     ch,
     { ...cfg.processor, deadLetterTopic: transport.deadLetterTopic },
@@ -143,8 +166,12 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
   const worker = await startWorker({
     name: 'weblog process',
     ...cfg.worker,
+    metrics: start.metrics,
     registry,
-    healthy: () => consumer.health(),
+    healthy: () => {
+      const p = processor.health();
+      return p.ok ? consumer.health() : p;
+    },
     progress: () =>
       `${m.consumed.total().toLocaleString('en-US')} lines, ${m.inserted.total().toLocaleString('en-US')} inserted, ${m.rejected.total()} rejected, ${formatRate(rate())} lines/s`,
     drain: async () => {
@@ -218,11 +245,6 @@ export interface RunSummary {
   aborted: boolean;
 }
 
-/** The state file of the in-process queue: beside the embedded data, per database. */
-export function runStateFile(cfg: ClickHouseConfig): string {
-  return path.join(path.resolve(cfg.embedded ?? defaultDataDir), `run-state-${cfg.database ?? 'weblog'}.json`);
-}
-
 /** Migrations, shipper and processor in one process; ends when everything shipped is stored (unless follow). */
 export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
   const { log } = cfg.worker;
@@ -278,7 +300,10 @@ export async function runAll(cfg: RunJobConfig): Promise<RunSummary> {
     name: 'weblog run',
     ...cfg.worker,
     registry,
-    ...(consumer.health ? { healthy: consumer.health.bind(consumer) } : {}),
+    healthy: () => {
+      const p = processor.health();
+      return p.ok && consumer.health ? consumer.health() : p;
+    },
     progress: () =>
       `shipped ${sm.lines.total().toLocaleString('en-US')} lines (${objectsDone(sm)}), stored ${pm.inserted.total().toLocaleString('en-US')} rows + ${pm.rejected.total()} rejects, ${formatRate(rate())} lines/s`,
     drain: async () => {

@@ -25,6 +25,10 @@ import type { Reject } from '../parse/record.js';
 import { retry } from '../retry.js';
 import { atOrBefore, ClickHouseAccessLogStore, laterOf, positionKey, type AccessLogStore, type StoredOffsets } from '../sink/access-log.js';
 import { RowBuffer } from '../sink/row-buffer.js';
+import { processorMetrics, type ProcessorMetrics } from './process-metrics.js';
+
+export { processorMetrics, type ProcessorMetrics };
+import { StoreWaitState } from './store-wait.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import type { AccessLogTsvWriter } from '../sink/rows.js';
 import type { BatchControl, LogBatch, LogMessage, LogProducer } from '../transport/types.js';
@@ -92,32 +96,6 @@ interface Narrowing {
 /** After this many single-row failures at a failure rate above 90 %, the error is systematic. */
 const SYSTEMATIC_AFTER = 16;
 
-export interface ProcessorMetrics {
-  consumed: ReturnType<Registry['counter']>;
-  inserted: ReturnType<Registry['counter']>;
-  rejected: ReturnType<Registry['counter']>;
-  skipped: ReturnType<Registry['counter']>;
-  retries: ReturnType<Registry['counter']>;
-  insertSeconds: ReturnType<Registry['histogram']>;
-  batchRows: ReturnType<Registry['histogram']>;
-  lag: ReturnType<Registry['gauge']>;
-  freshness: ReturnType<Registry['histogram']>;
-}
-
-export function processorMetrics(registry: Registry): ProcessorMetrics {
-  return {
-    consumed: registry.counter('weblog_lines_consumed_total', 'Log lines received from the transport'),
-    inserted: registry.counter('weblog_rows_inserted_total', 'Rows inserted into ClickHouse access_log'),
-    rejected: registry.counter('weblog_lines_rejected_total', 'Lines rejected, by reason'),
-    skipped: registry.counter('weblog_lines_skipped_total', 'Redelivered lines skipped because ClickHouse already holds them'),
-    retries: registry.counter('weblog_insert_retries_total', 'Retries of INSERTs after transient errors'),
-    insertSeconds: registry.histogram('weblog_insert_duration_seconds', 'Duration of one INSERT', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
-    batchRows: registry.histogram('weblog_batch_rows', 'Lines per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
-    lag: registry.gauge('weblog_consumer_lag', 'Messages behind the end of the partition'),
-    freshness: registry.histogram('weblog_freshness_seconds', 'Produce time to row stored', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
-  };
-}
-
 export class Processor {
   /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
   readonly rejectSamples: string[] = [];
@@ -127,6 +105,7 @@ export class Processor {
   private readonly maxRows: number;
   private readonly dlqTopic: string;
   private readonly rowWriter: AccessLogTsvWriter;
+  private readonly waitState: StoreWaitState;
 
   private constructor(
     private readonly store: AccessLogStore,
@@ -141,6 +120,7 @@ export class Processor {
     this.maxRows = opts.maxInsertRows ?? processorDefaults.maxInsertRows;
     this.dlqTopic = opts.deadLetterTopic ?? processorDefaults.deadLetterTopic;
     this.rowWriter = store.rowWriter(opts.site);
+    this.waitState = new StoreWaitState(log, metrics.waiting);
   }
 
   /** A processor writing to the access_log and rejects tables of `ch`. */
@@ -179,10 +159,16 @@ export class Processor {
       maxDelayMs: this.opts.maxRetryDelayMs ?? processorDefaults.maxRetryDelayMs,
       onRetry: async (err: unknown, attempt: number, delayMs: number) => {
         this.metrics.retries.inc();
+        this.waitState.note(err);
         this.log.warn(`${what}: retrying`, { attempt, delay_ms: Math.round(delayMs), error: describeError(err) });
         await ctl.heartbeat();
       },
     };
+  }
+
+  /** Not healthy while writes wait for ClickHouse (down, hung, disk full): /healthz answers 503. */
+  health(): { ok: boolean; detail: string } {
+    return this.waitState.health();
   }
 
   /** Handles one partition batch; resolves when everything in it is stored. */
@@ -244,8 +230,14 @@ export class Processor {
     const key = `${topic}:${partition}`;
     let narrowing = this.narrowing.get(key);
     if (!narrowing) this.narrowing.set(key, (narrowing = { singleTried: 0, singleFailed: 0 }));
-    for (let i = 0; i < rows.count; i += this.maxRows)
-      await this.insertRows(batch, { rows, from: i, to: Math.min(rows.count, i + this.maxRows) }, stored, ctl, narrowing);
+    // One INSERT per run of rows in one table partition (month): only such an INSERT is atomic. The
+    // server writes one part per partition and commits them one by one, so a failure between parts
+    // (a full disk, a crash) left earlier months stored and the read-back then skipped the rest.
+    for (let i = 0; i < rows.count;) {
+      const end = rows.partitionRunEnd(i, this.maxRows);
+      await this.insertRows(batch, { rows, from: i, to: end }, stored, ctl, narrowing);
+      i = end;
+    }
     const last = messages[messages.length - 1] as LogMessage;
     this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
     this.noteLag(batch);
@@ -314,6 +306,7 @@ export class Processor {
       await this.insertRows(batch, { rows, from: mid, to }, stored, ctl, narrowing);
       return;
     }
+    this.waitState.recovered();
     if (to > from) {
       stored.rows = { offset: rows.offsets[to - 1] as number, line: rows.lines[to - 1] as number };
       this.metrics.inserted.inc(undefined, to - from);

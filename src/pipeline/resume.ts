@@ -16,6 +16,9 @@ import type { ProgressIndex } from './progress-index.js';
 /** Bytes fingerprinted at the start of a local file (its content identity). */
 export const HEAD_BYTES = 256;
 
+/** Key prefix of a record kept by identity alone (see ResumeRule.park); no file has such a name. */
+export const PARKED = '\u0000parked:';
+
 /** A local .gz is read once it has not changed for this long (gzip may still be writing it). */
 const GZ_SETTLE_MS = 1500;
 
@@ -61,10 +64,14 @@ export class ResumeRule {
    * over.
    */
   private async contentMatch(o: SourceObject, live: ReadonlyMap<string, SourceObject>): Promise<ShipProgress | 'wait' | undefined> {
-    if (!this.source.head || o.size === 0) return undefined;
+    const young = Date.now() - o.lastModified < COPY_SETTLE_MS;
+    // gzip may have written nothing yet (a busy machine starved it past the settling time).
+    if (o.size === 0) return o.gzip && young ? 'wait' : undefined;
+    if (!this.source.head) return undefined;
     const lengths = this.progress.headLengths();
     if (lengths.length === 0) return undefined;
     const bytes = await this.source.head(o, lengths[0] as number);
+    if (o.gzip && young && bytes.length < (lengths[0] as number) && (await this.startsLiveFile(o, bytes, live))) return 'wait';
     let held = false;
     for (const length of lengths) {
       if (bytes.length < length) continue;
@@ -109,6 +116,20 @@ export class ResumeRule {
     return listed.filter((o) => !changing.has(o));
   }
 
+  /**
+   * `bytes`, the first decompressed bytes of a compressed file being written (too few to
+   * fingerprint), are the start of a listed plain file: gzip is compressing that one.
+   */
+  private async startsLiveFile(o: SourceObject, bytes: Buffer, live: ReadonlyMap<string, SourceObject>): Promise<boolean> {
+    if (bytes.length === 0 || !this.source.head) return bytes.length === 0;
+    for (const h of live.values()) {
+      if (h.gzip || h.etag === o.etag || h.size < bytes.length) continue;
+      const start = await this.source.head(h, bytes.length).catch(() => undefined);
+      if (start?.equals(bytes)) return true;
+    }
+    return false;
+  }
+
   /** Records `p` alone (no lines), durably. */
   async record(p: ShipProgress): Promise<void> {
     await retry(() => this.sink.record(p), { signal: this.signal });
@@ -124,6 +145,7 @@ export class ResumeRule {
    */
   async apply(decisions: readonly Decision[]): Promise<void> {
     type Write = Decision & { write: ShipProgress };
+    if (this.source.appendable) await this.park(decisions);
     const writes = decisions.filter((d): d is Write => d.write !== undefined);
     const done = new Set<Write>();
     const visiting = new Set<Write>();
@@ -138,6 +160,31 @@ export class ResumeRule {
       d.note?.();
     };
     for (const d of writes) await visit(d);
+  }
+
+  /**
+   * Local files only. Before anything is written under a name whose record
+   * holds another file (a new a.log after a rename, a renamed file taking a
+   * shifted name), that record is kept under its identity alone (PARKED +
+   * dev:inode) unless a decision of this pass takes it over: the file it
+   * belongs to may have been missed by this listing (renamed between the
+   * folder read and its stat), and overwriting the record lost it, so the
+   * file was shipped again from byte 0 when it was seen under its new name.
+   */
+  private async park(decisions: readonly Decision[]): Promise<void> {
+    const taken = new Set(decisions.map((d) => d.takesFrom).filter((k): k is string => k !== undefined));
+    for (const d of decisions) {
+      if (d.from === undefined && d.write === undefined) continue;
+      const key = d.object.key;
+      const old = this.progress.get(key);
+      // Another file under the name, or the same file rewritten in place (copytruncate: a copy of the old
+      // content may come later, and must find where it was left).
+      const rewritten = old?.etag === d.object.etag && d.from === 0 && old.offset > 0;
+      if (!old || (old.etag === d.object.etag && !rewritten) || taken.has(key)) continue;
+      const parked = `${PARKED}${old.etag}:${old.head ?? ''}`;
+      if (this.progress.get(parked)?.updatedAt === old.updatedAt) continue;
+      await this.record({ ...old, key: parked });
+    }
   }
 
   /** Where to start in `o` (undefined: skip it), and what to record first; nothing is written here (see apply). */

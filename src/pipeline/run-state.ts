@@ -7,7 +7,9 @@
  * skipped as "already stored" after the file was deleted). So the run stops
  * and says what to do.
  */
+import path from 'node:path';
 import { WeblogError } from '../errors.js';
+import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
 
 export interface QueueState {
   topic: string;
@@ -42,4 +44,26 @@ export function checkQueueState(queue: QueueState, stored: StoredFromQueue, wher
       `the run state ${queue.stateFile} says ${queue.committedOffset.toLocaleString('en-US')} lines were stored, but ${where} holds none of them (dropped?); start over with --reset to ship them again`,
     );
   }
+}
+
+/**
+ * The state file of the in-process queue: beside the embedded data, per
+ * target (the embedded folder's database, or the server and database), so
+ * an embedded run's state is never read for a server (STATE_INVALID after
+ * `npm start` then `weblog run --clickhouse URL` in the same folder).
+ */
+export function runStateFile(cfg: ClickHouseConfig): string {
+  const db = cfg.database ?? 'weblog';
+  let name = `run-state-${db}.json`;
+  if (cfg.url) {
+    let where = 'server';
+    try {
+      const u = new URL(cfg.url);
+      where = `${u.hostname}_${u.port || (u.protocol === 'https:' ? '443' : '8123')}`.replace(/[^A-Za-z0-9_.-]/g, '_');
+    } catch {
+      // openClickHouse refuses the URL, naming it
+    }
+    name = `run-state-${where}-${db}.json`;
+  }
+  return path.join(path.resolve(cfg.embedded ?? defaultDataDir), name);
 }

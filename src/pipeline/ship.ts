@@ -252,6 +252,15 @@ export class Shipper {
 
   private async shipObject(o: SourceObject, from: number): Promise<void> {
     const prior = this.progress.get(o.key);
+    // Rewritten in place since it was looked at (copytruncate, then new lines): reading on at the old
+    // offset would send the new content's middle; the next pass decides again.
+    if (this.source.appendable && from > 0 && prior?.etag === o.etag && prior.head !== undefined && prior.headLength) {
+      const now = await this.resume.headOf(o, prior.headLength).catch(() => undefined);
+      if (now !== prior.head) {
+        this.log.info('rewritten since it was listed: next pass', { object: o.key });
+        return;
+      }
+    }
     let lines = prior && prior.etag === o.etag && from > 0 ? prior.lines : 0;
     let offset = from;
     const maxLines = this.opts.batchLines ?? shipDefaults.batchLines;

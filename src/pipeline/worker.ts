@@ -28,6 +28,8 @@ export interface WorkerSpec {
   /** Max time of the graceful stop, in ms (default 30,000). */
   shutdownTimeoutMs?: number;
   healthy?: () => { ok: boolean; detail: string };
+  /** The endpoint started before the worker waited for its servers (see startup.ts); else one is started here. */
+  metrics?: MetricsServer | undefined;
 }
 
 export interface WorkerHandle {
@@ -40,8 +42,9 @@ export interface WorkerHandle {
 }
 
 export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
-  let metrics: MetricsServer | undefined;
-  if (spec.metricsPort !== undefined) {
+  let metrics: MetricsServer | undefined = spec.metrics;
+  if (metrics) metrics.setHealth(spec.healthy ?? (() => ({ ok: true, detail: 'running' })));
+  else if (spec.metricsPort !== undefined) {
     metrics = await startMetricsServer(spec.registry, spec.metricsPort, spec.healthy ?? (() => ({ ok: true, detail: 'running' })));
     spec.log.info('metrics endpoint', { url: `http://127.0.0.1:${metrics.port}/metrics` });
   }

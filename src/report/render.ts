@@ -82,9 +82,22 @@ export function renderJson(r: ReportResult): string {
   return `${JSON.stringify(reportJson(r))}\n`;
 }
 
-function csvField(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/** C0 and C1 controls, DEL, and the bidi controls that reorder what a spreadsheet shows (Trojan Source). */
+
+const csvControl = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * One CSV cell. Text from the logs is hostile: a cell starting with = + - @
+ * (or a tab or CR) is a formula to a spreadsheet, so it gets a leading '
+ * (OWASP's CSV-injection advice); control and bidi characters are written
+ * as \uXXXX. Numbers are written as they are.
+ */
+export function csvField(v: unknown): string {
+  if (typeof v === 'number' || typeof v === 'bigint') return String(v);
+  let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  s = s.replace(csvControl, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return /[",]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 export function renderCsv(r: ReportResult): string {

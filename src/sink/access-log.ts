@@ -76,7 +76,7 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
   ) {}
 
   rowWriter(site: string | undefined): AccessLogTsvWriter {
-    return new AccessLogTsvWriter({ site, dialect: this.dialect });
+    return new AccessLogTsvWriter({ site, dialect: this.dialect, timezone: this.ch.timezone });
   }
 
   /** The insert scope of a partition's rows (see ClickHouse.settle). */

@@ -41,6 +41,8 @@ export class RowBuffer {
   readonly offsets: number[] = [];
   /** Index of each row's line in its Kafka message: (offset, line) increases within a partition batch. */
   readonly lines: number[] = [];
+  /** The table partition of each row (YYYYMM of its time): an INSERT is atomic only within one. */
+  readonly parts: number[] = [];
   private lastDay = NaN;
   private lastDate = '';
 
@@ -57,10 +59,20 @@ export class RowBuffer {
   }
 
   /** Starts the row of line `line` of the message at `offset`. */
-  beginRow(offset: number, line = 0): void {
+  beginRow(offset: number, line = 0, part = 0): void {
     this.starts.push(this.pos);
     this.offsets.push(offset);
     this.lines.push(line);
+    this.parts.push(part);
+  }
+
+  /** The end of the run of rows from `from` in one table partition, at most `max` rows long. */
+  partitionRunEnd(from: number, max: number): number {
+    const part = this.parts[from];
+    const limit = Math.min(this.count, from + max);
+    let i = from + 1;
+    while (i < limit && this.parts[i] === part) i++;
+    return i;
   }
 
   /** Ends the current row with a newline. */
@@ -243,6 +255,21 @@ export class RowBuffer {
   /** A uint field and its separator. */
   uintTab(v: number): void {
     this.uint(v);
+    this.tab();
+  }
+
+  /**
+   * Epoch seconds as exactly 10 digits, then a tab: 18.16 takes a short epoch
+   * only while 19 bytes follow in its read buffer, and exactly 10 digits
+   * always (it refused "0", 1970-01-01, at the end of a 1 MiB buffer).
+   */
+  epochSecondsTab(v: number): void {
+    this.ensure(11);
+    for (let i = 9; i >= 0; i--) {
+      this.buf[this.pos + i] = 48 + (v % 10);
+      v = Math.floor(v / 10);
+    }
+    this.pos += 10;
     this.tab();
   }
 

@@ -6,6 +6,7 @@
 import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
 import type { GeoInfo } from '../enrich/geoip.js';
 import type { UaInfo } from '../enrich/useragent.js';
+import { PartitionKeyer } from './partition.js';
 import { RowBuffer, utcTimeText } from './row-buffer.js';
 
 export interface Provenance {
@@ -28,6 +29,8 @@ export interface RowOptions {
    * 'legacy': ClickHouse 18.x test schema (DateTime seconds, no Map/Bool/IPv6).
    */
   dialect?: 'modern' | 'legacy';
+  /** The server's time zone, for the legacy schema's partition months (a DateTime without a zone). */
+  timezone?: string | undefined;
 }
 
 export function accessLogRow(r: EnrichedRecord, p: Provenance, opts: RowOptions = {}): string {
@@ -203,14 +206,17 @@ export class AccessLogTsvWriter {
   private lastPartition = -1;
   private lastTopicRun: Buffer = Buffer.alloc(0);
 
+  private readonly keyer: PartitionKeyer;
+
   constructor(opts: RowOptions = {}) {
     this.legacy = opts.dialect === 'legacy';
     this.site = opts.site;
+    this.keyer = new PartitionKeyer(this.legacy ? (opts.timezone ?? 'UTC') : 'UTC');
   }
 
   write(b: RowBuffer, r: EnrichedRecord, p: Provenance): void {
     const legacy = this.legacy;
-    b.beginRow(p.offset, p.line);
+    b.beginRow(p.offset, p.line, this.keyer.keyOf(r.time));
     writeLineFields(b, r, this.site, legacy);
 
     const u = r[uaSource];
@@ -283,7 +289,7 @@ const sameGeo = (r: EnrichedRecord, g: GeoInfo) =>
 function writeLineFields(b: RowBuffer, r: EnrichedRecord, site: string | undefined, legacy: boolean): void {
   b.strTab(site ?? r.vhost);
   if (legacy)
-    b.uintTab(Math.floor(r.time / 1000)); // 18.x DateTime: epoch seconds are unambiguous there
+    b.epochSecondsTab(Math.floor(r.time / 1000)); // 18.x DateTime: 10-digit epoch seconds are unambiguous there
   else {
     b.utcTime(r.time);
     b.tab();

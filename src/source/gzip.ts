@@ -78,7 +78,11 @@ function zlibError(key: string, err: unknown, offset: number): WeblogError {
 /** Writes `chunk` and resolves with whether the deflate stream ended in it (then `inf.bytesWritten` says where). */
 function feed(inf: InflateRaw, chunk: Buffer, ended: () => boolean): Promise<boolean> {
   return new Promise((resolve, reject) => {
+    // Corrupt data errors the stream, and the write's callback is then never called.
+    const onError = (err: Error) => reject(err);
+    inf.once('error', onError);
     inf.write(chunk, (err) => {
+      inf.off('error', onError);
       if (err) return reject(err);
       // 'end' follows the last push on the next turn when nothing holds the stream back.
       setImmediate(() => resolve(ended()));

@@ -38,7 +38,28 @@ export class FileSource implements ObjectSource {
   /** Entries of the last listing that are not shipped, with why (the shipper names them once). */
   skipped: { key: string; why: string }[] = [];
 
+  /**
+   * The files, read twice when a rename raced the listing: the folder is read
+   * first and each name looked up after, so mid-rotation two names can show
+   * one file (and another none), which would ship it twice.
+   */
   async list(): Promise<SourceObject[]> {
+    for (let attempt = 1; ; attempt++) {
+      const out = await this.listOnce();
+      const seen = new Set<string>();
+      const twice = out.filter((o) => seen.size === seen.add(o.etag).size);
+      if (twice.length === 0) return out;
+      if (attempt >= 5) {
+        const dup = new Set(twice.map((o) => o.etag));
+        for (const o of out.filter((x) => dup.has(x.etag)))
+          this.skipped.push({ key: o.key, why: 'renamed while the folder was read (rotation in progress): next pass' });
+        return out.filter((o) => !dup.has(o.etag));
+      }
+      await new Promise((r) => setTimeout(r, 20 * attempt));
+    }
+  }
+
+  private async listOnce(): Promise<SourceObject[]> {
     const p = this.o.path;
     const hasGlob = /[*?]/.test(p);
     const root = hasGlob ? path.dirname(p) : p;

@@ -2,7 +2,7 @@
  * A dedicated ClickHouse server (Debian's 18.16) for fault tests that stop
  * and start it, so the shared stack server is never touched. Stopped by PID.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -26,6 +26,27 @@ export class DedicatedClickHouse {
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-ch-'));
   httpPort = 0;
   private tcpPort = 0;
+  private mounted = false;
+
+  /** The server's data folder. */
+  get dataDir(): string {
+    return path.join(this.dir, 'data');
+  }
+
+  /**
+   * Puts the data folder on a tmpfs of `mb` MiB, for disk-full tests (root
+   * only); false when this machine does not allow it.
+   */
+  mountSmallDisk(mb: number): boolean {
+    mkdirSync(this.dataDir, { recursive: true });
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${mb}m`, 'tmpfs', this.dataDir], { stdio: 'ignore' });
+      this.mounted = true;
+      return true;
+    } catch {
+      return false;
+    }
+  }
 
   get url(): string {
     return `http://127.0.0.1:${this.httpPort}`;
@@ -75,6 +96,7 @@ export class DedicatedClickHouse {
   async destroy(): Promise<void> {
     this.resume();
     await this.stop();
+    if (this.mounted) execFileSync('umount', [this.dataDir], { stdio: 'ignore' });
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

@@ -74,6 +74,7 @@ export class EmbeddedClickHouse implements ClickHouse {
   readonly dialect = 'modern' as const;
   readonly database: string;
   version = '';
+  readonly timezone = 'UTC';
   private readonly s: Shared;
   private closed = false;
 

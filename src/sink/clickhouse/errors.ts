@@ -12,10 +12,12 @@ const retriableCodes = new Set([
   164, // READONLY (replica read-only for a while)
   202, // TOO_MANY_SIMULTANEOUS_QUERIES
   203, // NO_FREE_CONNECTION
+  75, // CANNOT_WRITE_TO_FILE_DESCRIPTOR (errno 28 on 18.16 when the disk is full)
   209, // SOCKET_TIMEOUT
   210, // NETWORK_ERROR
   241, // MEMORY_LIMIT_EXCEEDED
   242, // TABLE_IS_READ_ONLY
+  243, // NOT_ENOUGH_SPACE (a full disk: wait until there is room again)
   252, // TOO_MANY_PARTS
   285, // TOO_FEW_LIVE_REPLICAS
   286, // UNSATISFIED_QUORUM_FOR_PREVIOUS_WRITE (also: another quorum insert is running)
@@ -45,8 +47,25 @@ export function clickhouseCode(err: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The server's disk is full: codes 243 (NOT_ENOUGH_SPACE) and 75 with errno
+ * 28 (what 18.16 answered when its data path filled up); the errno has no
+ * code of its own, so the message is matched for it. A condition to wait
+ * out, never a bad row: the processor split batches hunting for bad rows and
+ * crash-looped (10-16 exits in 60 s).
+ */
+export function isDiskFull(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (serverCode(e) === 243) return true;
+    const msg = (e as { message?: unknown }).message;
+    if (typeof msg === 'string' && /errno: 28\b|No space left on device|NOT_ENOUGH_SPACE/i.test(msg)) return true;
+  }
+  return false;
+}
+
 export function isTransient(err: unknown): boolean {
   if (err instanceof WeblogError) return err.retriable;
+  if (isDiskFull(err)) return true;
   const e = err as { code?: unknown; message?: unknown; cause?: unknown };
   // The server's own verdict first: when it refuses a streamed INSERT it
   // answers and closes the connection before reading the whole body, so the
@@ -65,6 +84,7 @@ export function wrapClickHouseError(err: unknown, what: string, permanent: 'INSE
   if (err instanceof WeblogError) return err;
   const msg = err instanceof Error ? err.message : String(err);
   const short = msg.split('\n')[0]?.slice(0, 500) ?? msg;
+  if (isDiskFull(err)) return new WeblogError('UNAVAILABLE', `${what}: ClickHouse has no disk space left (waiting until it has): ${short}`, { cause: err });
   return isTransient(err)
     ? new WeblogError('UNAVAILABLE', `${what}: ClickHouse unavailable: ${short}`, { cause: err })
     : new WeblogError(permanent, `${what}: ${short}`, { cause: err });

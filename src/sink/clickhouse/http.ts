@@ -34,6 +34,9 @@ export interface HttpOptions {
   cluster?: { name: string; insertQuorum: number } | undefined;
 }
 
+/** The HTTP client's defaults, in one place (the CLI shows them). */
+export const httpDefaults = { requestTimeoutMs: 30_000 } as const;
+
 export class HttpClickHouse implements ClickHouse {
   readonly kind = 'http' as const;
   readonly database: string;
@@ -42,6 +45,7 @@ export class HttpClickHouse implements ClickHouse {
   private legacy: boolean;
   /** The server's version, known after createDatabase(). */
   serverVersion = '';
+  private serverTimezone = 'UTC';
   /** INSERTs that timed out or lost their connection, by query_id (see unsettled.ts). */
   private readonly unsettled = new Map<string, Unsettled>();
   /** False once system.query_log turned out to be unreadable. */
@@ -54,7 +58,7 @@ export class HttpClickHouse implements ClickHouse {
     this.legacy = opts.legacy === true;
     const common = {
       url: opts.url,
-      request_timeout: opts.requestTimeoutMs ?? 30_000,
+      request_timeout: opts.requestTimeoutMs ?? httpDefaults.requestTimeoutMs,
       log: { level: ClickHouseLogLevel.OFF },
       // Keep-alive sockets idle longer than the server's keep_alive_timeout (3 s
       // by default) get closed under us; retrying that is the client's job.
@@ -82,11 +86,17 @@ export class HttpClickHouse implements ClickHouse {
     return this.serverVersion;
   }
 
+  get timezone(): string {
+    return this.serverTimezone;
+  }
+
   async detect(): Promise<void> {
     if (this.serverVersion) return;
     try {
-      const rs = await this.admin.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
-      this.serverVersion = (await rs.json<{ v: string }>())[0]?.v ?? '';
+      const rs = await this.admin.query({ query: 'SELECT version() AS v, timezone() AS tz', format: 'JSONEachRow' });
+      const row = (await rs.json<{ v: string; tz: string }>())[0];
+      this.serverVersion = row?.v ?? '';
+      this.serverTimezone = row?.tz || 'UTC';
       if (Number(this.serverVersion.split('.')[0]) < 20) this.legacy = true;
     } catch (err) {
       throw wrapClickHouseError(err, `connect to ${this.describe()}`, 'QUERY_FAILED');
@@ -175,7 +185,7 @@ export class HttpClickHouse implements ClickHouse {
         settings.insert_quorum = cluster.insertQuorum;
         // Fail (retriably) well before the request times out instead of waiting the default 10 minutes for a
         // replica that is down: an INSERT still waiting on the server would hold up every read-back (settle()).
-        settings.insert_quorum_timeout = Math.max(1000, Math.floor((this.opts.requestTimeoutMs ?? 30_000) * 0.6));
+        settings.insert_quorum_timeout = Math.max(1000, Math.floor((this.opts.requestTimeoutMs ?? httpDefaults.requestTimeoutMs) * 0.6));
       }
       if (!this.legacy) settings.deduplicate_blocks_in_dependent_materialized_views = 1;
     }
@@ -225,7 +235,7 @@ export class HttpClickHouse implements ClickHouse {
     const startedAt = now - Number(view?.up ?? 0) * 1000;
     const running = new Set(view?.running ?? []);
     const grace = this.opts.settleGraceMs ?? 10_000;
-    const killAfter = 2 * (this.opts.requestTimeoutMs ?? 30_000);
+    const killAfter = 2 * (this.opts.requestTimeoutMs ?? httpDefaults.requestTimeoutMs);
     for (const u of [...this.unsettled.values()]) {
       const verdict = judge(u, { startedAt, running, logged }, now, grace);
       if (verdict === 'settled') this.unsettled.delete(u.queryId);

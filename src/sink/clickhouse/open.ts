@@ -15,6 +15,8 @@ export interface ClickHouseConfig {
   database?: string | undefined;
   /** A ClickHouse cluster (server only): its name, Keeper path template and insert quorum ('auto': 2 where shards have 2+ replicas). */
   cluster?: { name: string; keeperPath: string; insertQuorum: number | 'auto' } | undefined;
+  /** Longest wait for one request to a server, ms (default 30,000). */
+  requestTimeoutMs?: number | undefined;
 }
 
 /**
@@ -33,13 +35,14 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new WeblogError('CONFIG_INVALID', `--clickhouse: expected http:// or https://, got ${url.protocol}`);
-    let ch = new HttpClickHouse({ url: cfg.url, database });
+    const timeout = cfg.requestTimeoutMs !== undefined ? { requestTimeoutMs: cfg.requestTimeoutMs } : {};
+    let ch = new HttpClickHouse({ url: cfg.url, database, ...timeout });
     try {
       if (cfg.cluster) {
         const auto = await clusterQuorum(ch, cfg.cluster.name);
         const quorum = cfg.cluster.insertQuorum === 'auto' ? auto : cfg.cluster.insertQuorum;
         await ch.close();
-        ch = new HttpClickHouse({ url: cfg.url, database, cluster: { name: cfg.cluster.name, insertQuorum: quorum } });
+        ch = new HttpClickHouse({ url: cfg.url, database, ...timeout, cluster: { name: cfg.cluster.name, insertQuorum: quorum } });
       }
       if (!readOnly) await ch.createDatabase();
       else {

@@ -39,6 +39,8 @@ export interface ClickHouse {
   readonly version: string;
   /** Learns the server's version once (later calls return at once). */
   detect(): Promise<void>;
+  /** The server's time zone ('UTC' for the embedded engine), known after detect(): where a DateTime without a zone has its month. */
+  readonly timezone: string;
   /** The database every statement runs in. */
   readonly database: string;
   /** Where the data lives, for messages; never contains a password. */

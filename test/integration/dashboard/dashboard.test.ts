@@ -6,6 +6,7 @@
  * the page is open must appear, hostile log fields must stay text, and the
  * console must stay free of errors.
  */
+import http from 'node:http';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -277,6 +278,31 @@ describe('the HTML dashboard (weblog run, weblog report --html) and weblog serve
     for (const body of [bad.body, unknownParam.body, missing.body]) expect(JSON.stringify(body)).not.toMatch(/\n\s+at |\.ts:\d+/);
   });
 
+  it('answers only its own host names (DNS rebinding), 400 for a malformed path, no server details in errors', async () => {
+    const port = Number(new URL(serve.url).port);
+    const get = (pathName: string, host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.get({ host: '127.0.0.1', port, path: pathName, headers: { host } }, (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        });
+        req.on('error', reject);
+      });
+    // Before: Host: attacker.example was answered with 200 and the API's data.
+    expect((await get('/api/reports/top-ips', 'attacker.example')).status).toBe(421);
+    expect((await get('/api/reports/top-ips', `attacker.example:${port}`)).status).toBe(421);
+    for (const h of [`127.0.0.1:${port}`, `localhost:${port}`, 'localhost', `[::1]:${port}`]) expect((await get('/api', h)).status, h).toBe(200);
+    // Before: 500 for a malformed percent-encoding.
+    const bad = await get('/api/reports/%E0%A4%A', `127.0.0.1:${port}`);
+    expect(bad.status).toBe(400);
+    expect(bad.body).toContain('malformed percent-encoding in the path');
+    // --refresh-ms 4294967296 was accepted and browsers took it as about 0.
+    const r = await weblog(['serve', '--refresh-ms', '4294967296', '--embedded', data], {}, dir);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--refresh-ms');
+  });
+
   it('a second process on the folder weblog serve holds is told who has it, in one line', async () => {
     const r = await weblog(['report', 'status', '--embedded', data], {}, dir);
     expect(r.code).toBe(1);
@@ -348,7 +374,7 @@ describe('weblog run --follow --serve', () => {
         '--port',
         '0',
         '--refresh-ms',
-        '500',
+        '1000',
       ],
       dir,
     );

@@ -102,6 +102,33 @@ describe('weblog run', () => {
     await ch.close();
   }, 180_000);
 
+  it('npm start, then the same folder pointed at a server, and back: each target keeps its own state', async () => {
+    // Before: the server run stopped with STATE_INVALID, reading the embedded run's state ("10,000 lines
+    // were stored, but database weblog holds none of them").
+    const dir = tempDir('weblog-run-switch-', cleanups);
+    const url = inject('endpoints').clickhouseUrl;
+    const database = uniqueName('sw');
+    const admin = new HttpClickHouse({ url, database });
+    cleanups.push(async () => {
+      await admin.exec(`DROP DATABASE IF EXISTS ${database}`);
+      await admin.close();
+    });
+    const embedded = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database], {}, dir);
+    expect(embedded.code, embedded.stderr.slice(-1500)).toBe(0);
+    expect(embedded.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+    const server = await weblog(['run', '--no-reports', '--no-dashboard', '--clickhouse', url, '--database', database], {}, dir);
+    expect(server.code, server.stderr.slice(-1500)).toBe(0);
+    expect(server.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+    for (const [args, where] of [
+      [[], 'embedded'],
+      [['--clickhouse', url], 'server'],
+    ] as const) {
+      const again = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database, ...args], {}, dir);
+      expect(again.code, `${where}: ${again.stderr.slice(-1500)}`).toBe(0);
+      expect(again.stderr, where).toContain('already up to date: nothing new');
+    }
+  }, 240_000);
+
   it('a permanent processor error ends in one clear message and exit 1, not a stack dump or a crash', async () => {
     const dir = tempDir('weblog-run-', cleanups);
     const data = path.join(dir, 'data');

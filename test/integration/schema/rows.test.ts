@@ -158,6 +158,54 @@ describe('times: written so that every engine reads them unambiguously', () => {
       await ch.close();
     }
   });
+
+  it('18.16 reads a short epoch at the end of its 1 MiB read buffer', async () => {
+    // Regression: 18.16 reads a DateTime as digits only while 19 bytes follow in its buffer (it reads an
+    // INSERT body 1 MiB at a time); with fewer it takes exactly 10 digits or YYYY-MM-DD hh:mm:ss. Unpadded
+    // epochs (1970-01-01 is "0", times before 2001-09-09 have 9 digits) were refused there: the line became
+    // an insert_rejected reject whenever its time field ended just before a 1 MiB boundary of the body.
+    const ch = new HttpClickHouse({ url: inject('endpoints').clickhouseUrl, database: uniqueName('times') });
+    await ch.createDatabase();
+    try {
+      await migrate(ch);
+      const timeIndex = accessLogColumns.legacy.indexOf('time');
+      const rowOf = (r: EnrichedRecord, offset: number): Buffer => {
+        const buf = new RowBuffer(512);
+        new AccessLogTsvWriter({ dialect: 'legacy' }).write(buf, r, { source: 's', sourceOffset: 0, topic: 't', partition: 0, offset, line: 0 });
+        return Buffer.from(buf.bytes(0, 1));
+      };
+      // Rows of any length: one enriched record whose user agent (stored once) is padded.
+      const model = (await enrichLines([`127.0.0.1 - - [17/May/2015:10:05:03 +0000] "GET /f HTTP/1.1" 200 1 "-" "curl/8.0"`]))[0] as EnrichedRecord;
+      const filler = async (pad: number): Promise<EnrichedRecord> => ({ ...model, referer: 'r'.repeat(pad) });
+      // Filler offsets keep six digits, so every filler row is base + pad bytes long.
+      const base = rowOf(await filler(0), 100_000).length;
+      expect(rowOf(await filler(100), 100_000).length).toBe(base + 100);
+      const targets = await enrichLines(['01/Jan/1970:00:00:00 +0000', '10/Oct/2000:13:55:36 -0700'].map(line));
+      let offset = 100_000;
+      for (const r of targets) {
+        const row = rowOf(r, 1_000_000 + offset);
+        let fieldStart = 0; // where the time field begins in its row
+        for (let tabs = 0; tabs < timeIndex; fieldStart++) if (row[fieldStart] === 9) tabs++;
+        // Rows before it, so that the field begins 6 bytes before the end of the first 1 MiB.
+        const need = 1024 * 1024 - 6 - fieldStart;
+        const parts: Buffer[] = [];
+        let have = 0;
+        while (need - have > 2 * (base + 1000)) {
+          const f = rowOf(await filler(1000), offset++);
+          parts.push(f);
+          have += f.length;
+        }
+        parts.push(rowOf(await filler(need - have - base), offset++));
+        expect(Buffer.concat(parts).length).toBe(need);
+        await ch.insertTsv('access_log', accessLogColumns.legacy, Buffer.concat([...parts, row]));
+      }
+      const got = await ch.query<{ s: string | number }>('SELECT toUInt32(time) AS s FROM access_log WHERE kafka_offset >= 1000000 ORDER BY kafka_offset');
+      expect(got.map((g) => Number(g.s))).toEqual(targets.map((r) => Math.floor(r.time / 1000)));
+    } finally {
+      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+      await ch.close();
+    }
+  });
 });
 
 describe('addresses ClickHouse must take', () => {

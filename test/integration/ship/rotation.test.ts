@@ -93,10 +93,16 @@ function ready(child: ChildProcess, msg: string): Promise<void> {
   return r;
 }
 
+/** WEBLOG_TEST_LOG_DIR=folder keeps every child's log there, to see what happened in a failed run. */
+const logDir = process.env.WEBLOG_TEST_LOG_DIR;
+let childNo = 0;
+
 function whenLogged(child: ChildProcess, msg: string): Promise<void> {
+  const keep = logDir ? path.join(logDir, `child-${process.pid}-${++childNo}.log`) : undefined;
   return new Promise((resolve) => {
     let seen = '';
     child.stderr?.on('data', (d: Buffer) => {
+      if (keep) appendFileSync(keep, d);
       seen += d.toString();
       if (seen.includes(`"msg":"${msg}"`)) resolve();
       if (seen.length > 100_000) seen = seen.slice(-1000);
@@ -135,7 +141,18 @@ describe('rotated log files are shipped once', () => {
       const dir = tempDir(`weblog-rot-${kind}-`, cleanups);
       const logs = new Logs(tempDir(`weblog-rot-logs-`, cleanups), kind);
       const data = path.join(dir, 'data');
-      const args = ['run', '--source', `file://${logs.dir}/`, '--embedded', data, '--no-reports', '--no-dashboard', '--metrics-port', '0'];
+      const args = [
+        'run',
+        '--source',
+        `file://${logs.dir}/`,
+        '--embedded',
+        data,
+        '--no-reports',
+        '--no-dashboard',
+        '--metrics-port',
+        '0',
+        ...(logDir ? ['--log-level', 'debug'] : []),
+      ];
       const start = () => {
         const c = spawn(process.execPath, [path.join(repoRoot, 'bin', 'weblog.js'), ...args, '--follow', '--poll-interval-ms', '50'], {
           cwd: dir,
@@ -149,16 +166,20 @@ describe('rotated log files are shipped once', () => {
       expect(kills).toBeGreaterThanOrEqual(3);
       if (kind === 'rename-gzip') expect(existsSync(path.join(logs.dir, 'a.log.3.gz'))).toBe(true);
       const last = await weblog(args, {}, dir);
+      if (logDir) appendFileSync(path.join(logDir, `final-${process.pid}-${kind}.log`), last.stderr);
       expect(last.code, last.stderr.slice(-2000)).toBe(0);
       const ch = new EmbeddedClickHouse({ dir: data });
       try {
         const [t] = await ch.query<Record<string, string | number>>(
           `SELECT count() AS rows, uniqExact(path) AS distinct_paths, (SELECT count() FROM rejects) AS rejects FROM access_log`,
         );
-        expect({ rows: Number(t?.rows), distinct: Number(t?.distinct_paths), rejects: Number(t?.rejects) }).toEqual({
+        const stored = new Set((await ch.query<{ p: string }>('SELECT DISTINCT path AS p FROM access_log')).map((r) => r.p));
+        const missing = Array.from({ length: logs.next }, (_, i) => `/k/${i}`).filter((p) => !stored.has(p));
+        expect({ rows: Number(t?.rows), distinct: Number(t?.distinct_paths), rejects: Number(t?.rejects), missing: missing.slice(0, 8) }).toEqual({
           rows: logs.next,
           distinct: logs.next,
           rejects: 0,
+          missing: [],
         });
       } finally {
         await ch.close();

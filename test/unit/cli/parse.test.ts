@@ -99,3 +99,17 @@ describe('separate workers on one host', () => {
     expect(proc.stdout).toMatch(/--metrics-port N[\s\S]*?default: 9464/);
   });
 });
+
+describe('format variables named like Object properties', () => {
+  it('$__proto__, $constructor and $toString are stored under their names like any variable (__proto__ was dropped)', async () => {
+    const r = await weblog(
+      ['parse', '--no-enrich', '--format', '$remote_addr [$time_local] $__proto__ $constructor $toString'],
+      '1.2.3.4 [10/Oct/2000:13:55:36 -0700] a b c\n',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const rec = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
+    expect(Object.getOwnPropertyDescriptor(rec, '__proto__')?.value).toBe('a');
+    expect(rec.constructor).toBe('b');
+    expect(rec.toString).toBe('c');
+  });
+});

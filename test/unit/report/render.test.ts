@@ -28,3 +28,20 @@ describe('renderTable', () => {
     expect(out).toContain('пример.рф 例え');
   });
 });
+
+describe('CSV cells from hostile log fields', () => {
+  it('formula starts get a leading quote, control and bidi characters are escaped, numbers stay numbers', async () => {
+    const { csvField } = await import('../../../src/report/render.js');
+    expect(csvField('=HYPERLINK("http://evil","x")')).toBe(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    expect(csvField('+1+2')).toBe("'+1+2");
+    expect(csvField('-2+3')).toBe("'-2+3");
+    expect(csvField('@SUM(A1)')).toBe("'@SUM(A1)");
+    expect(csvField('\tcmd')).toBe("'\\u0009cmd");
+    expect(csvField('a\u001b[31mred')).toBe('a\\u001b[31mred');
+    expect(csvField('evil\u202egnp.exe')).toBe('evil\\u202egnp.exe');
+    expect(csvField('line\nbreak')).toBe('line\\u000abreak');
+    expect(csvField(-5)).toBe('-5');
+    expect(csvField('/index.html')).toBe('/index.html');
+    expect(csvField('a,b')).toBe('"a,b"');
+  });
+});

@@ -68,6 +68,12 @@ describe('gunzipObject', () => {
     await expect(readAll(gunzipObject(chunked(gz, 50), 'x.gz'))).rejects.toThrow(/fails its (CRC-32 or )?length check/);
   });
 
+  it('corrupt deflate data fails naming it (it hung: the write callback never came after the zlib error)', async () => {
+    const gz = Buffer.from(gzipSync(text(2000)));
+    gz.fill(0x41, 200, 400);
+    await expect(readAll(gunzipObject(chunked(gz, 1000), 'c.log.gz'))).rejects.toThrow(/^c\.log\.gz: corrupt gzip data \(.+\) near compressed byte \d+$/);
+  });
+
   it('other formats named .gz are refused naming what they hold', async () => {
     const cases: [Buffer, string][] = [
       [Buffer.from('BZh91AY&SY\x00\x00', 'latin1'), 'bzip2 data'],
