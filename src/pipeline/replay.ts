@@ -7,13 +7,13 @@
  * order, a rotated file's lines took positions that other lines had stored:
  * some were skipped as stored, others stored twice.)
  */
-import { fnv1a64, toDecimal } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import { retry } from '../retry.js';
 import type { ObjectSource, SourceObject } from '../source/objects.js';
 import type { OutboundMessage, ShipProgress, ShipSink, UnfinishedShip } from '../transport/types.js';
 import type { ObjectReader } from './object-reader.js';
 import type { ProgressIndex } from './progress-index.js';
+import { fingerprint } from './resume.js';
 
 export interface ReplayDeps {
   source: ObjectSource;
@@ -48,7 +48,7 @@ async function readAgain(d: ReplayDeps, o: SourceObject, u: UnfinishedShip): Pro
 async function startsLike(d: ReplayDeps, o: SourceObject, p: ShipProgress): Promise<boolean> {
   if (!d.source.head || p.head === undefined || !p.headLength) return true;
   const b: Buffer | undefined = await d.source.head(o, p.headLength).catch(() => undefined);
-  return b !== undefined && b.length === p.headLength && toDecimal(fnv1a64(b.toString('latin1'))) === p.head;
+  return b !== undefined && b.length === p.headLength && fingerprint(b) === p.head;
 }
 
 /** A listed file that starts with the bytes `p` fingerprinted (the same lines under a new identity), if one does. */

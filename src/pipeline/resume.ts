@@ -16,6 +16,11 @@ import type { ProgressIndex } from './progress-index.js';
 /** Bytes fingerprinted at the start of a local file (its content identity). */
 export const HEAD_BYTES = 256;
 
+/** The fingerprint of a file's first bytes, as its progress records it (`head`). */
+export function fingerprint(bytes: Buffer): string {
+  return toDecimal(fnv1a64(bytes.toString('latin1')));
+}
+
 /** Key prefix of a record kept by identity alone (see ResumeRule.park); no file has such a name. */
 export const PARKED = '\u0000parked:';
 
@@ -44,7 +49,7 @@ export class ResumeRule {
   async headOf(o: SourceObject, length: number): Promise<string | undefined> {
     if (!this.source.head || length <= 0) return undefined;
     const b = await this.source.head(o, length);
-    return b.length < length ? undefined : toDecimal(fnv1a64(b.toString('latin1')));
+    return b.length < length ? undefined : fingerprint(b);
   }
 
   /** `o` starts with the bytes `p` fingerprinted (true when `p` has no fingerprint: nothing to tell them apart). */
@@ -75,7 +80,7 @@ export class ResumeRule {
     let held = false;
     for (const length of lengths) {
       if (bytes.length < length) continue;
-      const head = toDecimal(fnv1a64(bytes.subarray(0, length).toString('latin1')));
+      const head = fingerprint(bytes.subarray(0, length));
       let best: ShipProgress | undefined;
       for (const r of this.progress.withHead(length, head)) {
         if (r.etag === o.etag) continue;
@@ -88,7 +93,7 @@ export class ResumeRule {
       }
       if (best) return best;
     }
-    return held && Date.now() - o.lastModified < COPY_SETTLE_MS ? 'wait' : undefined;
+    return held && young ? 'wait' : undefined;
   }
 
   /**
