@@ -1,6 +1,7 @@
 /** `weblog process`: a stream-processor replica (Kafka consumer group -> ClickHouse). */
 import { runProcess } from '../../pipeline/jobs.js';
 import { processorDefaults } from '../../pipeline/process.js';
+import { writerDefaults } from '../../sink/writer.js';
 import { consumerDefaults } from '../../transport/kafka-consumer.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
@@ -32,11 +33,11 @@ export const processCommand = defineCommand({
     formatOption,
     ...enrichOptions,
     siteOption,
-    { name: 'max-insert-rows', type: 'number', default: processorDefaults.maxInsertRows, min: 1, unit: 'rows', description: 'largest INSERT' },
+    { name: 'max-insert-rows', type: 'number', default: writerDefaults.maxInsertRows, min: 1, unit: 'rows', description: 'largest INSERT' },
     {
       name: 'insert-concurrency',
       type: 'number',
-      default: processorDefaults.insertConcurrency,
+      default: writerDefaults.insertConcurrency,
       min: 1,
       max: 64,
       unit: 'INSERTs',

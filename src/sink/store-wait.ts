@@ -6,7 +6,7 @@
 import { describeError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
-import { isDiskFull } from '../sink/clickhouse/errors.js';
+import { isDiskFull } from './clickhouse/errors.js';
 
 type Reason = 'disk_full' | 'unavailable';
 
