@@ -43,7 +43,7 @@ async function time(fn: () => Promise<unknown>, runs = 5): Promise<number> {
 }
 
 export async function benchClickHouse(rows: number): Promise<string> {
-  const lines = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
+  const lines = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
   const parse = createParser();
   const enricher = await createEnricher();
   const recs = lines.flatMap((l) => {

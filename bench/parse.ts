@@ -29,7 +29,7 @@ import { measure, table } from './harness.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export async function benchParse(lineCount: number): Promise<string> {
-  const file = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'));
+  const file = readFileSync(path.join(root, 'data/sample/elastic_apache.log'));
   const lines: string[] = [];
   for await (const batch of splitLines(
     (async function* () {

@@ -33,7 +33,7 @@ import { plainConsume } from './consume-baseline.js';
 import { benchEndpoints, percentile } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sample = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
+const sample = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
 const id = () => `bench_${Date.now().toString(36)}`;
 
 async function createTopic(kafka: Kafka, topic: string, partitions: number): Promise<void> {

@@ -13,7 +13,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sample = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
+const sample = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
 
 /** Runs `argv` under bash's `time`: wall, user and system seconds of it and its children. */
 function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): { wall: number; cpu: number; ok: boolean; err: string } {

@@ -21,7 +21,7 @@ import { cpuPerItem, cpuSnapshot } from './cpu.js';
 import { benchEndpoints } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const sample = readFileSync(path.join(root, 'test/fixtures/logs/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
+const sample = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
 
 export async function benchShip(totalLines: number): Promise<string> {
   const ep = await benchEndpoints();

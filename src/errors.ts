@@ -28,6 +28,8 @@ export const errorCodes = {
   SERVER_TOO_OLD: { retriable: false, exitCode: 1 },
   /** No weblog data where a reader looked (no folder, database or table). */
   NO_DATA: { retriable: false, exitCode: 1 },
+  /** A server refused the request for a reason retrying will not fix: no permission, a wrong password, a message too large, a topic that does not exist. */
+  REFUSED: { retriable: false, exitCode: 1 },
   /** Work stopped because shutdown was requested. */
   ABORTED: { retriable: false, exitCode: 1 },
 } as const;

@@ -10,14 +10,15 @@ import { checkClusterOptions, defaultKeeperPath } from '../schema/cluster.js';
 import type { EnrichOptions } from '../enrich/index.js';
 import { createLogger, type Level, type Logger } from '../observe/log.js';
 import { namedFormats } from '../parse/format.js';
-import type { WorkerConfig } from '../pipeline/jobs.js';
+import type { WorkerConfig } from '../app/jobs.js';
 import { processorDefaults } from '../pipeline/process.js';
 import { shipDefaults } from '../pipeline/ship.js';
 import { httpDefaults } from '../sink/clickhouse/http.js';
-import { workerDefaults } from '../pipeline/worker.js';
+import { workerDefaults } from '../app/worker.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
 import type { SourceConfig } from '../source/open.js';
 import { kafkaDefaults, type KafkaTransportConfig } from '../transport/kafka-transport.js';
+import { checkKafkaAuth } from '../transport/kafka.js';
 import type { OptionSpec, ParsedOptions } from './options.js';
 
 const str = (v: unknown): string | undefined => (v === undefined || v === '' ? undefined : String(v));
@@ -137,9 +138,23 @@ export function sourceConfig(opts: ParsedOptions): SourceConfig {
 }
 
 // ------------------------------------------------------------------ Kafka
+/** Logging in to the brokers (managed Kafka); the password only from the environment. */
+export const kafkaAuthOptions = [
+  {
+    name: 'kafka-sasl',
+    type: 'string',
+    arg: 'none|plain|scram-sha-256|scram-sha-512',
+    env: ['KAFKA_SASL_MECHANISM'],
+    description: 'SASL login to the brokers; the password comes from KAFKA_PASSWORD',
+  },
+  { name: 'kafka-user', type: 'string', arg: 'NAME', env: ['KAFKA_USERNAME'], description: 'SASL user name' },
+  { name: 'kafka-tls', type: 'boolean', default: false, description: "TLS to the brokers (the system's certificate authorities)" },
+] as const satisfies OptionSpec[];
+
 export const kafkaOptions = [
   { name: 'brokers', type: 'string', arg: 'HOST:PORT,...', env: ['KAFKA_BROKERS'], description: 'Kafka bootstrap brokers (required)' },
   { name: 'topic', type: 'string', default: kafkaDefaults.topic, arg: 'NAME', description: 'topic of raw log lines' },
+  ...kafkaAuthOptions,
 ] as const satisfies OptionSpec[];
 
 /** Partitions of a topic this command creates. */
@@ -183,8 +198,15 @@ export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportCon
     maxWaitTimeMs: n('flush-interval-ms'),
     sessionTimeoutMs: n('session-timeout-ms'),
   };
+  const auth = checkKafkaAuth({
+    sasl: str(opts['kafka-sasl']),
+    username: str(opts['kafka-user']),
+    password: process.env.KAFKA_PASSWORD,
+    tls: opts['kafka-tls'] === true,
+  });
   return {
     brokers: brokersOf(opts),
+    auth,
     topic: str(opts.topic),
     group: str(opts.group),
     progressTopic: str(opts['progress-topic']),

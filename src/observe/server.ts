@@ -44,11 +44,12 @@ export function startMetricsServer(
         );
       } else reject(err);
     });
+    let closed: Promise<void> | undefined;
     server.listen(port, host, () => {
       resolve({
         port: (server.address() as AddressInfo).port,
         setHealth: (h) => (health = h),
-        close: () => new Promise<void>((r) => server.close(() => r())),
+        close: () => (closed ??= new Promise<void>((r) => server.close(() => r()))),
       });
     });
   });

@@ -46,6 +46,12 @@ export interface ProcessorDeps {
   dlq?: DeadLetterSink | undefined;
 }
 
+/** What turns a line into a record: built and checked before any connection (see Processor.stages). */
+export interface LineStages {
+  parse: LineParser;
+  enricher: Enricher;
+}
+
 /** Bytes of an over-long line kept in its reject (as the shipper's preview). */
 const TOO_LONG_PREVIEW = 256;
 
@@ -89,16 +95,24 @@ export class Processor {
     this.maxLine = opts.maxLineBytes ?? processorDefaults.maxLineBytes;
   }
 
+  /**
+   * The parser and enricher of `opts`: everything that needs no server (the
+   * format, the GeoIP files). Jobs build them before the first connection, so
+   * a wrong --format fails in milliseconds, not after a wait for Kafka.
+   */
+  static async stages(opts: ProcessorOptions): Promise<LineStages> {
+    return { parse: createParser(opts.format ?? processorDefaults.format), enricher: await createEnricher(opts.enrich) };
+  }
+
   /** A processor writing to the access_log and rejects tables of `ch`. */
-  static async create(ch: ClickHouse, opts: ProcessorOptions, deps: ProcessorDeps): Promise<Processor> {
+  static async create(ch: ClickHouse, opts: ProcessorOptions, deps: ProcessorDeps, stages?: LineStages): Promise<Processor> {
     await ch.detect(); // the row layout follows the server's dialect
-    return Processor.withStore(new ClickHouseAccessLogStore(ch, opts.dialect ?? ch.dialect), opts, deps);
+    return Processor.withStore(new ClickHouseAccessLogStore(ch, opts.dialect ?? ch.dialect), opts, deps, stages);
   }
 
   /** A processor writing to any store (tests use a fake one). */
-  static async withStore(store: AccessLogStore, opts: ProcessorOptions, deps: ProcessorDeps): Promise<Processor> {
-    const parse = createParser(opts.format ?? processorDefaults.format);
-    const enricher = await createEnricher(opts.enrich);
+  static async withStore(store: AccessLogStore, opts: ProcessorOptions, deps: ProcessorDeps, stages?: LineStages): Promise<Processor> {
+    const { parse, enricher } = stages ?? (await Processor.stages(opts));
     const metrics = processorMetrics(deps.registry);
     const writer = new AccessLogWriter(store, opts, deps.log, metrics, deps.dlq);
     return new Processor(writer, parse, enricher, opts, deps.log, metrics);

@@ -195,3 +195,9 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
   }
   return result;
 }
+
+/** `weblog run --reset`: the database dropped and created empty (the migrations then apply from the start). */
+export async function recreateDatabase(ch: ClickHouse): Promise<void> {
+  await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+  await ch.exec(`CREATE DATABASE ${ch.database}`);
+}

@@ -31,6 +31,9 @@ export class FileSource implements ObjectSource {
   readonly appendable = true;
   constructor(private readonly o: FileSourceOptions) {}
 
+  /** Every handle is closed after each read: nothing to release. */
+  async close(): Promise<void> {}
+
   describe(): string {
     return `file://${this.o.path}`;
   }

@@ -29,6 +29,8 @@ export interface ObjectSource {
   readonly skipped?: readonly { key: string; why: string }[];
   /** The first `length` bytes (local files only), to fingerprint content rewritten in place. */
   head?(obj: SourceObject, length: number): Promise<Buffer>;
+  /** Releases the connections it keeps (S3's keep-alive sockets); idempotent. */
+  close(): Promise<void>;
 }
 
 export interface SourceOptions {

@@ -37,6 +37,10 @@ export class S3Source implements ObjectSource {
     this.client = s3Client(o);
   }
 
+  async close(): Promise<void> {
+    this.client.destroy();
+  }
+
   describe(): string {
     return `s3://${this.o.bucket}/${this.o.prefix}${this.o.endpoint ? ` at ${redactUrl(this.o.endpoint)}` : ''}`;
   }

@@ -3,6 +3,7 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { isRetriable, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { validateTopic } from './kafka.js';
+import { isPermanentKafkaError, kafkaError } from './kafka-errors.js';
 import { MessageDecoder } from './kafka-messages.js';
 import type { BatchHandler, LogConsumer, LogMessage } from './types.js';
 
@@ -65,7 +66,8 @@ export class KafkaLogConsumer implements LogConsumer {
       maxWaitTimeInMs: opts.maxWaitTimeMs ?? consumerDefaults.maxWaitTimeMs,
       sessionTimeout: opts.sessionTimeoutMs ?? consumerDefaults.sessionTimeoutMs,
       heartbeatInterval: 3000,
-      retry: { retries: 10 },
+      // About 8 s of kafkajs retries before a crash (then it restarts the consumer, or we stop on a refusal; see CRASH below).
+      retry: { retries: 5, maxRetryTime: 3000 },
     });
     const contact = () => {
       this.lastContact = Date.now();
@@ -76,6 +78,15 @@ export class KafkaLogConsumer implements LogConsumer {
     };
     this.consumer.on(this.consumer.events.FETCH, contact);
     this.consumer.on(this.consumer.events.HEARTBEAT, contact);
+    // kafkajs restarts a crashed consumer for ever when the cause is "retriable", which a deleted topic is
+    // (UNKNOWN_TOPIC_OR_PARTITION), and silently stays stopped after a refusal (no permission): either way
+    // the processor sat idle with /healthz ok. A refusal, or a crash kafkajs will not restart, stops the worker.
+    this.consumer.on(this.consumer.events.CRASH, (e) => {
+      if (this.abort.signal.aborted || this.drain.signal.aborted) return;
+      const err = e.payload.error;
+      if (err instanceof WeblogError) return; // ours: already handled in eachBatch
+      if (!e.payload.restart || isPermanentKafkaError(err)) this.fail(kafkaError(err, `consume ${opts.topic}`));
+    });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
       this.assignmentCb?.(assigned);
@@ -86,9 +97,15 @@ export class KafkaLogConsumer implements LogConsumer {
     this.assignmentCb = cb;
   }
 
-  /** Called once when the handler failed for good (non-retriable): nothing of that batch is committed. */
+  /** Called once when the handler or Kafka failed for good (non-retriable): nothing of that batch is committed. */
   onFatal(cb: (err: unknown) => void): void {
     this.fatalCb = cb;
+  }
+
+  private fail(err: WeblogError): void {
+    if (this.abort.signal.aborted) return;
+    this.abort.abort(err);
+    this.fatalCb?.(err);
   }
 
   /**
@@ -112,8 +129,13 @@ export class KafkaLogConsumer implements LogConsumer {
       }
     }, 1000);
     this.watchdog.unref();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    try {
+      await this.consumer.connect();
+      await this.consumer.subscribe({ topic: this.opts.topic, fromBeginning: this.opts.fromBeginning ?? true });
+    } catch (err) {
+      clearInterval(this.watchdog);
+      throw kafkaError(err, `subscribe to ${this.opts.topic}`);
+    }
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
@@ -139,8 +161,7 @@ export class KafkaLogConsumer implements LogConsumer {
           // and retriable ones go back to kafkajs, which rejoins and redelivers the batch.
           if (!(err instanceof WeblogError) || isRetriable(err)) throw err;
           // Permanent (ours): stop consuming rather than loop on the same batch.
-          this.abort.abort(err);
-          this.fatalCb?.(err);
+          this.fail(err);
           return;
         } finally {
           this.busy--;

@@ -1,6 +1,7 @@
 /** The writing side of Kafka: the dead-letter producer, and the shipper's transactional sink. */
 import type { CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { WeblogError } from '../errors.js';
+import { kafkaError } from './kafka-errors.js';
 import { compressionOf, producerConfig, validateTopic } from './kafka.js';
 import type { LogProducer, OutboundMessage, ShipProgress, ShipSink } from './types.js';
 
@@ -23,17 +24,27 @@ export class KafkaLogProducer implements LogProducer {
 
   async send(topic: string, messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    this.connected ??= this.producer.connect();
-    await this.connected;
     try {
+      this.connected ??= this.producer.connect().catch((err: unknown) => {
+        this.connected = undefined; // the next send connects again
+        throw err;
+      });
+      await this.connected;
       await this.producer.send({ topic, acks: -1, compression: this.compression, messages });
     } catch (err) {
-      throw new WeblogError('UNAVAILABLE', `produce to ${topic} failed: ${(err as Error).message}`, { cause: err });
+      throw kafkaError(err, `produce to ${topic}`);
     }
   }
 
-  async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  private closing: Promise<void> | undefined;
+
+  /** Idempotent; a connect that failed leaves nothing to close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const connected = this.connected;
+      if (connected && (await connected.then(() => true).catch(() => false))) await this.producer.disconnect();
+    })();
+    return this.closing;
   }
 }
 
@@ -120,11 +131,22 @@ export class KafkaShipSink implements ShipSink {
 
   private connect(): Promise<void> {
     // Connecting initialises the transactional id: it fences an older producer with the same id.
-    this.connected ??= this.producer.connect();
+    this.connected ??= this.producer.connect().catch((err: unknown) => {
+      this.connected = undefined; // the next attempt connects again
+      throw err;
+    });
     return this.connected;
   }
 
   async loadProgress(): Promise<Map<string, ShipProgress>> {
+    try {
+      return await this.readProgress();
+    } catch (err) {
+      throw kafkaError(err, `read the ship progress from ${this.opts.progressTopic}`);
+    }
+  }
+
+  private async readProgress(): Promise<Map<string, ShipProgress>> {
     await this.connect();
     const topic = this.opts.progressTopic;
     const admin = this.kafka.admin();
@@ -199,8 +221,9 @@ export class KafkaShipSink implements ShipSink {
       for (const [partition, offset] of batches) this.committedBatches.set(partition, Math.max(this.committedBatches.get(partition) ?? -1, offset));
     } catch (err) {
       await tx?.abort().catch(() => undefined);
-      // e.g. CONCURRENT_TRANSACTIONS while the broker still aborts a killed predecessor's transaction
-      throw new WeblogError('UNAVAILABLE', `ship to ${topic} failed: ${(err as Error).message}`, { cause: err });
+      // e.g. CONCURRENT_TRANSACTIONS while the broker still aborts a killed predecessor's transaction (retriable);
+      // a refusal (no permission, the topic deleted, a message over the limit) stops the shipper
+      throw kafkaError(err, `ship to ${topic}`);
     }
   }
 
@@ -208,7 +231,14 @@ export class KafkaShipSink implements ShipSink {
     await this.ship(this.opts.progressTopic, [], progress, progress.offset);
   }
 
-  async close(): Promise<void> {
-    if (this.connected) await this.producer.disconnect();
+  private closing: Promise<void> | undefined;
+
+  /** Idempotent; a connect that failed leaves nothing to close. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      const connected = this.connected;
+      if (connected && (await connected.then(() => true).catch(() => false))) await this.producer.disconnect();
+    })();
+    return this.closing;
   }
 }

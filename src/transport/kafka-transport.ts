@@ -1,7 +1,8 @@
 /** The Transport over Kafka: the raw topic, the shipper's progress topic, the dead-letter topic and a consumer group. */
 import type { Logger } from '../observe/log.js';
 import { sleep } from '../retry.js';
-import { createKafka, ensureTopic, validateTopic } from './kafka.js';
+import { checkTopic, createKafka, ensureTopic, validateTopic, type KafkaAuth } from './kafka.js';
+import { kafkaError } from './kafka-errors.js';
 import { KafkaLogConsumer, type ConsumerOptions } from './kafka-consumer.js';
 import { KafkaLogProducer, KafkaShipSink } from './kafka-producers.js';
 import type { Kafka } from 'kafkajs';
@@ -9,6 +10,8 @@ import type { LogProducer, ShipSink, Transport } from './types.js';
 
 export interface KafkaTransportConfig {
   brokers: string[];
+  /** SASL and TLS (see checkKafkaAuth). */
+  auth?: KafkaAuth | undefined;
   /** Topic of raw lines. */
   topic?: string;
   /** Consumer group of the processors. */
@@ -57,7 +60,7 @@ export class KafkaTransport implements Transport {
     this.progressTopic = validateTopic(cfg.progressTopic ?? kafkaDefaults.progressTopic, '--progress-topic');
     this.deadLetterTopic = cfg.deadLetterTopic ?? kafkaDefaults.deadLetterTopic;
     if (this.deadLetterTopic) validateTopic(this.deadLetterTopic, '--dead-letter-topic');
-    this.kafka = createKafka({ brokers: cfg.brokers, logger: cfg.log });
+    this.kafka = createKafka({ brokers: cfg.brokers, auth: cfg.auth, logger: cfg.log });
   }
 
   describe(): string {
@@ -65,7 +68,13 @@ export class KafkaTransport implements Transport {
   }
 
   async prepare(needs: { ship?: boolean; process?: boolean }): Promise<void> {
-    if (this.cfg.createTopics === false) return;
+    if (this.cfg.createTopics === false) {
+      // Not created here: each must exist, or the worker stops now, naming it (kafkajs waited for ever).
+      await checkTopic(this.kafka, this.topic, 'topic');
+      if (needs.ship) await checkTopic(this.kafka, this.progressTopic, 'progress topic');
+      if (needs.process && this.deadLetterTopic) await checkTopic(this.kafka, this.deadLetterTopic, 'dead-letter topic');
+      return;
+    }
     await ensureTopic(this.kafka, this.topic, { partitions: this.cfg.partitions ?? kafkaDefaults.partitions });
     if (needs.ship) await ensureTopic(this.kafka, this.progressTopic, { partitions: 1, compacted: true });
     if (needs.process && this.deadLetterTopic) await ensureTopic(this.kafka, this.deadLetterTopic, { partitions: 1 });
@@ -104,8 +113,8 @@ export class KafkaTransport implements Transport {
   /** True when the group has committed every partition to its end (see partitionsCaughtUp). */
   async caughtUp(): Promise<boolean> {
     const admin = this.kafka.admin();
-    await admin.connect();
     try {
+      await admin.connect();
       const ends = await admin.fetchTopicOffsets(this.topic);
       const [committed] = await admin.fetchOffsets({ groupId: this.group, topics: [this.topic] });
       const byPartition = new Map((committed?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]));
@@ -116,13 +125,23 @@ export class KafkaTransport implements Transport {
         byPartition,
         shipped,
       );
+    } catch (err) {
+      throw kafkaError(err, `read the offsets of group ${this.group}`);
     } finally {
       await admin.disconnect();
     }
   }
 
+  /** Drains the consumer (if one was made), then closes every producer it handed out. Idempotent. */
   async close(): Promise<void> {
-    await this.dlq?.close();
+    await this.theConsumer?.close();
+    await Promise.all([...this.sinks.map((s) => s.close()), this.dlq?.close()]);
+  }
+
+  /** Aborts the consumer's batch in flight (nothing committed), then closes the producers. */
+  async destroy(): Promise<void> {
+    await this.theConsumer?.destroy();
+    await Promise.all([...this.sinks.map((s) => s.close()), this.dlq?.close()]);
   }
 }
 

@@ -5,14 +5,52 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import kafkajs, { CompressionTypes, Kafka, logLevel, Partitioners } from 'kafkajs';
+import kafkajs, { CompressionTypes, Kafka, logLevel, Partitioners, type SASLOptions } from 'kafkajs';
 import { WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
+import { isPermanentKafkaError, kafkaError, kafkaErrorType } from './kafka-errors.js';
 import { kafkajsErrorLevel } from './kafka-log.js';
 import { installFastRecordDecoder } from './kafkajs-decoder.js';
 
+/** SASL mechanisms kafkajs speaks, as --kafka-sasl names them. */
+export const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof saslMechanisms)[number];
+
+/** How to log in to the brokers (managed Kafka: SASL over TLS). */
+export interface KafkaAuth {
+  /** SASL mechanism; undefined: no SASL. */
+  sasl?: { mechanism: SaslMechanism; username: string; password: string } | undefined;
+  /** TLS to the brokers (the system's CAs). */
+  tls?: boolean | undefined;
+}
+
+/** Refuses an incomplete login before any connection, naming what is missing. */
+export function checkKafkaAuth(auth: {
+  sasl?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  tls?: boolean | undefined;
+}): KafkaAuth {
+  if (auth.sasl === undefined || auth.sasl === '' || auth.sasl === 'none') {
+    if (auth.username)
+      throw new WeblogError('CONFIG_INVALID', '--kafka-user (KAFKA_USERNAME) is set but --kafka-sasl is not: pick plain, scram-sha-256 or scram-sha-512');
+    return { tls: auth.tls };
+  }
+  const mechanism = auth.sasl.toLowerCase();
+  if (!(saslMechanisms as readonly string[]).includes(mechanism))
+    throw new WeblogError('CONFIG_INVALID', `--kafka-sasl: expected ${saslMechanisms.join(', ')} or none, got "${auth.sasl}"`);
+  if (!auth.username) throw new WeblogError('CONFIG_INVALID', `--kafka-sasl ${mechanism} needs a user name: --kafka-user or KAFKA_USERNAME`);
+  if (auth.password === undefined || auth.password === '')
+    throw new WeblogError(
+      'CONFIG_INVALID',
+      `--kafka-sasl ${mechanism} needs a password in the environment variable KAFKA_PASSWORD (never on the command line)`,
+    );
+  return { sasl: { mechanism: mechanism as SaslMechanism, username: auth.username, password: auth.password }, tls: auth.tls };
+}
+
 export interface KafkaOptions {
   brokers: string[];
+  auth?: KafkaAuth | undefined;
   clientId?: string;
   /** Connection timeout in ms (default 3,000). */
   connectionTimeoutMs?: number;
@@ -55,6 +93,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   return new Kafka({
     clientId: opts.clientId ?? 'weblog',
     brokers: opts.brokers,
+    ...(opts.auth?.tls ? { ssl: true } : {}),
+    ...(opts.auth?.sasl ? { sasl: opts.auth.sasl as SASLOptions } : {}),
     connectionTimeout: opts.connectionTimeoutMs ?? 3000,
     logLevel: logLevel.WARN,
     logCreator: () => (entry) => {
@@ -64,17 +104,31 @@ export function createKafka(opts: KafkaOptions): Kafka {
       if (entry.level === logLevel.ERROR) {
         if (kafkajsErrorLevel(message, rest) === 'error') log.error(message, fields);
         else log.warn(message, fields);
-      } else if (entry.level === logLevel.WARN) log.warn(message, fields);
+      } else if (entry.level === logLevel.WARN) {
+        // Our producers bound kafkajs' retries on purpose (see producerRetry): a failed transaction is aborted and sent again whole.
+        if (message.startsWith('Limiting retries for the idempotent producer')) return;
+        log.warn(message, fields);
+      }
     },
     retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 },
   });
 }
 
 /**
+ * kafkajs' own retries of a produce request: about 6 s, then the error comes
+ * to the caller, which retries what is retriable with its backoff and stops on
+ * a refusal. Unlimited kafkajs retries (as before) hid a deleted topic or a
+ * missing permission for ever: the send never returned (seen: still waiting
+ * after 20 s on a topic that did not exist). A shipper's retry is a new
+ * transaction (the failed one is aborted), so nothing is written twice; the
+ * dead-letter producer is at least once anyway (see docs).
+ */
+export const producerRetry = { retries: 5, initialRetryTime: 200, maxRetryTime: 3000 } as const;
+
+/**
  * Settings every weblog producer shares: idempotent (a retry after a lost ack
  * does not duplicate, KIP-98), one request in flight (keeps order), no topic
- * created by accident, and unlimited kafkajs retries, which idempotence wants
- * (the caller's own retry loop bounds the wait).
+ * created by accident, and bounded kafkajs retries (see producerRetry).
  */
 export function producerConfig(extra: { transactionalId?: string; maxInFlightRequests?: number } = {}) {
   return {
@@ -82,7 +136,7 @@ export function producerConfig(extra: { transactionalId?: string; maxInFlightReq
     maxInFlightRequests: extra.maxInFlightRequests ?? 1,
     allowAutoTopicCreation: false,
     createPartitioner: Partitioners.DefaultPartitioner,
-    retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+    retry: producerRetry,
     ...(extra.transactionalId ? { transactionalId: extra.transactionalId } : {}),
   };
 }
@@ -97,6 +151,29 @@ export const compressionOf = (c: 'none' | 'gzip' | undefined): CompressionTypes 
  * not host this topic-partition").
  */
 export async function ensureTopic(kafka: Kafka, topic: string, opts: { partitions?: number; compacted?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  try {
+    await ensureTopicOnce(kafka, topic, opts);
+  } catch (err) {
+    throw kafkaError(err, `create topic ${topic}`);
+  }
+}
+
+/** Fails when the topic does not exist (with --no-create-topics): REFUSED naming it, before any work starts. */
+export async function checkTopic(kafka: Kafka, topic: string, what: string): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const existing = await admin.listTopics();
+    if (!existing.includes(topic))
+      throw new WeblogError('REFUSED', `${what} ${topic} does not exist on the brokers and --no-create-topics is set: create it, or let weblog create it`);
+  } catch (err) {
+    throw kafkaError(err, `look up topic ${topic}`);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function ensureTopicOnce(kafka: Kafka, topic: string, opts: { partitions?: number; compacted?: boolean; timeoutMs?: number }): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -124,7 +201,10 @@ export async function ensureTopic(kafka: Kafka, topic: string, opts: { partition
           if (parts.length === 0 || !parts.every((p) => p.leader >= 0 && p.partitionErrorCode === 0)) return false;
           return (await admin.fetchTopicOffsets(topic)).length === parts.length;
         })
-        .catch(() => false);
+        .catch((err: unknown) => {
+          if (isPermanentKafkaError(err) && kafkaErrorType(err) !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err; // no permission: say so now
+          return false;
+        });
       if (ready) return;
       if (Date.now() > deadline)
         throw new WeblogError('UNAVAILABLE', `topic ${topic}: partitions still without a leader after ${Math.round((opts.timeoutMs ?? 30_000) / 1000)} s`);

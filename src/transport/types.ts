@@ -147,7 +147,7 @@ export interface UnfinishedShip {
 
 /**
  * What carries lines from the shipper to the processor: Kafka, or the
- * in-process queue of `weblog run`. The jobs (src/pipeline/jobs.ts) are
+ * in-process queue of `weblog run`. The jobs (src/app/jobs.ts) are
  * written against this alone.
  */
 export interface Transport {

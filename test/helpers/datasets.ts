@@ -12,7 +12,11 @@ export const fixturesDir = path.join(repoRoot, 'test', 'fixtures');
 export const sharedDatasets = process.env.WEBLOG_SHARED_DATASETS ?? path.resolve(repoRoot, '..', 'shared', 'datasets');
 export const hasShared = existsSync(sharedDatasets);
 
+/** The sample weblog ships (`weblog run` without --source): 10,000 Apache lines, Elastic examples, Apache-2.0 (LICENSE beside it). */
+export const sampleLog = path.join(repoRoot, 'data', 'sample', 'elastic_apache.log');
+
 export function fixture(...parts: string[]): string {
+  if (parts.join('/') === 'logs/elastic_apache.log') return sampleLog; // the package's sample, not a copy
   return path.join(fixturesDir, ...parts);
 }
 

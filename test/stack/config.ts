@@ -23,6 +23,9 @@ export const stackConfig = {
   kafkaVersion: process.env.WEBLOG_STACK_KAFKA_VERSION ?? '3.9.1',
   kafkaPort: port('WEBLOG_STACK_KAFKA_PORT', 39092),
   kafkaControllerPort: port('WEBLOG_STACK_KAFKA_CONTROLLER_PORT', 39093),
+  /** A SASL/PLAIN listener with ACLs (users below: weblog is a super user, nobody has no rights). */
+  kafkaSaslPort: port('WEBLOG_STACK_KAFKA_SASL_PORT', 39094),
+  kafkaUsers: { weblog: 'weblog-secret', nobody: 'nobody-secret' },
   clickhouseHttpPort: port('WEBLOG_STACK_CLICKHOUSE_PORT', 38123),
   clickhouseTcpPort: port('WEBLOG_STACK_CLICKHOUSE_TCP_PORT', 39100),
   /** s3proxy version fetched from Maven Central (`org.gaul:s3proxy`). */
@@ -43,6 +46,8 @@ export const stackConfig = {
 /** The endpoints of a running stack, as tests and the CLI consume them. */
 export interface Endpoints {
   kafkaBrokers: string[];
+  /** A SASL/PLAIN listener with ACLs (user weblog: super user; nobody: no rights), where the servers have one. */
+  kafkaSaslBrokers?: string[] | undefined;
   clickhouseUrl: string;
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
 }
@@ -50,6 +55,7 @@ export interface Endpoints {
 export function localEndpoints(): Endpoints {
   return {
     kafkaBrokers: [`127.0.0.1:${stackConfig.kafkaPort}`],
+    kafkaSaslBrokers: [`127.0.0.1:${stackConfig.kafkaSaslPort}`],
     clickhouseUrl: `http://127.0.0.1:${stackConfig.clickhouseHttpPort}`,
     s3: {
       endpoint: `http://127.0.0.1:${stackConfig.s3Port}`,

@@ -108,17 +108,28 @@ export const kafka: Service = {
     return startWith('kafka', kafkaReady, (f) => {
       const jars = mavenJars('kafka', stackConfig.kafkaVersion, 'kafka.version');
       const props = path.join(f.dir, 'server.properties');
-      const { kafkaPort: p, kafkaControllerPort: c } = stackConfig;
+      const { kafkaPort: p, kafkaControllerPort: c, kafkaSaslPort: sp, kafkaUsers } = stackConfig;
+      const jaasUsers = Object.entries(kafkaUsers)
+        .map(([u, pw]) => `user_${u}="${pw}"`)
+        .join(' ');
       writeFileSync(
         props,
         [
           'process.roles=broker,controller',
           'node.id=1',
           `controller.quorum.voters=1@127.0.0.1:${c}`,
-          `listeners=PLAINTEXT://127.0.0.1:${p},CONTROLLER://127.0.0.1:${c}`,
-          `advertised.listeners=PLAINTEXT://127.0.0.1:${p}`,
+          `listeners=PLAINTEXT://127.0.0.1:${p},SASL_PLAINTEXT://127.0.0.1:${sp},CONTROLLER://127.0.0.1:${c}`,
+          `advertised.listeners=PLAINTEXT://127.0.0.1:${p},SASL_PLAINTEXT://127.0.0.1:${sp}`,
           'controller.listener.names=CONTROLLER',
-          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+          'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+          // A SASL listener with ACLs, for the tests of refusals (a user without rights, a wrong password). The
+          // plain listener's anonymous principal (tests, the broker itself) and user weblog are super users;
+          // user nobody has no ACL at all.
+          'sasl.enabled.mechanisms=PLAIN',
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${jaasUsers};`,
+          'authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+          'super.users=User:ANONYMOUS;User:weblog',
+          'allow.everyone.if.no.acl.found=false',
           'inter.broker.listener.name=PLAINTEXT',
           `log.dirs=${f.dataDir}`,
           'num.partitions=1',

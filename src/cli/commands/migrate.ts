@@ -2,7 +2,7 @@
 import { migrate } from '../../schema/migrate.js';
 import { MIN_SERVER_VERSION } from '../../sink/clickhouse/types.js';
 import { defineCommand } from '../options.js';
-import { openClickHouse } from '../../sink/clickhouse/open.js';
+import { withClickHouse } from '../../app/clickhouse.js';
 import { migrationCluster } from '../../schema/cluster.js';
 import { clickhouseConfig, clickhouseOptions, clusterOptions } from '../option-groups.js';
 
@@ -20,8 +20,7 @@ export const migrateCommand = defineCommand({
     'With --cluster: DDL ON CLUSTER, Replicated*MergeTree local tables (TABLE_local) under Distributed tables (TABLE),\nthe history replicated to every node. Workers on a cluster only check the schema; run this first.',
   async run(opts) {
     const cfg = clickhouseConfig({ ...opts, 'insert-quorum': '1' });
-    const ch = await openClickHouse(cfg);
-    try {
+    return withClickHouse(cfg, {}, async (ch) => {
       await ch.detect();
       if (ch.dialect === 'legacy' && !opts['schema-dir']) {
         process.stderr.write(
@@ -37,8 +36,6 @@ export const migrateCommand = defineCommand({
         `${ch.describe()}: ${res.applied.length} applied${res.applied.length ? ` (${res.applied.join(', ')})` : ''}, ${res.alreadyApplied.length} already applied\n`,
       );
       return 0;
-    } finally {
-      await ch.close();
-    }
+    });
   },
 });

@@ -1,5 +1,5 @@
 /** `weblog process`: a stream-processor replica (Kafka consumer group -> ClickHouse). */
-import { runProcess } from '../../pipeline/jobs.js';
+import { runProcess } from '../../app/jobs.js';
 import { processorDefaults } from '../../pipeline/process.js';
 import { writerDefaults } from '../../sink/writer.js';
 import { consumerDefaults } from '../../transport/kafka-consumer.js';

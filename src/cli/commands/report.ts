@@ -5,7 +5,7 @@ import { checkReportable, listReports, loadReport, runReport } from '../../repor
 import { writeStaticDashboard } from '../../dashboard/data.js';
 import { parseReportTime } from '../../report/time.js';
 import { defineCommand } from '../options.js';
-import { openClickHouse } from '../../sink/clickhouse/open.js';
+import { withClickHouse } from '../../app/clickhouse.js';
 import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
 
 function parseTime(name: string, v: unknown): number | undefined {
@@ -60,8 +60,7 @@ export const reportCommand = defineCommand({
     const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
     if (params.from !== undefined && params.to !== undefined && params.from >= params.to)
       throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
-    const ch = await openClickHouse(clickhouseConfig(opts), { readOnly: true });
-    try {
+    return withClickHouse(clickhouseConfig(opts), { readOnly: true }, async (ch) => {
       await checkReportable(ch);
       if (html !== undefined) {
         const file = await writeStaticDashboard(ch, html, params);
@@ -73,8 +72,6 @@ export const reportCommand = defineCommand({
         process.stdout.write(render(result, format) + (format === 'table' && names.length > 1 ? '\n' : ''));
       }
       return 0;
-    } finally {
-      await ch.close();
-    }
+    });
   },
 });

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../../errors.js';
-import { runAll } from '../../pipeline/jobs.js';
+import { runAll } from '../../app/jobs.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
   brokersOf,
@@ -21,6 +21,7 @@ import {
   enrichOptions,
   failedObjectOptions,
   formatOption,
+  kafkaAuthOptions,
   kafkaConfig,
   serveConfig,
   siteOption,
@@ -38,8 +39,8 @@ export function dashboardFileFor(cfg: ClickHouseConfig): string {
   return cfg.url ? path.resolve(name) : path.join(path.dirname(path.resolve(cfg.embedded ?? '.')), name);
 }
 
-/** The real sample shipped with weblog: 10,000 Apache lines (Elastic examples, Apache-2.0). */
-export const bundledSample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'test', 'fixtures', 'logs', 'elastic_apache.log');
+/** The real sample shipped with weblog, in the package's data folder: 10,000 Apache lines (Elastic examples, Apache-2.0). */
+export const bundledSample = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'data', 'sample', 'elastic_apache.log');
 
 export const runCommand = defineCommand({
   name: 'run',
@@ -55,6 +56,7 @@ export const runCommand = defineCommand({
       env: ['KAFKA_BROKERS'],
       description: 'Kafka brokers; default: an in-process queue instead of Kafka',
     },
+    ...kafkaAuthOptions,
     { name: 'topic', type: 'string', default: kafkaDefaults.topic, arg: 'NAME', description: 'topic of raw lines (with --brokers)' },
     { name: 'group', type: 'string', default: kafkaDefaults.group, arg: 'ID', description: 'consumer group (with --brokers)' },
     { name: 'progress-topic', type: 'string', default: kafkaDefaults.progressTopic, arg: 'NAME', description: 'ship progress topic (with --brokers)' },

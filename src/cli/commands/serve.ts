@@ -1,7 +1,7 @@
 /** `weblog serve`: the live dashboard and its JSON API. */
 import { startDashboardServer } from '../../dashboard/server.js';
 import { checkReportable } from '../../report/reports.js';
-import { openClickHouse } from '../../sink/clickhouse/open.js';
+import { withClickHouse } from '../../app/clickhouse.js';
 import { clickhouseConfig, clickhouseOptions, dashboardOptions, serveConfig, workerConfig } from '../option-groups.js';
 import { defineCommand } from '../options.js';
 
@@ -20,8 +20,7 @@ export const serveCommand = defineCommand({
     'It has no login: keep it on loopback, or put it behind a reverse proxy with authentication (README: "The dashboard").',
   async run(opts) {
     const { log } = workerConfig({ ...opts, metrics: false, 'metrics-port': 0, 'shutdown-timeout-ms': 0 }, 'weblog.serve');
-    const ch = await openClickHouse(clickhouseConfig(opts), { readOnly: true });
-    try {
+    return withClickHouse(clickhouseConfig(opts), { readOnly: true }, async (ch) => {
       await checkReportable(ch);
       const server = await startDashboardServer(ch, serveConfig(opts, log));
       process.stderr.write(`weblog serve: dashboard at ${server.url} (API: ${server.url}api), data: ${ch.describe()}; Ctrl-C stops it\n`);
@@ -32,8 +31,6 @@ export const serveCommand = defineCommand({
       await server.close();
       process.stderr.write('weblog serve: stopped\n');
       return 0;
-    } finally {
-      await ch.close();
-    }
+    });
   },
 });

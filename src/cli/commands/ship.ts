@@ -1,6 +1,6 @@
 /** `weblog ship`: stream log objects from S3 or local files into Kafka. */
 import { WeblogError } from '../../errors.js';
-import { runShip } from '../../pipeline/jobs.js';
+import { runShip } from '../../app/jobs.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
@@ -61,6 +61,7 @@ export const shipCommand = defineCommand({
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     ...failedObjectOptions,
+    { name: 'create-topics', type: 'boolean', default: kafkaDefaults.createTopics, description: 'create the topics if missing' },
     partitionsOption,
     ...workerOptionsFor('ship'),
   ],

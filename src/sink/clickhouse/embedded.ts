@@ -37,6 +37,11 @@ interface Shared {
 
 let shared: Shared | undefined;
 
+/** The embedded data folder this process holds open, if any (tests check every job closes it). */
+export function openEmbeddedFolder(): string | undefined {
+  return shared && shared.refs > 0 ? shared.dir : undefined;
+}
+
 function acquire(dir: string, create: boolean): Shared {
   const abs = path.resolve(dir);
   if (shared && shared.refs > 0) {

@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/observe/log.js';
-import { runAll } from '../../../src/pipeline/jobs.js';
+import { runAll } from '../../../src/app/jobs.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-jobs-'));

@@ -25,6 +25,7 @@ function fromEnv(): Endpoints | undefined {
   if (!e.KAFKA_BROKERS || !e.CLICKHOUSE_URL || !e.S3_ENDPOINT || !key || !secret) return undefined;
   return {
     kafkaBrokers: e.KAFKA_BROKERS.split(','),
+    kafkaSaslBrokers: e.KAFKA_SASL_BROKERS?.split(','),
     clickhouseUrl: e.CLICKHOUSE_URL,
     s3: { endpoint: e.S3_ENDPOINT, region: e.AWS_REGION ?? 'us-east-1', accessKeyId: key, secretAccessKey: secret },
   };

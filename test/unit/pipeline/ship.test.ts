@@ -20,6 +20,7 @@ describe('Shipper', () => {
     const text = 'a\nb\nc\n';
     const obj: SourceObject = { key: '/var/log/access.log', etag: '1:2', size: text.length + 2, lastModified: 0, gzip: false };
     const source: ObjectSource = {
+      close: async () => {},
       appendable: true,
       describe: () => 'file:///var/log',
       list: async () => [obj],
@@ -56,6 +57,7 @@ describe('failed objects', () => {
     const full = gzipSync(Array.from({ length: 5000 }, (_, i) => `line ${i}\n`).join(''));
     const cut = full.subarray(0, full.length >> 1);
     const source: ObjectSource = {
+      close: async () => {},
       appendable: false,
       describe: () => 's3://b/logs/',
       list: async () => [obj],

@@ -30,6 +30,8 @@ export interface WorkerSpec {
   healthy?: () => { ok: boolean; detail: string };
   /** The endpoint started before the worker waited for its servers (see startup.ts); else one is started here. */
   metrics?: MetricsServer | undefined;
+  /** Aborting it stops the worker as SIGTERM does (for programs that run a job in-process). */
+  stopSignal?: AbortSignal | undefined;
 }
 
 export interface WorkerHandle {
@@ -78,6 +80,7 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
         clearTimeout(hard);
       }
       await metrics?.close();
+      spec.stopSignal?.removeEventListener('abort', onStop);
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);
       resolveStopped();
@@ -97,6 +100,9 @@ export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  const onStop = () => void stop();
+  if (spec.stopSignal?.aborted) onStop();
+  else spec.stopSignal?.addEventListener('abort', onStop, { once: true });
   return {
     metricsPort: metrics?.port,
     stopped,

@@ -1,0 +1,16 @@
+import { Kafka, logLevel } from 'kafkajs';
+const kafka = new Kafka({ brokers: ['127.0.0.1:39092'], logLevel: logLevel.ERROR, retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 5000 } });
+const admin = kafka.admin(); await admin.connect();
+const topic = 'exp-del-' + Date.now();
+await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+const c = kafka.consumer({ groupId: 'g-' + topic, retry: { retries: 10 } });
+c.on(c.events.CRASH, (e) => console.log('CRASH', (Date.now()-t0), e.payload.error.name, (e.payload.error as any).type, e.payload.restart));
+const t0 = Date.now();
+await c.connect(); await c.subscribe({ topic, fromBeginning: true });
+await c.run({ eachBatch: async () => {} });
+await new Promise((r) => setTimeout(r, 3000));
+console.log('deleting', Date.now()-t0);
+await admin.deleteTopics({ topics: [topic] });
+await new Promise((r) => setTimeout(r, 40000));
+console.log('end', Date.now()-t0);
+await c.disconnect(); await admin.disconnect();
