@@ -5,6 +5,7 @@ import { WeblogError } from '../errors.js';
 import { reportJson, type ReportJson } from '../report/render.js';
 import { runReport, type ReportParams } from '../report/reports.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
+import { trafficSpan } from '../sink/queries.js';
 import { layoutReports } from './layout.js';
 import { renderPage, type PageConfig, type PageMeta } from './page.js';
 
@@ -12,14 +13,11 @@ const iso = (chTime: string) => `${chTime.replace(' ', 'T')}Z`;
 
 /** Sites and the time span of the data (from the hourly rollup: one row per site, hour and dimensions). */
 export async function pageMeta(ch: ClickHouse): Promise<PageMeta> {
-  const [row] = await ch.query<{ sites: string[]; first: string; last: string; n: string | number }>(
-    'SELECT arraySort(groupUniqArray(site)) AS sites, toString(min(hour)) AS first, toString(max(hour) + 3599) AS last, count() AS n FROM traffic_hourly',
-  );
-  const has = Number(row?.n ?? 0) > 0;
+  const span = await trafficSpan(ch);
   return {
-    sites: row?.sites ?? [],
-    first: has && row ? iso(row.first) : null,
-    last: has && row ? iso(row.last) : null,
+    sites: span.sites,
+    first: span.first === null ? null : iso(span.first),
+    last: span.last === null ? null : iso(span.last),
     source: ch.describe(),
     generatedAt: new Date().toISOString(),
   };

@@ -16,6 +16,7 @@ import { reportJson } from '../report/render.js';
 import { listReports, runReport, type ReportParams } from '../report/reports.js';
 import { parseReportTime } from '../report/time.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
+import { ping } from '../sink/queries.js';
 import { pageMeta } from './data.js';
 import { renderPage } from './page.js';
 
@@ -149,7 +150,7 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
     if (p === '/' || p === '/index.html') return send(res, 200, 'text/html; charset=utf-8', page, head);
     if (p === '/healthz') {
       try {
-        await ch.query('SELECT 1 AS ok');
+        await ping(ch);
         return json(res, 200, { status: 'ok' }, head);
       } catch (err) {
         opts.log?.warn('healthz: ClickHouse does not answer', { error: describeError(err) });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
 import { versionAtLeast } from '../schema/migrate.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
+import { hasAccessLog } from '../sink/queries.js';
 
 export const reportsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'reports');
 
@@ -113,8 +114,7 @@ export async function checkReportable(ch: ClickHouse): Promise<void> {
       `${ch.describe()} is ClickHouse ${ch.version}; reports need ${MIN_SERVER_VERSION} or newer (window functions, query parameters)`,
     );
   }
-  const [t] = await ch.query<{ c: string | number }>("SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'access_log'");
-  if (Number(t?.c ?? 0) === 0)
+  if (!(await hasAccessLog(ch)))
     throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: it has no access_log table; run \`weblog run\` (or \`weblog process\`) first`);
 }
 

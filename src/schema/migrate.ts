@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
 import { checkClusterOptions, clusterHistoryTable, clusterStatements, type ClusterOptions } from './cluster.js';
 import { clickhouseCode } from '../sink/clickhouse/errors.js';
-import { sqlString } from '../sink/clickhouse/sql.js';
+import { sqlIdentifier } from '../sink/clickhouse/sql.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
 export const defaultMigrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'migrations');
@@ -116,9 +116,9 @@ async function applyStatement(ch: ClickHouse, stmt: string): Promise<void> {
       const name = (add[1] as string).replace(/`/g, '');
       const dot = name.indexOf('.');
       const [db, table] = dot === -1 ? [ch.database, name] : [name.slice(0, dot), name.slice(dot + 1)];
-      // Inline literals: 18.16 has no query parameters.
       const [c] = await ch.query<{ c: string | number }>(
-        `SELECT count() AS c FROM system.columns WHERE database = ${sqlString(db)} AND table = ${sqlString(table)} AND name = ${sqlString(add[2] as string)}`,
+        'SELECT count() AS c FROM system.columns WHERE database = {db:String} AND table = {table:String} AND name = {name:String}',
+        { db, table, name: add[2] as string },
       );
       if (Number(c?.c ?? 0) > 0) return;
     }
@@ -190,7 +190,11 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
     // Another migrator may have finished this one meanwhile: record it once.
     const [again] = await ch.query<{ c: string | number }>(`SELECT count() AS c FROM schema_migrations WHERE version = ${m.version}`);
     if (Number(again?.c ?? 0) === 0)
-      await ch.exec(`INSERT INTO schema_migrations (version, name, checksum) VALUES (${m.version}, '${m.name}', '${m.checksum}')`);
+      await ch.exec('INSERT INTO schema_migrations (version, name, checksum) SELECT {version:UInt32}, {name:String}, {checksum:String}', {
+        version: m.version,
+        name: m.name,
+        checksum: m.checksum,
+      });
     result.applied.push(m.name);
   }
   return result;
@@ -198,6 +202,6 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
 
 /** `weblog run --reset`: the database dropped and created empty (the migrations then apply from the start). */
 export async function recreateDatabase(ch: ClickHouse): Promise<void> {
-  await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
-  await ch.exec(`CREATE DATABASE ${ch.database}`);
+  await ch.exec(`DROP DATABASE IF EXISTS ${sqlIdentifier(ch.database)}`);
+  await ch.exec(`CREATE DATABASE ${sqlIdentifier(ch.database)}`);
 }

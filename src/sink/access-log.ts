@@ -6,7 +6,6 @@
  */
 import type { Reject } from '../parse/record.js';
 import type { RowBuffer } from './row-buffer.js';
-import { sqlString } from './clickhouse/sql.js';
 import type { ClickHouse, Dialect } from './clickhouse/types.js';
 import { AccessLogTsvWriter, accessLogColumns } from './rows.js';
 
@@ -84,17 +83,16 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     return `${this.ch.database}/${topic}/${partition}`;
   }
 
-  private where(topic: string, partition: number): string {
-    return `kafka_topic = ${sqlString(topic)} AND kafka_partition = ${partition}`;
-  }
+  /** The rows of one partition: `{topic:String}` and `{partition:UInt16}` (bound). */
+  private readonly where = 'kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}';
 
   async storedOffsets(topic: string, partition: number, from: number): Promise<StoredOffsets> {
     await this.ch.settle(this.scope(topic, partition)); // nothing of ours or of a replica before us may land after this read
-    const where = `${this.where(topic, partition)} AND kafka_offset >= ${from}`;
     const [rows, rejects] = await Promise.all(
       ['access_log', 'rejects'].map((t) =>
         this.ch.query<{ o: string | number; l: string | number }>(
-          `SELECT kafka_offset AS o, kafka_line AS l FROM ${t} WHERE ${where} ORDER BY kafka_offset DESC, kafka_line DESC LIMIT 1`,
+          `SELECT kafka_offset AS o, kafka_line AS l FROM ${t} WHERE ${this.where} AND kafka_offset >= {from:UInt64} ORDER BY kafka_offset DESC, kafka_line DESC LIMIT 1`,
+          { topic, partition, from: Math.max(0, from) },
         ),
       ),
     );
@@ -106,9 +104,9 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
   /** Rows and rejects stored from a whole topic, and its highest offset (-1: none): what `weblog run` checks its state against. */
   async storedFromTopic(topic: string): Promise<{ rows: number; rejects: number; maxOffset: number }> {
     const q = (t: string) =>
-      this.ch.query<{ c: string | number; m: string | number }>(
-        `SELECT count() AS c, max(kafka_offset) AS m FROM ${t} WHERE kafka_topic = ${sqlString(topic)}`,
-      );
+      this.ch.query<{ c: string | number; m: string | number }>(`SELECT count() AS c, max(kafka_offset) AS m FROM ${t} WHERE kafka_topic = {topic:String}`, {
+        topic,
+      });
     const [[r], [j]] = await Promise.all([q('access_log'), q('rejects')]);
     const rows = Number(r?.c ?? 0);
     const rejects = Number(j?.c ?? 0);
@@ -126,10 +124,10 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
   async storedRejects(topic: string, partition: number, lines: readonly Position[]): Promise<Set<string>> {
     if (lines.length === 0) return new Set();
     await this.ch.settle(this.scope(topic, partition));
+    const offsets = lines.map((p) => p.offset);
     const present = await this.ch.query<{ o: string | number; l: string | number }>(
-      `SELECT kafka_offset AS o, kafka_line AS l FROM rejects WHERE ${this.where(topic, partition)} AND (kafka_offset, kafka_line) IN (${lines
-        .map((p) => `(${p.offset}, ${p.line})`)
-        .join(',')})`,
+      `SELECT kafka_offset AS o, kafka_line AS l FROM rejects WHERE ${this.where} AND kafka_offset BETWEEN {lo:UInt64} AND {hi:UInt64} AND has({keys:Array(String)}, concat(toString(kafka_offset), ':', toString(kafka_line)))`,
+      { topic, partition, lo: Math.min(...offsets), hi: Math.max(...offsets), keys: lines.map((p) => positionKey(p.offset, p.line)) },
     );
     return new Set(present.map((p) => positionKey(Number(p.o), Number(p.l))));
   }

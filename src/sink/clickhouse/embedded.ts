@@ -61,7 +61,7 @@ function acquire(dir: string, create: boolean): Shared {
   try {
     session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
   } catch (err) {
-    // chdb locks the folder (its status file) for the process that opened it.
+    // chdb locks the folder (its status file) for the process that opened it; chdb's errors carry no code, only this text.
     if (/Failed to create connection|Cannot lock file|already running/i.test(err instanceof Error ? err.message : String(err)))
       throw new WeblogError(
         'UNAVAILABLE',
@@ -123,9 +123,9 @@ export class EmbeddedClickHouse implements ClickHouse {
     return next;
   }
 
-  async exec(sql: string): Promise<void> {
+  async exec(sql: string, params?: QueryParams): Promise<void> {
     try {
-      await this.run((session) => session.queryAsync(sql, { format: 'TSV' }));
+      await this.run((session) => (params ? session.queryBindAsync(sql, params, { format: 'TSV' }) : session.queryAsync(sql, { format: 'TSV' })));
     } catch (err) {
       throw wrap(err, 'statement failed', 'QUERY_FAILED');
     }

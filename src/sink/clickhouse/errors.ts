@@ -31,6 +31,12 @@ const retriableCodes = new Set([
 
 const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'UND_ERR_SOCKET', 'ECONNABORTED']);
 
+/**
+ * The server's exception code: @clickhouse/client's ClickHouseError carries
+ * it in `code`. chdb's errors, and the client's when the server refused a
+ * streamed INSERT mid-body, carry only the server's text ("Code: 27. ..."):
+ * no code field exists there, so that text is read.
+ */
 function serverCode(err: unknown): number | undefined {
   const e = err as { code?: unknown; message?: unknown };
   if (typeof e.code === 'string' && /^\d+$/.test(e.code)) return Number(e.code);
@@ -72,9 +78,12 @@ export function isTransient(err: unknown): boolean {
   // client may also report EPIPE/ECONNRESET for an error that is permanent.
   const code = serverCode(err);
   if (code !== undefined) return retriableCodes.has(code);
-  if (typeof e.code === 'string' && networkCodes.has(e.code)) return true;
+  if (typeof e.code === 'string' && networkCodes.has(e.code)) return true; // errno and undici codes
+  // Two failures come with no code at all: the client's own request timeout
+  // ("Timeout error.", a plain Error) and a 502/503/504 from a proxy in front
+  // of the server (the client hands over the body text only).
   const msg = typeof e.message === 'string' ? e.message : '';
-  if (/socket hang up|ECONNREFUSED|ECONNRESET|Timeout error|timed out|EPIPE|other side closed|\b50[234]\b/i.test(msg)) return true;
+  if (/^Timeout error\.|\bstatus (50[234])\b|^50[234]\b|\b50[234] (Bad Gateway|Service Unavailable|Gateway Time-?out)/i.test(msg)) return true;
   if (e.cause) return isTransient(e.cause);
   return false;
 }

@@ -6,7 +6,7 @@ import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
 import type { ClickHouse, Dialect, InsertOptions, QueryParams, QueryTable } from './types.js';
 import { clickhouseCode, wrapClickHouseError } from './errors.js';
-import { sqlString } from './sql.js';
+import { bindLiterals, sqlIdentifier } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
 export interface HttpOptions {
@@ -103,11 +103,24 @@ export class HttpClickHouse implements ClickHouse {
     }
   }
 
+  /**
+   * A statement with its parameters as the server takes them: bound
+   * server-side, or written as literals on 18.x, which has no query
+   * parameters (the server's version is learnt first when not known yet).
+   */
+  private async bound(sql: string, params: QueryParams | undefined): Promise<{ query: string; query_params?: Record<string, unknown> }> {
+    if (!params) return { query: sql };
+    await this.detect();
+    return this.legacy ? { query: bindLiterals(sql, params) } : { query: sql, query_params: params };
+  }
+
   /** Creates the database if missing and learns the server version. */
   async createDatabase(): Promise<void> {
     await this.detect();
     try {
-      await this.admin.command({ query: `CREATE DATABASE IF NOT EXISTS ${this.database}${this.opts.cluster ? ` ON CLUSTER ${this.opts.cluster.name}` : ''}` });
+      await this.admin.command({
+        query: `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.database)}${this.opts.cluster ? ` ON CLUSTER ${sqlIdentifier(this.opts.cluster.name)}` : ''}`,
+      });
     } catch (err) {
       // Another worker starting at the same moment created it between the server's check and its create.
       if (clickhouseCode(err) === 82) return;
@@ -117,13 +130,13 @@ export class HttpClickHouse implements ClickHouse {
 
   /** True when the database exists (without creating it). */
   async databaseExists(): Promise<boolean> {
-    const rows = await this.adminQuery<{ c: string | number }>(`SELECT count() AS c FROM system.databases WHERE name = ${sqlString(this.database)}`);
+    const rows = await this.adminQuery<{ c: string | number }>('SELECT count() AS c FROM system.databases WHERE name = {db:String}', { db: this.database });
     return Number(rows[0]?.c ?? 0) > 0;
   }
 
-  async exec(sql: string): Promise<void> {
+  async exec(sql: string, params?: QueryParams): Promise<void> {
     try {
-      await this.client.command({ query: sql });
+      await this.client.command(await this.bound(sql, params));
     } catch (err) {
       throw wrapClickHouseError(err, 'statement failed', 'QUERY_FAILED');
     }
@@ -131,7 +144,7 @@ export class HttpClickHouse implements ClickHouse {
 
   async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
-      const rs = await this.client.query({ query: sql, format: 'JSONEachRow', ...(params ? { query_params: params } : {}) });
+      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSONEachRow' });
       return await rs.json<T>();
     } catch (err) {
       throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
@@ -140,7 +153,7 @@ export class HttpClickHouse implements ClickHouse {
 
   async queryTable(sql: string, params?: QueryParams): Promise<QueryTable> {
     try {
-      const rs = await this.client.query({ query: sql, format: 'JSON', ...(params ? { query_params: params } : {}) });
+      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSON' });
       const json = await rs.json<Record<string, unknown>>();
       return { columns: json.meta?.map(({ name, type }) => ({ name, type })) ?? [], rows: json.data };
     } catch (err) {
@@ -207,13 +220,12 @@ export class HttpClickHouse implements ClickHouse {
   async settle(scope?: string): Promise<void> {
     const ids = [...this.unsettled.keys()];
     if (ids.length === 0 && scope === undefined) return;
-    const list = ids.length ? ids.map(sqlString).join(',') : "''";
-    const others =
-      scope === undefined
-        ? '0'
-        : `countIf(startsWith(query_id, ${sqlString(`weblog|${scope}|`)}) AND NOT startsWith(query_id, ${sqlString(`weblog|${scope}|${this.idBase}-`)}))`;
+    const prefix = `weblog|${scope ?? ''}|`;
     const [view] = await this.adminQuery<{ up: number | string; running: string[]; others: number | string }>(
-      `SELECT uptime() AS up, groupArrayIf(query_id, query_id IN (${list})) AS running, ${others} AS others FROM system.processes`,
+      `SELECT uptime() AS up, groupArrayIf(query_id, has({ids:Array(String)}, query_id)) AS running,
+              ${scope === undefined ? '0' : 'countIf(startsWith(query_id, {prefix:String}) AND NOT startsWith(query_id, {ours:String}))'} AS others
+       FROM system.processes`,
+      { ids: ids.length ? ids : [''], prefix, ours: `${prefix}${this.idBase}-` },
     );
     if (Number(view?.others ?? 0) > 0) throw new WeblogError('UNAVAILABLE', `waiting for another worker's INSERT into ${scope} to finish`);
     if (ids.length === 0) return;
@@ -222,7 +234,8 @@ export class HttpClickHouse implements ClickHouse {
       try {
         await this.admin.command({ query: 'SYSTEM FLUSH LOGS' });
         const rows = await this.adminQuery<{ id: string; types: (number | string)[] }>(
-          `SELECT query_id AS id, groupArray(type) AS types FROM system.query_log WHERE event_date >= yesterday() AND query_id IN (${list}) GROUP BY query_id`,
+          'SELECT query_id AS id, groupArray(type) AS types FROM system.query_log WHERE event_date >= yesterday() AND has({ids:Array(String)}, query_id) GROUP BY query_id',
+          { ids },
         );
         for (const r of rows) logged.set(r.id, r.types.map(Number));
       } catch (err) {
@@ -240,7 +253,7 @@ export class HttpClickHouse implements ClickHouse {
       const verdict = judge(u, { startedAt, running, logged }, now, grace);
       if (verdict === 'settled') this.unsettled.delete(u.queryId);
       else if (verdict === 'running' && now - u.sentAt > killAfter) {
-        await this.admin.command({ query: `KILL QUERY WHERE query_id = ${sqlString(u.queryId)} SYNC` }).catch(() => undefined);
+        await this.admin.command(await this.bound('KILL QUERY WHERE query_id = {id:String} SYNC', { id: u.queryId })).catch(() => undefined);
       }
     }
     if (this.unsettled.size > 0) {
@@ -251,9 +264,9 @@ export class HttpClickHouse implements ClickHouse {
     }
   }
 
-  async adminQuery<T>(sql: string): Promise<T[]> {
+  async adminQuery<T>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
-      const rs = await this.admin.query({ query: sql, format: 'JSONEachRow' });
+      const rs = await this.admin.query({ ...(await this.bound(sql, params)), format: 'JSONEachRow' });
       return await rs.json<T>();
     } catch (err) {
       throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');

@@ -2,7 +2,6 @@
 import { WeblogError } from '../../errors.js';
 import { EmbeddedClickHouse } from './embedded.js';
 import { HttpClickHouse } from './http.js';
-import { sqlString } from './sql.js';
 import type { ClickHouse } from './types.js';
 
 export const defaultDataDir = 'weblog-data';
@@ -67,7 +66,8 @@ export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }
 /** Refuses a cluster the server does not know; else its 'auto' insert quorum: 2 when every shard has 2 or more replicas, else none (1). */
 async function clusterQuorum(ch: HttpClickHouse, cluster: string): Promise<number> {
   const rows = await ch.adminQuery<{ shard: number | string; replicas: number | string }>(
-    `SELECT shard_num AS shard, count() AS replicas FROM system.clusters WHERE cluster = ${sqlString(cluster)} GROUP BY shard_num`,
+    'SELECT shard_num AS shard, count() AS replicas FROM system.clusters WHERE cluster = {cluster:String} GROUP BY shard_num',
+    { cluster },
   );
   if (rows.length === 0) {
     const known = await ch.adminQuery<{ cluster: string }>('SELECT DISTINCT cluster FROM system.clusters ORDER BY cluster');

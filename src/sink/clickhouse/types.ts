@@ -3,7 +3,7 @@
  * over HTTP (@clickhouse/client) or the embedded engine (chdb).
  */
 
-export type QueryParams = Record<string, string | number | boolean>;
+export type QueryParams = Record<string, string | number | boolean | readonly (string | number)[]>;
 
 /** A result with its columns' ClickHouse types (the `meta` of the JSON format). */
 export interface QueryTable {
@@ -45,8 +45,8 @@ export interface ClickHouse {
   readonly database: string;
   /** Where the data lives, for messages; never contains a password. */
   describe(): string;
-  /** Runs one statement that returns no rows (DDL, INSERT ... SELECT). */
-  exec(sql: string): Promise<void>;
+  /** Runs one statement that returns no rows (DDL, INSERT ... SELECT), with `{name:Type}` parameters bound. */
+  exec(sql: string, params?: QueryParams): Promise<void>;
   /** Runs one SELECT with `{name:Type}` parameters bound server-side; rows as objects. */
   query<T = Record<string, unknown>>(sql: string, params?: QueryParams): Promise<T[]>;
   /** Like query(), with each result column's name and ClickHouse type, in order (also when no row comes back). */

@@ -11,7 +11,11 @@ describe('ClickHouse error classification', () => {
 
   it('retries network failures and retriable server codes', () => {
     expect(isTransient(err('connect ECONNREFUSED 127.0.0.1:8123', 'ECONNREFUSED'))).toBe(true);
-    expect(isTransient(err('socket hang up'))).toBe(true);
+    expect(isTransient(err('socket hang up', 'ECONNRESET'))).toBe(true);
+    expect(isTransient(err('other side closed', 'UND_ERR_SOCKET'))).toBe(true);
+    expect(isTransient(err('Timeout error.'))).toBe(true); // the client's request timeout: no code exists
+    expect(isTransient(err('<html><head><title>502 Bad Gateway</title></head></html>'))).toBe(true); // a proxy's answer
+    expect(isTransient(Object.assign(new Error('insert failed'), { cause: err('connect ECONNREFUSED', 'ECONNREFUSED') }))).toBe(true);
     expect(isTransient(err('Code: 252. DB::Exception: Too many parts'))).toBe(true);
     expect(isTransient(err('Request failed with status 503'))).toBe(true);
   });
@@ -30,5 +34,6 @@ describe('ClickHouse error classification', () => {
 
   it('does not take digits inside a message for an HTTP status', () => {
     expect(isTransient(err('Cannot parse input at row 5021'))).toBe(false);
+    expect(isTransient(err('Value 503 is out of range for column status'))).toBe(false);
   });
 });
