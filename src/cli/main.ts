@@ -1,16 +1,8 @@
 /** The `weblog` command line: dispatches to subcommands. */
 import { readFileSync } from 'node:fs';
 import { describeError, WeblogError } from '../errors.js';
-import { helpText, parseOptions, type Command } from './options.js';
-import { migrateCommand } from './commands/migrate.js';
-import { parseCommand } from './commands/parse.js';
-import { processCommand } from './commands/process.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { serveCommand } from './commands/serve.js';
-import { shipCommand } from './commands/ship.js';
-
-const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand, serveCommand];
+import { helpText, parseOptions } from './options.js';
+import { commands } from './commands/index.js';
 
 function version(): string {
   return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;

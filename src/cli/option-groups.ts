@@ -294,7 +294,7 @@ export const dashboardOptions = [
     type: 'string',
     default: serveDefaults.host,
     arg: 'ADDR',
-    description: 'address to listen on (loopback by default; see README before exposing it)',
+    description: 'address to listen on (loopback by default; read docs/dashboard.md before exposing it)',
   },
   { name: 'port', type: 'number', default: serveDefaults.port, max: 65535, unit: 'TCP port, 0 = any free port', description: 'port of the dashboard' },
   {

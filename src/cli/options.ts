@@ -67,7 +67,7 @@ export function defineCommand<const T extends readonly OptionSpec[]>(spec: Comma
 
 export type ParsedOptions = Record<string, string | number | boolean | undefined>;
 
-function envName(name: string): string {
+export function envName(name: string): string {
   return `WEBLOG_${name.toUpperCase().replace(/-/g, '_')}`;
 }
 

@@ -306,7 +306,7 @@ export class AccessLogWriter {
   }
 }
 
-/** A reject as the dead-letter topic carries it (README "Dead letters"). */
+/** A reject as the dead-letter topic carries it (docs/message-format.md, "Dead letters"). */
 export function deadLetterJson(topic: string, partition: number, { msg, reject }: RejectedLine): string {
   return JSON.stringify({
     line: reject.line,

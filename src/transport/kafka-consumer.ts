@@ -169,7 +169,15 @@ export class KafkaLogConsumer implements LogConsumer {
         }
         if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
         resolveOffset(String(lastOffset)); // kafkajs fetches on from the resolved offset
-        await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
+        try {
+          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
+        } catch (err) {
+          // A member the group dropped while its batch was being stored (a long INSERT, a hung server)
+          // gets UNKNOWN_MEMBER_ID or a rebalance error here, wrapped by kafkajs' retrier, which its
+          // runner does not recognise: the consumer crashed for good. The bare error makes it rejoin;
+          // the batch comes again and its stored lines are skipped.
+          throw rejoinable(err) ?? err;
+        }
       },
     });
   }
@@ -187,4 +195,11 @@ export class KafkaLogConsumer implements LogConsumer {
     this.abort.abort(new WeblogError('ABORTED', 'consumer destroyed'));
     await this.close();
   }
+}
+
+/** The kafkajs error inside `err` when it means "rejoin the group" (kafkajs' runner rejoins on these types only unwrapped). */
+function rejoinable(err: unknown): Error | undefined {
+  for (let e = err as { type?: string; cause?: unknown } | undefined, i = 0; e && i < 5; e = e.cause as typeof e, i++)
+    if (e.type && ['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'NOT_COORDINATOR_FOR_GROUP'].includes(e.type)) return e as Error;
+  return undefined;
 }

@@ -5,8 +5,10 @@
  * unpinned images).
  */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { repoRoot } from '../helpers/datasets.js';
 
 interface Service {
@@ -19,19 +21,13 @@ interface Service {
   depends_on?: Record<string, { condition: string }> | string[];
 }
 
-// YAML through Python's yaml module (Debian ships it), to keep a YAML parser out of the dependencies.
 interface Compose {
   services: Record<string, Service & { profiles?: string[]; configs?: { source: string; target: string }[] }>;
   volumes: Record<string, unknown>;
   configs: Record<string, { content: string }>;
 }
 function load(): Compose {
-  const json = execFileSync(
-    'python3',
-    ['-c', 'import json,sys,yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', path.join(repoRoot, 'compose.yaml')],
-    { encoding: 'utf8' },
-  );
-  return JSON.parse(json) as Compose;
+  return parse(readFileSync(path.join(repoRoot, 'compose.yaml'), 'utf8'), { merge: true }) as Compose; // merge keys (<<) as Compose reads them
 }
 
 describe('compose.yaml', () => {

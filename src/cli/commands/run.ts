@@ -96,7 +96,7 @@ export const runCommand = defineCommand({
     },
     ...workerOptionsFor('run'),
   ],
-  notes: `Default source: the bundled sample (${path.relative(process.cwd(), bundledSample) || bundledSample}).\nWithout --follow the command ends when every line shipped is in ClickHouse, then prints the reports.`,
+  notes: `Default source: the bundled sample (data/sample/elastic_apache.log in the package: 10,000 real Apache lines).\nWithout --follow the command ends when every line shipped is in ClickHouse, then prints the reports.`,
   async run(opts) {
     const worker = workerConfig(opts, 'weblog.run');
     if (!opts.source) {

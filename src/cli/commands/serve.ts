@@ -17,7 +17,7 @@ export const serveCommand = defineCommand({
   notes:
     'The page refreshes itself while processors insert. API: /api (index), /api/meta, /api/reports/NAME?from=ISO&to=ISO&site=S&limit=N, /healthz.\n' +
     'An embedded data folder can be open in one process only: to watch `weblog run --follow` live, give that run --serve instead.\n' +
-    'It has no login: keep it on loopback, or put it behind a reverse proxy with authentication (README: "The dashboard").',
+    'It has no login: keep it on loopback, or put it behind a reverse proxy with authentication (docs/dashboard.md).',
   async run(opts) {
     const { log } = workerConfig({ ...opts, metrics: false, 'metrics-port': 0, 'shutdown-timeout-ms': 0 }, 'weblog.serve');
     return withClickHouse(clickhouseConfig(opts), { readOnly: true }, async (ch) => {

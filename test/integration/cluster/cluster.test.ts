@@ -143,7 +143,7 @@ describe('migrations on a cluster', () => {
       inject('endpoints').kafkaBrokers.join(','),
       ...processArgs(topic, uniqueName('g'), { database: db } as HttpClickHouse, node1, ['--cluster', cl.cluster]),
     ]);
-    expect(r.code).toBe(1);
+    expect(r.code, r.stderr).toBe(1);
     expect(lastLine(r.stderr)).toBe(
       `weblog process: SCHEMA_MISMATCH: the schema in ${node1} database ${db} (cluster weblog) is behind this weblog: 0002_bundles, 0003_rollups not applied; run \`weblog migrate --cluster weblog\` (workers on a cluster never migrate it themselves)`,
     );

@@ -4,15 +4,12 @@
  * read from ../shared, never vendored). Upstream verdicts are compared with
  * ours; the few places where we choose differently are listed with the reason.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { createParser } from '../../../src/parse/scan.js';
-import { sharedDatasets } from '../../helpers/datasets.js';
+import { sharedFile } from '../../helpers/datasets.js';
 
-const file = path.join(sharedDatasets, 'parser_edge_cases', 'edge_cases.jsonl');
-const present = existsSync(file);
-if (!present) console.warn(`skipping parser edge cases: ${file} not found (it lives in ../shared/datasets)`);
+const { file, present, skipped } = sharedFile('parser_edge_cases', 'edge_cases.jsonl');
 
 interface EdgeCase {
   id: string;
@@ -45,7 +42,7 @@ const deliberate: Record<string, string> = {
   '080': 'bad_status', // unquoted %r with spaces: ambiguous; upstream notes its own odd output
 };
 
-describe.skipIf(!present)('parser edge cases from other projects', () => {
+describe.skipIf(!present)(`parser edge cases from other projects${skipped}`, () => {
   const cases: EdgeCase[] = present
     ? readFileSync(file, 'utf8')
         .trim()

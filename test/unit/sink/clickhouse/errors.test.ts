@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isTransient, wrapClickHouseError } from '../../../src/sink/clickhouse/errors.js';
+import { isTransient, wrapClickHouseError } from '../../../../src/sink/clickhouse/errors.js';
 
 const err = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
 

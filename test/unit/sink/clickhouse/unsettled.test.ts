@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insertNeverRan, judge, queryLogType, type ServerView, type Unsettled } from '../../../src/sink/clickhouse/unsettled.js';
+import { insertNeverRan, judge, queryLogType, type ServerView, type Unsettled } from '../../../../src/sink/clickhouse/unsettled.js';
 
 const view = (over: Partial<ServerView> = {}): ServerView => ({ startedAt: 0, running: new Set(), logged: new Map(), ...over });
 

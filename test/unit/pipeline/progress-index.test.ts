@@ -1,0 +1,39 @@
+/** The shipper's progress records by key, by identity (newest wins) and by content fingerprint; replaced records leave no stale entry. */
+import { describe, expect, it } from 'vitest';
+import { ProgressIndex } from '../../../src/pipeline/progress-index.js';
+import type { ShipProgress } from '../../../src/transport/types.js';
+
+const rec = (key: string, etag: string, updatedAt: number, head?: [number, string]): ShipProgress =>
+  ({ key, etag, offset: 10, lines: 1, done: false, updatedAt, ...(head ? { headLength: head[0], head: head[1] } : {}) }) as ShipProgress;
+
+describe('ProgressIndex', () => {
+  it('finds a record by key, by identity (the newest of an identity) and by fingerprint', () => {
+    const idx = new ProgressIndex([rec('a.log.1', '1:7', 200, [256, 'h1']), rec('a.log', '1:7', 100, [256, 'h1']), rec('b.log', '1:8', 50, [64, 'h2'])]);
+    expect(idx.size).toBe(3);
+    expect(idx.get('a.log')?.updatedAt).toBe(100);
+    expect(idx.ofEtag('1:7')?.key).toBe('a.log.1'); // renamed later: the newer record of the inode
+    expect(
+      idx
+        .withHead(256, 'h1')
+        .map((p) => p.key)
+        .sort(),
+    ).toEqual(['a.log', 'a.log.1']);
+    expect(idx.headLengths()).toEqual([256, 64]);
+    expect(idx.withHead(64, 'nope')).toEqual([]);
+  });
+
+  it('a record replaced under its key leaves no stale identity or fingerprint entry', () => {
+    const idx = new ProgressIndex([rec('a.log', '1:7', 100, [256, 'h1'])]);
+    idx.set(rec('a.log', '1:9', 300, [128, 'h3'])); // a new file took the name
+    expect(idx.ofEtag('1:7')).toBeUndefined();
+    expect(idx.ofEtag('1:9')?.key).toBe('a.log');
+    expect(idx.withHead(256, 'h1')).toEqual([]);
+    expect(idx.headLengths()).toEqual([128]);
+  });
+
+  it('an older record of an identity does not displace the newer one', () => {
+    const idx = new ProgressIndex([rec('x', 'e', 500)]);
+    idx.set(rec('y', 'e', 100));
+    expect(idx.ofEtag('e')?.key).toBe('x');
+  });
+});
