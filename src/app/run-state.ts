@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { WeblogError } from '../errors.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
+import { clickhouseDefaults } from '../sink/clickhouse/types.js';
 
 export interface QueueState {
   topic: string;
@@ -53,7 +54,7 @@ export function checkQueueState(queue: QueueState, stored: StoredFromQueue, wher
  * `npm start` then `weblog run --clickhouse URL` in the same folder).
  */
 export function runStateFile(cfg: ClickHouseConfig): string {
-  const db = cfg.database ?? 'weblog';
+  const db = cfg.database ?? clickhouseDefaults.database;
   let name = `run-state-${db}.json`;
   if (cfg.url) {
     let where = 'server';

@@ -16,6 +16,7 @@ import { shipDefaults } from '../pipeline/ship.js';
 import { httpDefaults } from '../sink/clickhouse/http.js';
 import { workerDefaults } from '../app/worker.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
+import { clickhouseDefaults } from '../sink/clickhouse/types.js';
 import type { SourceConfig } from '../source/open.js';
 import { kafkaDefaults, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { checkKafkaAuth } from '../transport/kafka.js';
@@ -81,7 +82,7 @@ export function clickhouseConfig(opts: ParsedOptions): ClickHouseConfig {
   const base = {
     url: str(opts.clickhouse),
     embedded: str(opts.embedded) ?? defaultDataDir,
-    database: str(opts.database) ?? 'weblog',
+    database: str(opts.database) ?? clickhouseDefaults.database,
     requestTimeoutMs: Number(opts['request-timeout-ms'] ?? httpDefaults.requestTimeoutMs),
   };
   const cluster = str(opts.cluster);

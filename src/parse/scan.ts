@@ -5,7 +5,7 @@
  */
 import { generateParser, type LineParser } from './compile.js';
 import { decimal, isEscaped, parseUintAt } from './primitives.js';
-import { compileFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
+import { compileFormat, defaultFormat, type CompiledFormat, type FieldSpec, type Token } from './format.js';
 import { emptyRecord, setExtra, type AccessRecord, type ParseResult, type RejectReason } from './record.js';
 import { splitRequest, splitUrl } from './request.js';
 import { parseClfTimeAt, parseEpochSeconds, parseIsoTime, STORABLE_TIME, storableRangeText } from './time.js';
@@ -130,13 +130,13 @@ function compileSteps(compiled: CompiledFormat): Step[] {
  * lines it accepts, this scanner for everything else. Same results as
  * createGenericParser, faster.
  */
-export function createParser(format: string | CompiledFormat = 'combined'): LineParser {
+export function createParser(format: string | CompiledFormat = defaultFormat): LineParser {
   const compiled = typeof format === 'string' ? compileFormat(format) : format;
   return generateParser(compiled, createGenericParser(compiled));
 }
 
 /** The reference scanner: walks the tokens one by one and writes every reject's detail. */
-export function createGenericParser(format: string | CompiledFormat = 'combined'): LineParser {
+export function createGenericParser(format: string | CompiledFormat = defaultFormat): LineParser {
   const compiled = typeof format === 'string' ? compileFormat(format) : format;
   const steps = compileSteps(compiled);
   const n = steps.length;

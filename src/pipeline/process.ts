@@ -9,6 +9,8 @@ import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
 import type { Reject } from '../parse/record.js';
+import { defaultFormat } from '../parse/format.js';
+import { bundleDefaults } from '../source/bundles.js';
 import { atOrBefore, ClickHouseAccessLogStore, type AccessLogStore, type RejectedLine } from '../sink/access-log.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { RowBuffer } from '../sink/row-buffer.js';
@@ -35,8 +37,8 @@ export interface ProcessorOptions extends WriterOptions {
 
 /** The processor's defaults, in one place (the CLI shows them); the write's are the writer's. */
 export const processorDefaults = {
-  format: 'combined',
-  maxLineBytes: 65_536,
+  format: defaultFormat,
+  maxLineBytes: bundleDefaults.maxLineBytes,
 } as const;
 
 export interface ProcessorDeps {

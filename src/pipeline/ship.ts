@@ -12,7 +12,7 @@ import { fnv1a64 } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
-import { itemSize } from '../source/bundles.js';
+import { bundleDefaults, itemSize } from '../source/bundles.js';
 import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
@@ -28,7 +28,7 @@ export const shipDefaults = {
   batchBytes: 4 * 1024 * 1024,
   linesPerMessage: 1000,
   messageBytes: 64 * 1024,
-  maxLineBytes: 65_536,
+  maxLineBytes: bundleDefaults.maxLineBytes,
   pollIntervalMs: 5000,
   replicas: 1,
   replicaIndex: 0,

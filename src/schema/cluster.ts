@@ -17,6 +17,7 @@
  */
 import { WeblogError } from '../errors.js';
 import type { ClickHouseConfig } from '../sink/clickhouse/open.js';
+import { clickhouseDefaults } from '../sink/clickhouse/types.js';
 
 export interface ClusterOptions {
   /** Cluster name from the servers' remote_servers. */
@@ -119,5 +120,5 @@ export function clusterHistoryTable(o: ClusterOptions): string {
 
 /** The cluster part of a ClickHouse config, as migrations take it. */
 export function migrationCluster(cfg: ClickHouseConfig): ClusterOptions | undefined {
-  return cfg.cluster ? { name: cfg.cluster.name, keeperPath: cfg.cluster.keeperPath, database: cfg.database ?? 'weblog' } : undefined;
+  return cfg.cluster ? { name: cfg.cluster.name, keeperPath: cfg.cluster.keeperPath, database: cfg.database ?? clickhouseDefaults.database } : undefined;
 }

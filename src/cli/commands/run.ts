@@ -32,6 +32,7 @@ import {
 } from '../option-groups.js';
 import { defineCommand } from '../options.js';
 import type { ClickHouseConfig } from '../../sink/clickhouse/open.js';
+import { clickhouseDefaults } from '../../sink/clickhouse/types.js';
 
 /** The HTML dashboard's default place: beside the embedded data folder, or in the current folder for a server. */
 export function dashboardFileFor(cfg: ClickHouseConfig): string {
@@ -156,7 +157,7 @@ export const runCommand = defineCommand({
       : `${s.linesShipped.toLocaleString('en-US')} lines shipped, ${s.rowsInserted.toLocaleString('en-US')} rows stored, ${s.rejected.toLocaleString('en-US')} rejected.`;
     const where = s.embedded
       ? `--embedded ${path.relative(process.cwd(), path.resolve(clickhouse.embedded ?? '.')) || '.'}`
-      : `--clickhouse URL --database ${clickhouse.database ?? 'weblog'}`;
+      : `--clickhouse URL --database ${clickhouse.database ?? clickhouseDefaults.database}`;
     const more = `npx weblog report referrers ${where}`;
     const dashboard = s.dashboardFile
       ? `dashboard: ${s.dashboardFile}\n  open it in a browser; live, refreshing while data arrives: npx weblog serve ${where}\n`

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
-import type { ClickHouse, InsertOptions, QueryParams, QueryTable } from './types.js';
+import { clickhouseDefaults, type ClickHouse, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
 
 export interface EmbeddedOptions {
   /** Data folder (created if missing, unless `create` is false). */
@@ -84,7 +84,7 @@ export class EmbeddedClickHouse implements ClickHouse {
   private closed = false;
 
   constructor(private readonly opts: EmbeddedOptions) {
-    this.database = opts.database ?? 'weblog';
+    this.database = opts.database ?? clickhouseDefaults.database;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database))
       throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
     this.s = acquire(opts.dir, opts.create !== false);

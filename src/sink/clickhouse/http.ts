@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
-import type { ClickHouse, Dialect, InsertOptions, QueryParams, QueryTable } from './types.js';
+import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
 import { clickhouseCode, wrapClickHouseError } from './errors.js';
 import { bindLiterals, sqlIdentifier } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
@@ -54,7 +54,7 @@ export class HttpClickHouse implements ClickHouse {
   private seq = 0;
 
   constructor(private readonly opts: HttpOptions) {
-    this.database = opts.database ?? 'weblog';
+    this.database = opts.database ?? clickhouseDefaults.database;
     this.legacy = opts.legacy === true;
     const common = {
       url: opts.url,

@@ -2,9 +2,9 @@
 import { WeblogError } from '../../errors.js';
 import { EmbeddedClickHouse } from './embedded.js';
 import { HttpClickHouse } from './http.js';
-import type { ClickHouse } from './types.js';
+import { clickhouseDefaults, type ClickHouse } from './types.js';
 
-export const defaultDataDir = 'weblog-data';
+export const defaultDataDir = clickhouseDefaults.dataDir;
 
 export interface ClickHouseConfig {
   /** Server over HTTP, e.g. http://user:pass@host:8123; default: embedded. */
@@ -23,7 +23,7 @@ export interface ClickHouseConfig {
  * missing folder or database is NO_DATA instead of a new, empty one.
  */
 export async function openClickHouse(cfg: ClickHouseConfig, { readOnly = false }: { readOnly?: boolean } = {}): Promise<ClickHouse> {
-  const database = cfg.database ?? 'weblog';
+  const database = cfg.database ?? clickhouseDefaults.database;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(database)) throw new WeblogError('CONFIG_INVALID', `--database: expected letters, digits and _, got "${database}"`);
   if (cfg.url) {
     let url: URL;

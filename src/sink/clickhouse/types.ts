@@ -3,6 +3,9 @@
  * over HTTP (@clickhouse/client) or the embedded engine (chdb).
  */
 
+/** The ClickHouse side's defaults, in one place. */
+export const clickhouseDefaults = { database: 'weblog', dataDir: 'weblog-data' } as const;
+
 export type QueryParams = Record<string, string | number | boolean | readonly (string | number)[]>;
 
 /** A result with its columns' ClickHouse types (the `meta` of the JSON format). */
