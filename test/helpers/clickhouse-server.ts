@@ -1,12 +1,15 @@
 /**
- * A dedicated ClickHouse server (Debian's 18.16) for fault tests that stop
- * and start it, so the shared stack server is never touched. Stopped by PID.
+ * A dedicated ClickHouse server for fault tests that stop, kill and pause it,
+ * so the stack's servers are never touched: Debian's 18.16 ('legacy') or the
+ * current server from chdb's library ('current', see
+ * test/stack/clickhouse-current.ts). Stopped by PID.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { currentServerArgs, findLibchdb, writeCurrentServerConfig } from '../stack/clickhouse-current.js';
 import { findClickhouseBinary, writeClickhouseConfig } from '../stack/services.js';
 import { waitUntil } from './wait.js';
 
@@ -22,6 +25,8 @@ function freePort(): Promise<number> {
 }
 
 export class DedicatedClickHouse {
+  constructor(readonly kind: 'legacy' | 'current' = 'legacy') {}
+
   private child: ChildProcess | undefined;
   readonly dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-ch-'));
   httpPort = 0;
@@ -57,15 +62,24 @@ export class DedicatedClickHouse {
       this.httpPort = await freePort();
       this.tcpPort = await freePort();
     }
-    const bin = findClickhouseBinary();
-    if (!bin) throw new Error('clickhouse-server is not installed');
-    mkdirSync(path.join(this.dir, 'data'), { recursive: true });
-    const config = writeClickhouseConfig(this.dir, path.join(this.dir, 'data'), this.httpPort, this.tcpPort);
-    this.child = spawn(bin, [`--config-file=${config}`], { cwd: this.dir, stdio: 'ignore' });
+    mkdirSync(this.dataDir, { recursive: true });
+    if (this.kind === 'current') {
+      const lib = findLibchdb();
+      if (!lib) throw new Error('libchdb.so not found (npm install)');
+      const config = writeCurrentServerConfig(this.dir, this.dataDir);
+      // Its system tables are not kept across a restart but their folders are (see clickhouse-current.ts).
+      for (const sub of ['data/system', 'metadata/system', 'metadata/system.sql']) rmSync(path.join(this.dataDir, sub), { recursive: true, force: true });
+      this.child = spawn('python3', currentServerArgs(lib, this.dataDir, config, this.httpPort, this.tcpPort), { cwd: this.dir, stdio: 'ignore' });
+    } else {
+      const bin = findClickhouseBinary();
+      if (!bin) throw new Error('clickhouse-server is not installed');
+      const config = writeClickhouseConfig(this.dir, this.dataDir, this.httpPort, this.tcpPort);
+      this.child = spawn(bin, [`--config-file=${config}`], { cwd: this.dir, stdio: 'ignore' });
+    }
     await waitUntil(
       'dedicated ClickHouse ready',
       async () => {
-        const res = await fetch(`${this.url}/ping`);
+        const res = await fetch(`${this.url}/?query=SELECT%201`);
         return res.ok;
       },
       60_000,

@@ -1,8 +1,35 @@
-/** A database of its own on the test ClickHouse server, migrated, dropped after the test file. */
+/** The ClickHouse servers the tests run on, and a database of its own on one, migrated, dropped after the test file. */
 import { inject } from 'vitest';
 import { migrate } from '../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../src/sink/clickhouse/http.js';
 import { uniqueName } from './names.js';
+
+/** One ClickHouse server of the test stack. */
+export interface ServerTarget {
+  /** For test titles: 'ClickHouse 18.16' or 'the current ClickHouse server'. */
+  label: string;
+  url: string;
+  /** Which schema it takes ('legacy': 18.16's test schema). */
+  dialect: 'legacy' | 'modern';
+}
+
+/**
+ * Every server suite runs on each of these: Debian's 18.16 (legacy schema)
+ * and a current server (modern schema; the stack's 26.7, or CLICKHOUSE_CURRENT_URL).
+ */
+export function serverTargets(): ServerTarget[] {
+  const e = inject('endpoints');
+  const out: ServerTarget[] = [{ label: 'ClickHouse 18.16', url: e.clickhouseUrl, dialect: 'legacy' }];
+  if (e.clickhouseCurrentUrl) out.push({ label: 'the current ClickHouse server', url: e.clickhouseCurrentUrl, dialect: 'modern' });
+  return out;
+}
+
+/** The current server's target (the stack always has one; a test needing it fails when it is missing). */
+export function currentTarget(): ServerTarget {
+  const t = serverTargets().find((s) => s.dialect === 'modern');
+  if (!t) throw new Error('no current ClickHouse server: the test stack starts one (npm run stack -- up), or set CLICKHOUSE_CURRENT_URL');
+  return t;
+}
 
 export async function serverDatabase(
   prefix: string,
@@ -15,7 +42,7 @@ export async function serverDatabase(
     ...(opts.requestTimeoutMs ? { requestTimeoutMs: opts.requestTimeoutMs } : {}),
   });
   await ch.createDatabase();
-  await migrate(ch); // 18.x: the legacy test schema
+  await migrate(ch); // the folder follows the server: legacy on 18.16, modern on a current server
   cleanups.push(async () => {
     await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
     await ch.close();

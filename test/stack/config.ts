@@ -28,6 +28,9 @@ export const stackConfig = {
   kafkaUsers: { weblog: 'weblog-secret', nobody: 'nobody-secret' },
   clickhouseHttpPort: port('WEBLOG_STACK_CLICKHOUSE_PORT', 38123),
   clickhouseTcpPort: port('WEBLOG_STACK_CLICKHOUSE_TCP_PORT', 39100),
+  /** The current ClickHouse server (26.7, chdb's library run as a server; see clickhouse-current.ts). */
+  clickhouseCurrentHttpPort: port('WEBLOG_STACK_CLICKHOUSE_CURRENT_PORT', 38124),
+  clickhouseCurrentTcpPort: port('WEBLOG_STACK_CLICKHOUSE_CURRENT_TCP_PORT', 39101),
   /** s3proxy version fetched from Maven Central (`org.gaul:s3proxy`). */
   s3proxyVersion: process.env.WEBLOG_STACK_S3PROXY_VERSION ?? '2.6.0',
   s3Port: port('WEBLOG_STACK_S3_PORT', 39200),
@@ -48,7 +51,10 @@ export interface Endpoints {
   kafkaBrokers: string[];
   /** A SASL/PLAIN listener with ACLs (user weblog: super user; nobody: no rights), where the servers have one. */
   kafkaSaslBrokers?: string[] | undefined;
+  /** Debian's ClickHouse 18.16 (the legacy schema). */
   clickhouseUrl: string;
+  /** A current ClickHouse server (the modern schema); undefined where none runs. */
+  clickhouseCurrentUrl?: string | undefined;
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
 }
 
@@ -57,6 +63,7 @@ export function localEndpoints(): Endpoints {
     kafkaBrokers: [`127.0.0.1:${stackConfig.kafkaPort}`],
     kafkaSaslBrokers: [`127.0.0.1:${stackConfig.kafkaSaslPort}`],
     clickhouseUrl: `http://127.0.0.1:${stackConfig.clickhouseHttpPort}`,
+    clickhouseCurrentUrl: `http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}`,
     s3: {
       endpoint: `http://127.0.0.1:${stackConfig.s3Port}`,
       region: 'us-east-1',

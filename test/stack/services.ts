@@ -2,6 +2,7 @@
  * The three servers of the local test stack, each as install / start / ready:
  * - Kafka (KRaft, broker + controller in one JVM) from Maven Central jars;
  * - ClickHouse server from Debian's `clickhouse-server` package (18.16);
+ * - a current ClickHouse server (26.7) from chdb's library (clickhouse-current.ts);
  * - s3proxy (an S3 API over a filesystem folder) from Maven Central jars.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { launchCurrentServer } from './clickhouse-current.js';
 import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
 import { canConnect, isAlive, readPid, spawnDetached, stopPid, waitFor } from './proc.js';
 
@@ -252,6 +254,24 @@ export const clickhouse: Service = {
   status: () => genericStatus('clickhouse', clickhouseReady),
 };
 
+// ---------------------------------------------------------------- current ClickHouse (chdb's library as a server)
+async function currentReady(): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}/?query=SELECT%201`, { signal: AbortSignal.timeout(1000) });
+  return res.ok && (await res.text()).trim() === '1';
+}
+
+export const clickhouseCurrent: Service = {
+  name: 'clickhouse-current',
+  install() {},
+  start() {
+    return startWith('clickhouse-current', currentReady, (f) =>
+      launchCurrentServer(f, stackConfig.clickhouseCurrentHttpPort, stackConfig.clickhouseCurrentTcpPort),
+    );
+  },
+  stop: () => stopPid(serviceFiles('clickhouse-current').pidFile),
+  status: () => genericStatus('clickhouse-current', currentReady),
+};
+
 // ---------------------------------------------------------------- S3 (s3proxy)
 async function s3Ready(): Promise<boolean> {
   // Any HTTP answer (403 for an unsigned request) means the S3 API is up.
@@ -302,7 +322,7 @@ export const s3: Service = {
   status: () => genericStatus('s3', s3Ready),
 };
 
-export const services: Service[] = [kafka, clickhouse, s3];
+export const services: Service[] = [kafka, clickhouse, clickhouseCurrent, s3];
 
 // ---------------------------------------------------------------- the cluster (up --cluster)
 function zookeeperReady(): Promise<boolean> {
@@ -381,6 +401,11 @@ function clusterReplica(n: number): Service {
   <macros><shard>1</shard><replica>r${n}</replica></macros>
   <distributed_ddl><path>/clickhouse/task_queue/ddl</path></distributed_ddl>
 `;
+        // A replica the tests killed with -9 may come back with parts ZooKeeper does not list, and 18.16 then
+        // refuses to start ("The local set of parts ... doesn't look like the set of parts in ZooKeeper";
+        // seen once in CI). ClickHouse's documented remedy: the force_restore_data flag (it deletes it after use).
+        mkdirSync(path.join(f.dataDir, 'flags'), { recursive: true });
+        writeFileSync(path.join(f.dataDir, 'flags', 'force_restore_data'), '');
         return launchClickhouse(f, ports.http, ports.tcp, extra);
       });
     },

@@ -4,10 +4,11 @@
  * mix one-line messages and bundles. After each, the count is exact and no
  * (partition, offset, line) is stored twice.
  */
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { serverTargets, type ServerTarget } from '../../helpers/clickhouse.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { createTopic, kafkaScope, produceMixed } from '../../helpers/kafka.js';
@@ -57,8 +58,8 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 /** A ClickHouse server of the test's own (to stop, kill or pause), with a migrated database. */
-async function dedicatedServer(requestTimeoutMs?: number): Promise<{ server: DedicatedClickHouse; ch: HttpClickHouse }> {
-  const server = new DedicatedClickHouse();
+async function dedicatedServer(target: ServerTarget, requestTimeoutMs?: number): Promise<{ server: DedicatedClickHouse; ch: HttpClickHouse }> {
+  const server = new DedicatedClickHouse(target.dialect === 'legacy' ? 'legacy' : 'current');
   cleanups.push(() => server.destroy());
   await server.start();
   return { server, ch: await database(server.url, requestTimeoutMs) };
@@ -84,9 +85,9 @@ async function finishAndCheck(args: string[], ch: HttpClickHouse, lines: string[
   expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
 }
 
-describe('exactly once under faults', () => {
+describe.each(serverTargets())('exactly once under faults on $label', (target) => {
   it('kill -9 of the processor at random moments, restarted each time (200k lines)', async () => {
-    const url = inject('endpoints').clickhouseUrl;
+    const url = target.url;
     const ch = await database(url);
     const lines = input(200_000);
     const topic = await topicWith(lines, 4);
@@ -118,7 +119,7 @@ describe('exactly once under faults', () => {
   }, 420_000);
 
   it('SIGTERM drains: exit 0 within the timeout, and a restart finishes with exact counts', async () => {
-    const url = inject('endpoints').clickhouseUrl;
+    const url = target.url;
     const ch = await database(url);
     const lines = input(80_000);
     const topic = await topicWith(lines, 3);
@@ -138,10 +139,10 @@ describe('exactly once under faults', () => {
   }, 240_000);
 
   it('a ClickHouse outage of ~20 s mid-run: retried, nothing lost or doubled', async () => {
-    const { server, ch } = await dedicatedServer();
+    const { server, ch } = await dedicatedServer(target);
     const lines = input(60_000);
     const topic = await topicWith(lines, 3);
-    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 2000, maxRetryDelayMs: 2000 });
+    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: target.dialect, maxInsertRows: 2000, maxRetryDelayMs: 2000 });
     cleanups.push(() => run.stop());
     await waitUntil('first rows', async () => (await totals(ch)).rows > 5000 || undefined, 60_000, 50);
     await server.stop();
@@ -160,10 +161,10 @@ describe('exactly once under faults', () => {
     // Regression: a timed-out INSERT sat in the paused server's socket and ran
     // after resume, after the retry's read-back had found nothing: 41,000 rows
     // for 40,000 offsets.
-    const { server, ch } = await dedicatedServer(1500);
+    const { server, ch } = await dedicatedServer(target, 1500);
     const lines = input(40_000);
     const topic = await topicWith(lines, 2);
-    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: 'legacy', maxInsertRows: 1000, maxRetryDelayMs: 500 });
+    const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: target.dialect, maxInsertRows: 1000, maxRetryDelayMs: 500 });
     cleanups.push(() => run.stop());
     for (let i = 0; i < 3; i++) {
       const before = (await totals(ch)).rows;
@@ -180,7 +181,7 @@ describe('exactly once under faults', () => {
   }, 240_000);
 
   it('SIGTERM during a ClickHouse outage stops retrying at once and exits 0; a hung server past the timeout exits 1', async () => {
-    const { server, ch } = await dedicatedServer();
+    const { server, ch } = await dedicatedServer(target);
     const lines = input(30_000);
     const topic = await topicWith(lines, 2);
     const group = uniqueName('g');
@@ -222,7 +223,7 @@ describe('exactly once under faults', () => {
   it.each([2, 3])(
     '%i replicas in one group, one killed mid-run: partitions rebalance, counts exact',
     async (replicas) => {
-      const url = inject('endpoints').clickhouseUrl;
+      const url = target.url;
       const ch = await database(url);
       const lines = input(120_000);
       const topic = await topicWith(lines, 6);
