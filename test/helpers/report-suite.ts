@@ -7,6 +7,7 @@ import type { EnrichedRecord } from '../../src/enrich/index.js';
 import { listReports, runReport } from '../../src/report/reports.js';
 import { migrate } from '../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../src/sink/clickhouse/embedded.js';
+import type { ClickHouse } from '../../src/sink/clickhouse/types.js';
 import { fixture, readLines } from './datasets.js';
 import { enrichLines, insertRecords } from './load.js';
 
@@ -39,11 +40,20 @@ export async function edgeRecords(w: { from: number; to: number }): Promise<Enri
 const norm = (rows: Row[]) =>
   rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
 
+/** Opens a database of that name on some ClickHouse (created by migrate), and drops it again. */
+export interface SuiteTarget {
+  open(database: string): Promise<ClickHouse>;
+  drop(ch: ClickHouse): Promise<void>;
+}
+
+/** chdb in `dir` (its databases go with the folder). */
+export const chdbTarget = (dir: string): SuiteTarget => ({ open: async (database) => new EmbeddedClickHouse({ dir, database }), drop: async () => {} });
+
 /** All reports over the samples (all time), and each report over each window's edge rows. */
-export async function runReportSuite(dir: string, database: string): Promise<Record<string, Row[]>> {
+export async function runReportSuite(target: SuiteTarget, database: string): Promise<Record<string, Row[]>> {
   const out: Record<string, Row[]> = {};
   const names = listReports().map((r) => r.name);
-  const real = new EmbeddedClickHouse({ dir, database: `${database}_real` });
+  const real = await target.open(`${database}_real`);
   try {
     await migrate(real);
     await insertRecords(real, await enrichLines(readLines(fixture('logs', 'elastic_apache.log'))), 5000, 'a');
@@ -51,15 +61,17 @@ export async function runReportSuite(dir: string, database: string): Promise<Rec
     for (const name of names) out[name] = norm((await runReport(real, name, { limit: 1000 })).rows);
     out['status@may18'] = norm((await runReport(real, 'status', windows.day)).rows);
   } finally {
+    await target.drop(real);
     await real.close();
   }
   for (const [wname, w] of Object.entries(windows)) {
-    const ch = new EmbeddedClickHouse({ dir, database: `${database}_${wname}` });
+    const ch = await target.open(`${database}_${wname}`);
     try {
       await migrate(ch);
       await insertRecords(ch, await edgeRecords(w));
       for (const name of names) out[`${name}@${wname}`] = norm((await runReport(ch, name, { ...w, limit: 1000 })).rows);
     } finally {
+      await target.drop(ch);
       await ch.close();
     }
   }

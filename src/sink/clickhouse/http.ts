@@ -6,6 +6,7 @@ import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
 import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
 import { clickhouseCode, wrapClickHouseError } from './errors.js';
+import { parseClickHouseJson } from './json64.js';
 import { bindLiterals, sqlIdentifier } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
 
@@ -48,6 +49,12 @@ export class HttpClickHouse implements ClickHouse {
   private serverTimezone = 'UTC';
   /** INSERTs that timed out or lost their connection, by query_id (see unsettled.ts). */
   private readonly unsettled = new Map<string, Unsettled>();
+  /**
+   * How 64-bit integers come out of JSON (json64.ts): quoted by the server's
+   * defaults ('as-is', 18.16 and servers before 25.x), by asking for it
+   * ('setting'), or, for a `readonly = 1` user, by reading them exactly here ('parse').
+   */
+  private json64: 'as-is' | 'setting' | 'parse' = 'as-is';
   /** False once system.query_log turned out to be unreadable. */
   private queryLog = true;
   private readonly idBase = randomUUID().slice(0, 8);
@@ -98,6 +105,14 @@ export class HttpClickHouse implements ClickHouse {
       this.serverVersion = row?.v ?? '';
       this.serverTimezone = row?.tz || 'UTC';
       if (Number(this.serverVersion.split('.')[0]) < 20) this.legacy = true;
+      else {
+        const ws = await this.admin.query({
+          query: "SELECT getSetting('readonly') AS ro, toUInt8(getSetting('output_format_json_quote_64bit_integers')) AS q",
+          format: 'JSONEachRow',
+        });
+        const w = (await ws.json<{ ro: number | string; q: number | string }>())[0];
+        this.json64 = Number(w?.q) === 1 ? 'as-is' : Number(w?.ro) === 1 ? 'parse' : 'setting';
+      }
     } catch (err) {
       throw wrapClickHouseError(err, `connect to ${this.describe()}`, 'QUERY_FAILED');
     }
@@ -144,7 +159,9 @@ export class HttpClickHouse implements ClickHouse {
 
   async query<T>(sql: string, params?: QueryParams): Promise<T[]> {
     try {
-      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSONEachRow' });
+      await this.detect();
+      if (this.json64 === 'parse') return (await this.exactJson(sql, params)).data as T[];
+      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSONEachRow', ...this.json64Settings() });
       return await rs.json<T>();
     } catch (err) {
       throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
@@ -153,12 +170,28 @@ export class HttpClickHouse implements ClickHouse {
 
   async queryTable(sql: string, params?: QueryParams): Promise<QueryTable> {
     try {
-      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSON' });
+      await this.detect();
+      if (this.json64 === 'parse') {
+        const { meta, data } = await this.exactJson(sql, params);
+        return { columns: meta.map(({ name, type }) => ({ name, type })), rows: data };
+      }
+      const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSON', ...this.json64Settings() });
       const json = await rs.json<Record<string, unknown>>();
       return { columns: json.meta?.map(({ name, type }) => ({ name, type })) ?? [], rows: json.data };
     } catch (err) {
       throw wrapClickHouseError(err, 'query failed', 'QUERY_FAILED');
     }
+  }
+
+  /** 64-bit integers as strings (see json64.ts): asked of the server where the user may change settings. */
+  private json64Settings(): { clickhouse_settings?: { output_format_json_quote_64bit_integers: 1 } } {
+    return this.json64 === 'setting' ? { clickhouse_settings: { output_format_json_quote_64bit_integers: 1 } } : {};
+  }
+
+  /** A readonly user's answer, read so that 64-bit integers stay exact (json64.ts). */
+  private async exactJson(sql: string, params: QueryParams | undefined) {
+    const rs = await this.client.query({ ...(await this.bound(sql, params)), format: 'JSON' });
+    return parseClickHouseJson(await rs.text());
   }
 
   async insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void> {

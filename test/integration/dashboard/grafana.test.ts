@@ -16,6 +16,9 @@ import { shipMetrics } from '../../../src/pipeline/ship.js';
 import { runReport } from '../../../src/report/reports.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import type { ClickHouse } from '../../../src/sink/clickhouse/types.js';
+import { currentTarget } from '../../helpers/clickhouse.js';
 import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
@@ -116,9 +119,9 @@ describe('dashboard JSON shape', () => {
   });
 });
 
-describe('each ClickHouse panel on chdb, macros expanded', () => {
+describe.each(['chdb', 'the current ClickHouse server'] as const)('each ClickHouse panel on %s, macros expanded', (engine) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-grafana-'));
-  let ch: EmbeddedClickHouse;
+  let ch: ClickHouse;
   const range = { from: Date.UTC(2015, 4, 17), to: Date.UTC(2015, 4, 21) - 1 };
   const day18 = { from: Date.UTC(2015, 4, 18), to: Date.UTC(2015, 4, 19) - 1 };
   const sql = (title: string) => traffic.panels.find((p) => p.title === title)?.targets[0]?.rawSql as string;
@@ -127,7 +130,12 @@ describe('each ClickHouse panel on chdb, macros expanded', () => {
     (await runReport(ch, name, { from: r.from, to: r.to + 1, site, limit: 50 })).rows;
 
   beforeAll(async () => {
-    ch = new EmbeddedClickHouse({ dir, database: uniqueName('grafana') });
+    if (engine === 'chdb') ch = new EmbeddedClickHouse({ dir, database: uniqueName('grafana') });
+    else {
+      const http = new HttpClickHouse({ url: currentTarget().url, database: uniqueName('grafana') });
+      await http.createDatabase();
+      ch = http;
+    }
     await migrate(ch);
     await insertRecords(ch, await enrichLines(readLines(fixture('logs', 'elastic_apache.log'))), 2000, 'a');
     await insertRecords(ch, await enrichLines(readLines(fixture('logs', 'basjes_hackers.log'))), 2000, 'b');
@@ -147,6 +155,7 @@ describe('each ClickHouse panel on chdb, macros expanded', () => {
     );
   }, 120_000);
   afterAll(async () => {
+    if (ch?.kind === 'http') await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
     await ch?.close();
     rmSync(dir, { recursive: true, force: true });
   });

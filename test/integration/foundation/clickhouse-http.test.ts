@@ -1,5 +1,8 @@
 import { createClient } from '@clickhouse/client';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { leastPrivilegeUsers } from '../../stack/clickhouse-current.js';
+import { currentTarget, serverTargets } from '../../helpers/clickhouse.js';
 import { uniqueName } from '../../helpers/names.js';
 
 describe('real ClickHouse server over HTTP', () => {
@@ -25,5 +28,47 @@ describe('real ClickHouse server over HTTP', () => {
 
   it('answers a bad query with a ClickHouse error, not a hang', async () => {
     await expect(client.query({ query: `SELECT no_such_column FROM ${db}.t` })).rejects.toThrow(/no_such_column|Missing columns/);
+  });
+});
+
+/** A URL with a user's credentials. */
+const asUser = (url: string, user: { name: string; password: string }) => {
+  const u = new URL(url);
+  u.username = user.name;
+  u.password = user.password;
+  return u.toString();
+};
+
+const targets = [
+  ...serverTargets().map((t) => ({ ...t, database: 'default' })),
+  {
+    ...currentTarget(),
+    label: 'the current server as a readonly = 1 user',
+    url: asUser(currentTarget().url, leastPrivilegeUsers.reader),
+    database: uniqueName('lp_ro'),
+  },
+];
+const current = createClient({ url: currentTarget().url });
+beforeAll(async () => {
+  for (const t of targets) if (t.database.startsWith('lp_')) await current.command({ query: `CREATE DATABASE ${t.database}` });
+});
+afterAll(async () => {
+  for (const t of targets) if (t.database.startsWith('lp_')) await current.command({ query: `DROP DATABASE IF EXISTS ${t.database}` });
+  await current.close();
+});
+
+describe.each(targets)('weblog over HTTP on $label', ({ url, database }) => {
+  it('reads 64-bit integers exactly (a current server writes them as bare JSON numbers by default: 2^64-1 came back as 18446744073709552000)', async () => {
+    const ch = new HttpClickHouse({ url, database });
+    try {
+      const [row] = await ch.query<{ x: unknown; y: unknown }>('SELECT toUInt64(18446744073709551615) AS x, toInt64({v:Int64}) AS y', {
+        v: '-9007199254740993',
+      });
+      expect(row).toEqual({ x: '18446744073709551615', y: '-9007199254740993' });
+      const table = await ch.queryTable('SELECT toUInt64(9007199254740993) AS z');
+      expect(table.rows).toEqual([{ z: '9007199254740993' }]);
+    } finally {
+      await ch.close();
+    }
   });
 });

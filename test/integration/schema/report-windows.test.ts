@@ -12,9 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listReports } from '../../../src/report/reports.js';
+import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { currentTarget } from '../../helpers/clickhouse.js';
 import { repoRoot } from '../../helpers/datasets.js';
 import { uniqueName } from '../../helpers/names.js';
-import { edgeTimes, runReportSuite, windows, type Row, type WindowName } from '../../helpers/report-suite.js';
+import { chdbTarget, edgeTimes, runReportSuite, windows, type Row, type WindowName } from '../../helpers/report-suite.js';
 
 type Granularity = 'raw' | 'hour' | 'day' | 'month';
 /** What each report's SQL reads: the raw table, or a rollup by hour, day or month. */
@@ -71,7 +73,7 @@ const hits = (rows: Row[] | undefined) =>
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-windows-'));
 let out: Record<string, Row[]>;
 beforeAll(async () => {
-  out = await runReportSuite(dir, uniqueName('win'));
+  out = await runReportSuite(chdbTarget(dir), uniqueName('win'));
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -117,6 +119,26 @@ function suiteUnder(tz: string): Promise<{ tz: string; offsetMinutes: number; ou
     );
   });
 }
+
+describe('the current ClickHouse server over HTTP', () => {
+  it('every report, all time and every window, equals chdb output', async () => {
+    const { url } = currentTarget();
+    const http = await runReportSuite(
+      {
+        open: async (database) => {
+          const ch = new HttpClickHouse({ url, database });
+          await ch.createDatabase();
+          return ch;
+        },
+        drop: (ch) => ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`),
+      },
+      uniqueName('winhttp'),
+    );
+    expect(Object.keys(http).sort()).toEqual(Object.keys(out).sort());
+    for (const key of Object.keys(out)) expect(http[key], key).toEqual(out[key]);
+    expect((http.countries ?? []).length).toBeGreaterThan(10);
+  }, 180_000);
+});
 
 describe('the machine time zone changes no report', () => {
   const zones = ['UTC', 'Europe/Berlin', 'Asia/Tokyo', 'America/St_Johns'] as const;
