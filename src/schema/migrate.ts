@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
 import { checkClusterOptions, clusterHistoryTable, clusterStatements, type ClusterOptions } from './cluster.js';
-import { clickhouseCode } from '../sink/clickhouse/errors.js';
+import { clickhouseCode, isUserRefusal } from '../sink/clickhouse/errors.js';
 import { sqlIdentifier } from '../sink/clickhouse/sql.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 
@@ -126,6 +126,28 @@ async function applyStatement(ch: ClickHouse, stmt: string): Promise<void> {
   }
 }
 
+/** True when the database has weblog's migration history table. */
+async function historyExists(ch: ClickHouse): Promise<boolean> {
+  const [t] = await ch.query<{ c: string | number }>(
+    "SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'",
+  );
+  return Number(t?.c ?? 0) > 0;
+}
+
+/** DDL refused for want of a right: say that the schema is `weblog migrate`'s job, done by a user who has them. */
+async function withDdlHint(ch: ClickHouse, ddl: () => Promise<void>): Promise<void> {
+  try {
+    await ddl();
+  } catch (err) {
+    if (!isUserRefusal(err)) throw err;
+    throw new WeblogError(
+      'REFUSED',
+      `the schema in ${ch.describe()} is missing or behind, and this user may not change it: ${(err as Error).message.split(' (the rights')[0]}; run \`weblog migrate\` as a user with the migrator's rights (docs/clickhouse.md, "Users and rights")`,
+      { cause: err },
+    );
+  }
+}
+
 /** Applies what is new; `dir` defaults to the folder for this server (migrationsDirFor). */
 export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promise<MigrateResult> {
   const log = opts.log ?? (() => {});
@@ -134,20 +156,20 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
   const cluster = opts.cluster;
   if (cluster) checkClusterOptions(cluster);
   if (opts.apply === false) {
-    const [t] = await ch.query<{ c: string | number }>(
-      "SELECT count() AS c FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'",
-    );
-    if (Number(t?.c ?? 0) === 0)
+    if (!(await historyExists(ch)))
       throw new WeblogError(
         'SCHEMA_MISMATCH',
         `${ch.describe()} has no weblog schema${cluster ? ` on cluster ${cluster.name}` : ''}: run \`weblog migrate${cluster ? ` --cluster ${cluster.name}` : ''}\` first`,
       );
-  } else
-    await applyStatement(
-      ch,
-      cluster
-        ? clusterHistoryTable(cluster)
-        : `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
+  } else if (cluster || !(await historyExists(ch)))
+    // Only when it is missing: a worker whose user has no DDL right (the processor role) starts on a migrated database.
+    await withDdlHint(ch, () =>
+      applyStatement(
+        ch,
+        cluster
+          ? clusterHistoryTable(cluster)
+          : `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, name String, checksum String, applied_at DateTime DEFAULT now()) ENGINE = MergeTree ORDER BY version`,
+      ),
     );
   const recorded = await ch.query<{ version: number | string; name: string; checksum: string }>(
     'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
@@ -186,7 +208,9 @@ export async function migrate(ch: ClickHouse, opts: MigrateOptions = {}): Promis
   for (const m of missing) {
     const statements = m.statements.flatMap(render);
     log(`applying ${m.name} (${statements.length} statements${cluster ? ` on cluster ${cluster.name}` : ''})`);
-    for (const stmt of statements) await applyStatement(ch, stmt);
+    await withDdlHint(ch, async () => {
+      for (const stmt of statements) await applyStatement(ch, stmt);
+    });
     // Another migrator may have finished this one meanwhile: record it once.
     const [again] = await ch.query<{ c: string | number }>(`SELECT count() AS c FROM schema_migrations WHERE version = ${m.version}`);
     if (Number(again?.c ?? 0) === 0)

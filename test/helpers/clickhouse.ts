@@ -49,3 +49,11 @@ export async function serverDatabase(
   });
   return ch;
 }
+
+/** A server URL with a user's credentials (the least-privileged users of test/stack/clickhouse-current.ts). */
+export function withUser(url: string, user: { name: string; password: string }): string {
+  const u = new URL(url);
+  u.username = user.name;
+  u.password = user.password;
+  return u.toString().replace(/\/$/, '');
+}

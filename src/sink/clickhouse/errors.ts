@@ -9,7 +9,6 @@ import { WeblogError } from '../../errors.js';
 const retriableCodes = new Set([
   3, // UNEXPECTED_END_OF_FILE
   159, // TIMEOUT_EXCEEDED
-  164, // READONLY (replica read-only for a while)
   202, // TOO_MANY_SIMULTANEOUS_QUERIES
   203, // NO_FREE_CONNECTION
   75, // CANNOT_WRITE_TO_FILE_DESCRIPTOR (errno 28 on 18.16 when the disk is full)
@@ -88,12 +87,29 @@ export function isTransient(err: unknown): boolean {
   return false;
 }
 
-/** Wraps a ClickHouse failure as UNAVAILABLE (retriable) or the given permanent code. */
+/**
+ * Refusals of the user, not of the request: a right the user lacks (497
+ * ACCESS_DENIED), a `readonly` user asked to write or to change a setting
+ * (164 READONLY; a replica that cannot write answers 242 instead), a wrong
+ * password or an unknown user (516, 192). Retrying cannot help: the worker
+ * stops and says which user needs what (docs/clickhouse.md, "Users and rights").
+ */
+const refusalCodes = new Set([164, 192, 497, 516]);
+
+/** True when ClickHouse refused the user (see refusalCodes). */
+export function isUserRefusal(err: unknown): boolean {
+  const code = clickhouseCode(err);
+  return code !== undefined && refusalCodes.has(code);
+}
+
+/** Wraps a ClickHouse failure as UNAVAILABLE (retriable), REFUSED (the user lacks a right) or the given permanent code. */
 export function wrapClickHouseError(err: unknown, what: string, permanent: 'INSERT_REJECTED' | 'QUERY_FAILED'): WeblogError {
   if (err instanceof WeblogError) return err;
   const msg = err instanceof Error ? err.message : String(err);
   const short = msg.split('\n')[0]?.slice(0, 500) ?? msg;
   if (isDiskFull(err)) return new WeblogError('UNAVAILABLE', `${what}: ClickHouse has no disk space left (waiting until it has): ${short}`, { cause: err });
+  if (isUserRefusal(err))
+    return new WeblogError('REFUSED', `${what}: ${short} (the rights each weblog role needs: docs/clickhouse.md, "Users and rights")`, { cause: err });
   return isTransient(err)
     ? new WeblogError('UNAVAILABLE', `${what}: ClickHouse unavailable: ${short}`, { cause: err })
     : new WeblogError(permanent, `${what}: ${short}`, { cause: err });

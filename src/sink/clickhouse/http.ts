@@ -5,7 +5,7 @@ import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickh
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
 import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
-import { clickhouseCode, wrapClickHouseError } from './errors.js';
+import { clickhouseCode, isUserRefusal, wrapClickHouseError } from './errors.js';
 import { parseClickHouseJson } from './json64.js';
 import { bindLiterals, sqlIdentifier } from './sql.js';
 import { insertNeverRan, judge, type Unsettled } from './unsettled.js';
@@ -132,6 +132,8 @@ export class HttpClickHouse implements ClickHouse {
   /** Creates the database if missing and learns the server version. */
   async createDatabase(): Promise<void> {
     await this.detect();
+    // A worker whose user may not create databases (the processor role) starts on one that exists.
+    if (!this.opts.cluster && (await this.databaseExists())) return;
     try {
       await this.admin.command({
         query: `CREATE DATABASE IF NOT EXISTS ${sqlIdentifier(this.database)}${this.opts.cluster ? ` ON CLUSTER ${sqlIdentifier(this.opts.cluster.name)}` : ''}`,
@@ -259,7 +261,10 @@ export class HttpClickHouse implements ClickHouse {
               ${scope === undefined ? '0' : 'countIf(startsWith(query_id, {prefix:String}) AND NOT startsWith(query_id, {ours:String}))'} AS others
        FROM system.processes`,
       { ids: ids.length ? ids : [''], prefix, ours: `${prefix}${this.idBase}-` },
-    );
+    ).catch((err: unknown) => {
+      // Without it no INSERT of a replica that died can be seen running: reading back would guess.
+      throw isUserRefusal(err) ? this.missingRight('SELECT ON system.processes', 'to see INSERTs still running before it reads back what is stored', err) : err;
+    });
     if (Number(view?.others ?? 0) > 0) throw new WeblogError('UNAVAILABLE', `waiting for another worker's INSERT into ${scope} to finish`);
     if (ids.length === 0) return;
     const logged = new Map<string, number[]>();
@@ -274,7 +279,12 @@ export class HttpClickHouse implements ClickHouse {
       } catch (err) {
         const e = wrapClickHouseError(err, 'read query_log', 'QUERY_FAILED');
         if (e.retriable) throw e;
-        this.queryLog = false; // no log or no right to read it: the grace period decides alone
+        // No right to read it: on a server with deduplication tokens a late INSERT of a block and its retry
+        // collapse into one (the token rule), so the grace period below only bounds the wait. Without tokens
+        // (18.x) that would be a guess: stop and name the right instead.
+        if (e.code === 'REFUSED' && this.legacy)
+          throw this.missingRight('SELECT ON system.query_log, SYSTEM FLUSH LOGS', 'to learn what became of an INSERT that timed out', err);
+        this.queryLog = false; // no log on this server, or the token rule covers it
       }
     }
     const now = Date.now();
@@ -295,6 +305,12 @@ export class HttpClickHouse implements ClickHouse {
         `waiting for the outcome of ${this.unsettled.size} INSERT(s) that timed out (query_id ${ids[0]}) before reading back stored offsets`,
       );
     }
+  }
+
+  /** A worker stopped for want of a right, with the GRANT that gives it. */
+  private missingRight(grant: string, why: string, cause: unknown): WeblogError {
+    const user = decodeURIComponent(new URL(this.opts.url).username) || 'default';
+    return new WeblogError('REFUSED', `ClickHouse user ${user} needs ${grant} ${why} (exactly once): GRANT ${grant} TO ${user}`, { cause });
   }
 
   async adminQuery<T>(sql: string, params?: QueryParams): Promise<T[]> {

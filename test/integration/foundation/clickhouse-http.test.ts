@@ -2,7 +2,7 @@ import { createClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { leastPrivilegeUsers } from '../../stack/clickhouse-current.js';
-import { currentTarget, serverTargets } from '../../helpers/clickhouse.js';
+import { currentTarget, serverTargets, withUser } from '../../helpers/clickhouse.js';
 import { uniqueName } from '../../helpers/names.js';
 
 describe('real ClickHouse server over HTTP', () => {
@@ -31,20 +31,12 @@ describe('real ClickHouse server over HTTP', () => {
   });
 });
 
-/** A URL with a user's credentials. */
-const asUser = (url: string, user: { name: string; password: string }) => {
-  const u = new URL(url);
-  u.username = user.name;
-  u.password = user.password;
-  return u.toString();
-};
-
 const targets = [
   ...serverTargets().map((t) => ({ ...t, database: 'default' })),
   {
     ...currentTarget(),
     label: 'the current server as a readonly = 1 user',
-    url: asUser(currentTarget().url, leastPrivilegeUsers.reader),
+    url: withUser(currentTarget().url, leastPrivilegeUsers.reader),
     database: uniqueName('lp_ro'),
   },
 ];

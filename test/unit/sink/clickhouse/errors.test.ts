@@ -9,6 +9,20 @@ describe('ClickHouse error classification', () => {
     expect(wrapClickHouseError(err('Code: 27. DB::Exception: Cannot parse input', 'ECONNRESET'), 'insert', 'INSERT_REJECTED').code).toBe('INSERT_REJECTED');
   });
 
+  it('stops on a refusal of the user: a missing right, a readonly user, a wrong password (a readonly user used as the processor retried for ever)', () => {
+    for (const [code, text] of [
+      ['497', "weblog_processor: Not enough privileges. To execute this query, it's necessary to have the grant CREATE TABLE ON lp.schema_migrations"],
+      ['164', 'weblog_reader: Cannot execute query in readonly mode'],
+      ['516', 'x: Authentication failed: password is incorrect, or there is no user with such name'],
+    ] as const) {
+      const e = wrapClickHouseError(err(text, code), 'insert into access_log', 'INSERT_REJECTED');
+      expect(e.code).toBe('REFUSED');
+      expect(e.retriable).toBe(false);
+      expect(e.message).toContain('docs/clickhouse.md, "Users and rights"');
+      expect(isTransient(err(`Code: ${code}. DB::Exception: ${text}`))).toBe(false);
+    }
+  });
+
   it('retries network failures and retriable server codes', () => {
     expect(isTransient(err('connect ECONNREFUSED 127.0.0.1:8123', 'ECONNREFUSED'))).toBe(true);
     expect(isTransient(err('socket hang up', 'ECONNRESET'))).toBe(true);
