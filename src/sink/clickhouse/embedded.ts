@@ -181,7 +181,8 @@ export class EmbeddedClickHouse implements ClickHouse {
           values,
           format,
           ...(columns ? { columns } : {}),
-          ...(dedupToken ? { settings: { insert_deduplication_token: dedupToken } } : {}),
+          // Deduplication in the views too, or they count a retried block again (see migration 0005).
+          ...(dedupToken ? { settings: { insert_deduplication_token: dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } } : {}),
         }),
       );
     } catch (err) {

@@ -224,7 +224,11 @@ export class HttpClickHouse implements ClickHouse {
   ): Promise<void> {
     const queryId = `weblog|${opts?.scope ?? ''}|${this.idBase}-${++this.seq}`;
     const settings: Record<string, string | number> = this.queryLog ? { log_queries: 1 } : {};
-    if (opts?.dedupToken && !this.legacy) settings.insert_deduplication_token = opts.dedupToken;
+    if (opts?.dedupToken && !this.legacy) {
+      settings.insert_deduplication_token = opts.dedupToken;
+      // Or the views count a deduplicated block again (see migration 0005).
+      settings.deduplicate_blocks_in_dependent_materialized_views = 1;
+    }
     const cluster = this.opts.cluster;
     if (cluster) {
       // To the partition's shard before answering; replicas deduplicate a retried block, and with this the views' blocks too.
@@ -235,7 +239,6 @@ export class HttpClickHouse implements ClickHouse {
         // replica that is down: an INSERT still waiting on the server would hold up every read-back (settle()).
         settings.insert_quorum_timeout = Math.max(1000, Math.floor((this.opts.requestTimeoutMs ?? httpDefaults.requestTimeoutMs) * 0.6));
       }
-      if (!this.legacy) settings.deduplicate_blocks_in_dependent_materialized_views = 1;
     }
     const sentAt = Date.now();
     try {
