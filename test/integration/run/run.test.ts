@@ -12,6 +12,7 @@ import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { weblog } from '../../helpers/cli.js';
 import { fixture } from '../../helpers/datasets.js';
 import { deleteTopics, testKafka } from '../../helpers/kafka.js';
+import { serverTargets } from '../../helpers/clickhouse.js';
 import { tempDir, uniqueBucket, uniqueName } from '../../helpers/names.js';
 import { createBucket, emptyAndDeleteBucket, put, s3Env, testS3 } from '../../helpers/s3.js';
 
@@ -102,32 +103,35 @@ describe('weblog run', () => {
     await ch.close();
   }, 180_000);
 
-  it('npm start, then the same folder pointed at a server, and back: each target keeps its own state', async () => {
-    // Before: the server run stopped with STATE_INVALID, reading the embedded run's state ("10,000 lines
-    // were stored, but database weblog holds none of them").
-    const dir = tempDir('weblog-run-switch-', cleanups);
-    const url = inject('endpoints').clickhouseUrl;
-    const database = uniqueName('sw');
-    const admin = new HttpClickHouse({ url, database });
-    cleanups.push(async () => {
-      await admin.exec(`DROP DATABASE IF EXISTS ${database}`);
-      await admin.close();
-    });
-    const embedded = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database], {}, dir);
-    expect(embedded.code, embedded.stderr.slice(-1500)).toBe(0);
-    expect(embedded.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
-    const server = await weblog(['run', '--no-reports', '--no-dashboard', '--clickhouse', url, '--database', database], {}, dir);
-    expect(server.code, server.stderr.slice(-1500)).toBe(0);
-    expect(server.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
-    for (const [args, where] of [
-      [[], 'embedded'],
-      [['--clickhouse', url], 'server'],
-    ] as const) {
-      const again = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database, ...args], {}, dir);
-      expect(again.code, `${where}: ${again.stderr.slice(-1500)}`).toBe(0);
-      expect(again.stderr, where).toContain('already up to date: nothing new');
-    }
-  }, 240_000);
+  it.each(serverTargets())(
+    'npm start, then the same folder pointed at $label, and back: each target keeps its own state',
+    async ({ url }) => {
+      // Before: the server run stopped with STATE_INVALID, reading the embedded run's state ("10,000 lines
+      // were stored, but database weblog holds none of them").
+      const dir = tempDir('weblog-run-switch-', cleanups);
+      const database = uniqueName('sw');
+      const admin = new HttpClickHouse({ url, database });
+      cleanups.push(async () => {
+        await admin.exec(`DROP DATABASE IF EXISTS ${database}`);
+        await admin.close();
+      });
+      const embedded = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database], {}, dir);
+      expect(embedded.code, embedded.stderr.slice(-1500)).toBe(0);
+      expect(embedded.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+      const server = await weblog(['run', '--no-reports', '--no-dashboard', '--clickhouse', url, '--database', database], {}, dir);
+      expect(server.code, server.stderr.slice(-1500)).toBe(0);
+      expect(server.stderr).toContain('10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+      for (const [args, where] of [
+        [[], 'embedded'],
+        [['--clickhouse', url], 'server'],
+      ] as const) {
+        const again = await weblog(['run', '--no-reports', '--no-dashboard', '--database', database, ...args], {}, dir);
+        expect(again.code, `${where}: ${again.stderr.slice(-1500)}`).toBe(0);
+        expect(again.stderr, where).toContain('already up to date: nothing new');
+      }
+    },
+    240_000,
+  );
 
   it('a permanent processor error ends in one clear message and exit 1, not a stack dump or a crash', async () => {
     const dir = tempDir('weblog-run-', cleanups);
@@ -173,55 +177,61 @@ describe('weblog run', () => {
     expect(stderr).toContain('nearly every line was rejected (50 of 50): check --format (the rejected lines parse as combined: --format combined)');
   }, 120_000);
 
-  it('on real servers: S3 source, Kafka, ClickHouse over HTTP', async () => {
-    const s3 = testS3();
-    const bucket = uniqueBucket('run');
-    const topic = uniqueName('raw');
-    const progress = `${topic}.progress`;
-    const dlq = `${topic}.dlq`;
-    const database = uniqueName('run');
-    const kafka = testKafka();
-    cleanups.push(() => emptyAndDeleteBucket(s3, bucket));
-    cleanups.push(() => deleteTopics(kafka, [topic, progress, dlq]));
-    await createBucket(s3, bucket);
-    await put(s3, bucket, 'web/access.log', readFileSync(fixture('logs', 'elastic_apache.log')));
-    const { url } = { url: inject('endpoints').clickhouseUrl };
-    const { code, stdout, stderr } = await weblog(
-      [
-        'run',
-        '--source',
-        `s3://${bucket}/web/`,
-        '--brokers',
-        inject('endpoints').kafkaBrokers.join(','),
-        '--topic',
-        topic,
-        '--progress-topic',
-        progress,
-        '--dead-letter-topic',
-        dlq,
-        '--group',
-        uniqueName('g'),
-        '--clickhouse',
-        url,
-        '--database',
-        database,
-      ],
-      s3Env(),
-    );
-    expect(code, stderr.slice(-3000)).toBe(0);
-    expect(stderr).toContain('weblog run: 10,000 lines shipped, 9,999 rows stored, 1 rejected.');
-    const ch = new HttpClickHouse({ url, database });
-    cleanups.push(async () => {
-      await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
-      await ch.close();
-    });
-    const [c] = await ch.query<{ rows: string; rejects: string }>('SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects');
-    expect([Number(c?.rows), Number(c?.rejects)]).toEqual([9999, 1]);
-    const [us] = await ch.query<{ c: string }>("SELECT count() AS c FROM access_log WHERE country = 'US'");
-    expect(Number(us?.c)).toBe(3823); // the countries report's top row, asked of the raw table
-    await ch.createDatabase();
-    if (ch.isLegacy)
-      expect(stderr).toContain(`no reports: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${ch.version}; reports need 22.8 or newer`);
-    else expect(stdout).toContain('Countries');
-  }, 300_000);
+  it.each(serverTargets())(
+    'on real servers: S3 source, Kafka, $label over HTTP',
+    async ({ url, dialect }) => {
+      const s3 = testS3();
+      const bucket = uniqueBucket('run');
+      const topic = uniqueName('raw');
+      const progress = `${topic}.progress`;
+      const dlq = `${topic}.dlq`;
+      const database = uniqueName('run');
+      const kafka = testKafka();
+      cleanups.push(() => emptyAndDeleteBucket(s3, bucket));
+      cleanups.push(() => deleteTopics(kafka, [topic, progress, dlq]));
+      await createBucket(s3, bucket);
+      await put(s3, bucket, 'web/access.log', readFileSync(fixture('logs', 'elastic_apache.log')));
+      const { code, stdout, stderr } = await weblog(
+        [
+          'run',
+          '--source',
+          `s3://${bucket}/web/`,
+          '--brokers',
+          inject('endpoints').kafkaBrokers.join(','),
+          '--topic',
+          topic,
+          '--progress-topic',
+          progress,
+          '--dead-letter-topic',
+          dlq,
+          '--group',
+          uniqueName('g'),
+          '--clickhouse',
+          url,
+          '--database',
+          database,
+        ],
+        s3Env(),
+      );
+      expect(code, stderr.slice(-3000)).toBe(0);
+      expect(stderr).toContain('weblog run: 10,000 lines shipped, 9,999 rows stored, 1 rejected.');
+      const ch = new HttpClickHouse({ url, database });
+      cleanups.push(async () => {
+        await ch.exec(`DROP DATABASE IF EXISTS ${database}`);
+        await ch.close();
+      });
+      const [c] = await ch.query<{ rows: string; rejects: string }>(
+        'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects',
+      );
+      expect([Number(c?.rows), Number(c?.rejects)]).toEqual([9999, 1]);
+      const [us] = await ch.query<{ c: string }>("SELECT count() AS c FROM access_log WHERE country = 'US'");
+      expect(Number(us?.c)).toBe(3823); // the countries report's top row, asked of the raw table
+      await ch.createDatabase();
+      expect(ch.dialect).toBe(dialect);
+      if (ch.isLegacy)
+        expect(stderr).toContain(`no reports: SERVER_TOO_OLD: ${url} database ${database} is ClickHouse ${ch.version}; reports need 22.8 or newer`);
+      else expect(stdout).toContain('Countries');
+    },
+    300_000,
+  );
 });

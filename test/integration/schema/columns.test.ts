@@ -9,7 +9,7 @@ import { migrate } from '../../../src/schema/migrate.js';
 import { accessLogTable, columnsOf } from '../../../src/sink/columns.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import type { ClickHouse } from '../../../src/sink/clickhouse/types.js';
-import { serverDatabase } from '../../helpers/clickhouse.js';
+import { serverDatabase, serverTargets } from '../../helpers/clickhouse.js';
 import { tempDir, uniqueName } from '../../helpers/names.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -44,9 +44,10 @@ describe('the column table is the migrated schema', () => {
     expect(accessLogTable.filter((c) => c.type.legacy === undefined).map((c) => c.name)).toEqual(['extra']);
   });
 
-  it('on the ClickHouse server (its dialect)', async () => {
-    const ch = await serverDatabase('cols', cleanups);
+  it.each(serverTargets())('on $label (its dialect)', async ({ url, dialect }) => {
+    const ch = await serverDatabase('cols', cleanups, { url });
     await ch.detect();
+    expect(ch.dialect).toBe(dialect);
     check(await described(ch), ch.dialect);
   });
 });

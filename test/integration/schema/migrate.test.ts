@@ -13,9 +13,9 @@ describe('migrate on chdb', () => {
   it('applies every migration once, then nothing', async () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('m') });
     const first = await migrate(ch);
-    expect(first.applied).toEqual(['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles']);
+    expect(first.applied).toEqual(['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles', '0005_dedup_rollups']);
     const second = await migrate(ch);
-    expect(second).toEqual({ applied: [], alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles'] });
+    expect(second).toEqual({ applied: [], alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles', '0005_dedup_rollups'] });
     const tables = await ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
     expect(tables.map((t) => t.name)).toEqual(
       expect.arrayContaining([
