@@ -157,6 +157,11 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
         }),
       )
       .join('\n');
-    await this.ch.insertJson('rejects', json, { scope: this.scope(topic, partition) });
+    const [first, last] = [rejects[0]?.msg, rejects[rejects.length - 1]?.msg];
+    await this.ch.insertJson('rejects', json, {
+      // A batch's rejects are fixed by its extent (see transport/kafka-consumer.ts): a late INSERT of them collapses with a retry.
+      ...(first && last ? { dedupToken: `rejects:${topic}:${partition}:${first.offset}.${first.line}-${last.offset}.${last.line}` } : {}),
+      scope: this.scope(topic, partition),
+    });
   }
 }

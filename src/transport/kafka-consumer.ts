@@ -1,5 +1,5 @@
 /** The processor's side of Kafka: a consumer group that commits a batch only after its handler stored it. */
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { isRetriable, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { validateTopic } from './kafka.js';
@@ -38,8 +38,40 @@ export interface ConsumerOptions {
   log?: Logger;
 }
 
+/**
+ * The extent of a batch, committed as the offset's metadata before its lines
+ * are written ("weblog-batch:1:<last offset>"), so that a replica taking the
+ * partition over cuts the same batch, hence the same INSERT blocks with the
+ * same deduplication tokens, even when it fetched more (new lines arrived, or
+ * its --max-batch-bytes is larger). An INSERT of a replica that died, landing
+ * late on a server that hung, then collapses with its re-insert. The commit
+ * also fences: a member the group dropped cannot record, so it writes nothing.
+ */
+const extentPrefix = 'weblog-batch:1:';
+
+export function batchExtentMetadata(lastOffset: number): string {
+  return `${extentPrefix}${lastOffset}`;
+}
+
+/** The last offset a batch extent names, or undefined (none, or another producer's metadata). */
+export function parseBatchExtent(metadata: string | null | undefined): number | undefined {
+  if (!metadata?.startsWith(extentPrefix)) return undefined;
+  const text = metadata.slice(extentPrefix.length);
+  const n = Number(text);
+  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** The messages of a fetched batch up to the extent a previous owner recorded, and the batch's new last offset. */
+export function cutToExtent(messages: KafkaMessage[], lastOffset: number, extent: number | undefined): { messages: KafkaMessage[]; lastOffset: number } {
+  if (extent === undefined || messages.length === 0 || Number(messages[0]?.offset) > extent || lastOffset <= extent) return { messages, lastOffset };
+  return { messages: messages.filter((m) => Number(m.offset) <= extent), lastOffset: extent };
+}
+
 export class KafkaLogConsumer implements LogConsumer {
   private readonly consumer: Consumer;
+  private admin: Admin | undefined;
+  /** Batch extents recorded by a previous owner, per "topic:partition", read once per assignment (null: used or none). */
+  private readonly extents = new Map<string, number | null>();
   private readonly decoder = new MessageDecoder();
   private readonly abort = new AbortController();
   private readonly drain = new AbortController();
@@ -54,7 +86,7 @@ export class KafkaLogConsumer implements LogConsumer {
   private watchdog: NodeJS.Timeout | undefined;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly opts: ConsumerOptions,
   ) {
     validateTopic(opts.topic);
@@ -89,6 +121,7 @@ export class KafkaLogConsumer implements LogConsumer {
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
+      this.extents.clear(); // another member may have owned them meanwhile
       this.assignmentCb?.(assigned);
     });
   }
@@ -146,17 +179,31 @@ export class KafkaLogConsumer implements LogConsumer {
         // marker is what lets the group's lag reach 0 (it stayed at 1 per partition).
         // (isEmptyControlRecord is in kafkajs 2.2.4's Batch, missing from its typings.)
         if (batch.messages.length === 0 && !(batch as unknown as { isEmptyControlRecord(): boolean }).isEmptyControlRecord()) return;
-        const messages: LogMessage[] = [];
-        for (const m of batch.messages) this.decoder.decodeInto(m, messages);
-        const lastOffset = Number(batch.lastOffset());
+        let lastOffset = Number(batch.lastOffset());
+        let recorded = false;
         this.busy++;
         try {
+          // A previous owner's recorded extent is honoured, then this batch's own is recorded before anything is written.
+          const cut = cutToExtent(batch.messages, lastOffset, await this.recordedExtent(batch.topic, batch.partition));
+          lastOffset = cut.lastOffset;
+          const first = cut.messages[0];
+          if (first)
+            await this.consumer
+              .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: first.offset, metadata: batchExtentMetadata(lastOffset) }])
+              .catch((err: unknown) => {
+                throw rejoinable(err) ?? kafkaError(err, `record the batch extent of ${batch.topic}/${batch.partition}`);
+              });
+          recorded = first !== undefined;
+          const messages: LogMessage[] = [];
+          for (const m of cut.messages) this.decoder.decodeInto(m, messages);
           await handler(
             { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark), lastOffset },
             { heartbeat, signal: this.abort.signal, draining: this.drain.signal },
           );
         } catch (err) {
           if (this.abort.signal.aborted || this.drain.signal.aborted) return; // stopping: commit nothing, no restart
+          // Redelivered after a retriable failure: the same extent again (an INSERT of it may still land).
+          if (recorded) this.extents.set(`${batch.topic}:${batch.partition}`, lastOffset);
           // kafkajs' own errors (a rebalance seen by heartbeat(), a lost coordinator)
           // and retriable ones go back to kafkajs, which rejoins and redelivers the batch.
           if (!(err instanceof WeblogError) || isRetriable(err)) throw err;
@@ -182,11 +229,29 @@ export class KafkaLogConsumer implements LogConsumer {
     });
   }
 
+  /** The extent a previous owner recorded for the partition's next batch (read once per assignment, used once). */
+  private async recordedExtent(topic: string, partition: number): Promise<number | undefined> {
+    const key = `${topic}:${partition}`;
+    if (!this.extents.has(key)) {
+      if (!this.admin) {
+        this.admin = this.kafka.admin();
+        await this.admin.connect();
+      }
+      const res = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] }).catch((err: unknown) => {
+        throw kafkaError(err, `read the committed offsets of ${topic}`);
+      });
+      for (const t of res) for (const p of t.partitions) if (!this.extents.has(`${t.topic}:${p.partition}`)) this.extents.set(`${t.topic}:${p.partition}`, parseBatchExtent(p.metadata) ?? null);
+    }
+    const extent = this.extents.get(key) ?? undefined;
+    this.extents.set(key, null); // the next batch records its own
+    return extent;
+  }
+
   /** Graceful: lets the batch in flight finish and commit, then leaves the group. */
   close(): Promise<void> {
     clearInterval(this.watchdog);
     this.drain.abort(new WeblogError('ABORTED', 'stopping'));
-    this.closing ??= this.consumer.disconnect();
+    this.closing ??= Promise.all([this.consumer.disconnect(), this.admin?.disconnect()]).then(() => undefined);
     return this.closing;
   }
 
