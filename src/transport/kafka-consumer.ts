@@ -240,7 +240,9 @@ export class KafkaLogConsumer implements LogConsumer {
       const res = await this.admin.fetchOffsets({ groupId: this.opts.groupId, topics: [topic] }).catch((err: unknown) => {
         throw kafkaError(err, `read the committed offsets of ${topic}`);
       });
-      for (const t of res) for (const p of t.partitions) if (!this.extents.has(`${t.topic}:${p.partition}`)) this.extents.set(`${t.topic}:${p.partition}`, parseBatchExtent(p.metadata) ?? null);
+      for (const t of res)
+        for (const p of t.partitions)
+          if (!this.extents.has(`${t.topic}:${p.partition}`)) this.extents.set(`${t.topic}:${p.partition}`, parseBatchExtent(p.metadata) ?? null);
     }
     const extent = this.extents.get(key) ?? undefined;
     this.extents.set(key, null); // the next batch records its own

@@ -50,7 +50,7 @@ export const leastPrivilegeUsers = {
     name: 'weblog_migrator',
     password: 'migrator-secret',
     grants: [
-      'GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, ALTER TABLE, ALTER VIEW, DROP TABLE, DROP VIEW, SELECT, INSERT ON lp_*.*',
+      'GRANT CREATE DATABASE, CREATE TABLE, CREATE VIEW, ALTER TABLE, ALTER VIEW, SELECT, INSERT ON lp_*.*',
       'GRANT TABLE ENGINE ON MergeTree, TABLE ENGINE ON AggregatingMergeTree, TABLE ENGINE ON SummingMergeTree, TABLE ENGINE ON ReplacingMergeTree',
     ],
   },

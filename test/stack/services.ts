@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { launchCurrentServer } from './clickhouse-current.js';
+import { currentServerMinVersion, launchCurrentServer } from './clickhouse-current.js';
 import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
 import { canConnect, isAlive, readPid, spawnDetached, stopPid, waitFor } from './proc.js';
 
@@ -256,8 +256,14 @@ export const clickhouse: Service = {
 
 // ---------------------------------------------------------------- current ClickHouse (chdb's library as a server)
 async function currentReady(): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}/?query=SELECT%201`, { signal: AbortSignal.timeout(1000) });
-  return res.ok && (await res.text()).trim() === '1';
+  const res = await fetch(`http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}/?query=SELECT%20version()`, { signal: AbortSignal.timeout(1000) });
+  if (!res.ok) return false;
+  const version = (await res.text()).trim();
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  const [wantMajor = 0, wantMinor = 0] = currentServerMinVersion.split('.').map(Number);
+  if (major < wantMajor || (major === wantMajor && minor < wantMinor))
+    throw new Error(`the current ClickHouse server is ${version}; the tests need ${currentServerMinVersion} or newer (chdb's library)`);
+  return true;
 }
 
 export const clickhouseCurrent: Service = {

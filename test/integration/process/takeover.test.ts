@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import type { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { currentTarget, serverDatabase } from '../../helpers/clickhouse.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
