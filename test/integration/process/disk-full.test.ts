@@ -47,8 +47,8 @@ function watch(child: ChildProcess): { stderr: () => string; exited: Promise<num
   return { stderr: () => err, exited: new Promise((r) => child.once('exit', (code) => r(code))) };
 }
 
-async function setup(n: number, mb?: number) {
-  const server = new DedicatedClickHouse();
+async function setup(kind: 'legacy' | 'current', n: number, mb?: number) {
+  const server = new DedicatedClickHouse(kind);
   cleanups.push(() => server.destroy());
   if (mb !== undefined && !server.mountSmallDisk(mb)) return undefined;
   await server.start();
@@ -64,10 +64,10 @@ async function setup(n: number, mb?: number) {
   return { server, ch, topic, lines };
 }
 
-describe('a full disk and a killed server on data spanning months', () => {
+describe.each(['legacy', 'current'] as const)('a full disk and a killed server on data spanning months (%s server)', (kind) => {
   it('ClickHouse runs out of disk mid-run: the processor waits (healthz 503, no exit), resumes when there is room, every line once', async (ctx) => {
     if (process.getuid?.() !== 0) return ctx.skip('needs root to mount a small tmpfs as the data folder');
-    const s = await setup(300_000, 1024);
+    const s = await setup(kind, 300_000, 1024);
     if (!s) return ctx.skip('mount -t tmpfs is not allowed on this machine');
     const { server, ch, topic, lines } = s;
     // Leave room for a part of the run only.
@@ -102,7 +102,7 @@ describe('a full disk and a killed server on data spanning months', () => {
   }, 600_000);
 
   it('the server killed -9 at seeded moments mid-INSERT: every line once', async () => {
-    const s = await setup(150_000);
+    const s = await setup(kind, 150_000);
     if (!s) throw new Error('unreachable');
     const { server, ch, topic, lines } = s;
     const child = spawnProcessor(processArgs(topic, uniqueName('g'), ch, server.url, ['--max-insert-rows', '20000']));
