@@ -9,6 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { migrate } from '../../../src/schema/migrate.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { serverTargets, type ServerTarget } from '../../helpers/clickhouse.js';
+import { hangThrice } from '../../helpers/books.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { createTopic, kafkaScope, produceMixed } from '../../helpers/kafka.js';
@@ -166,13 +167,7 @@ describe.each(serverTargets())('exactly once under faults on $label', (target) =
     const topic = await topicWith(lines, 2);
     const run = await startProcessor(ch, topic, uniqueName('g'), { dialect: target.dialect, maxInsertRows: 1000, maxRetryDelayMs: 500 });
     cleanups.push(() => run.stop());
-    for (let i = 0; i < 3; i++) {
-      const before = (await totals(ch)).rows;
-      await waitUntil('rows flowing', async () => (await totals(ch)).rows > before + 1500 || undefined, 60_000, 20);
-      server.pause();
-      await new Promise((r) => setTimeout(r, 5000));
-      server.resume();
-    }
+    await hangThrice(server, ch);
     await allStored(ch, lines.length, 120_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now

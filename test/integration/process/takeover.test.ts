@@ -10,39 +10,25 @@ import { describe, expect, it } from 'vitest';
 import type { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { currentTarget, serverDatabase } from '../../helpers/clickhouse.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
-import { fixture, readLines } from '../../helpers/datasets.js';
-import { createTopic, kafkaScope, produceMixed } from '../../helpers/kafka.js';
+import { allStored, balanced, books, sampleLines, topicWithLines } from '../../helpers/books.js';
+import { kafkaScope } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { killHard, processArgs, spawnProcessor } from '../../helpers/processor.js';
 import { HoldingProxy } from '../../helpers/proxy.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const { kafka, topics, cleanups } = kafkaScope();
-const sample = readLines(fixture('logs', 'elastic_apache.log'));
-const input = (n: number) => Array.from({ length: n }, (_, i) => sample[i % sample.length] as string);
-const rejectsIn = (lines: string[]) => lines.filter((l) => !l.endsWith('"')).length;
+const input = sampleLines;
 
 let seed = 20261206;
 const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 
-async function topicWith(lines: string[], partitions: number): Promise<string> {
-  const topic = uniqueName('raw');
-  topics.push(topic);
-  await createTopic(kafka, topic, partitions);
-  await produceMixed(kafka, topic, lines);
-  return topic;
-}
-
-async function totals(ch: HttpClickHouse) {
-  const [r] = await ch.query<Record<string, string | number>>(
-    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects, (SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) FROM access_log) AS dup_rows, (SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) FROM rejects) AS dup_rejects',
-  );
-  return { rows: Number(r?.rows), rejects: Number(r?.rejects), dupRows: Number(r?.dup_rows), dupRejects: Number(r?.dup_rejects) };
-}
+const topicWith = (lines: string[], partitions: number) => topicWithLines({ kafka, topics }, lines, partitions);
+const totals = books;
 
 /** Every line once, and the hourly rollup equal to the raw rows hour by hour. */
 async function expectExact(ch: HttpClickHouse, lines: string[]): Promise<void> {
-  expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dupRows: 0, dupRejects: 0 });
+  expect(await totals(ch)).toEqual(balanced(lines));
   const raw = await ch.query<{ h: string; c: string }>('SELECT toStartOfHour(time) AS h, count() AS c FROM access_log GROUP BY h ORDER BY h');
   const rolled = await ch.query<{ h: string; c: string }>('SELECT hour AS h, countMerge(hits) AS c FROM traffic_hourly GROUP BY h ORDER BY h');
   expect(rolled).toEqual(raw);
@@ -52,9 +38,6 @@ function track(child: ChildProcess): ChildProcess {
   cleanups.push(() => killHard(child));
   return child;
 }
-
-const allStored = (ch: HttpClickHouse, n: number) =>
-  waitUntil('all lines stored', async () => ((t) => t.rows + t.rejects >= n || undefined)(await totals(ch)), 180_000);
 
 describe('a late INSERT of a replica that died, on the current ClickHouse server', () => {
   it('held on its way to the server until another replica with larger batches stored the partition: counted once', async () => {

@@ -14,16 +14,15 @@ import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
 import { currentTarget, withUser } from '../../helpers/clickhouse.js';
 import { DedicatedClickHouse } from '../../helpers/clickhouse-server.js';
 import { lastLine, weblog } from '../../helpers/cli.js';
-import { fixture, readLines } from '../../helpers/datasets.js';
-import { createTopic, kafkaScope, produceMixed } from '../../helpers/kafka.js';
+import { allStored, balanced, books, hangThrice, sampleLines, topicWithLines } from '../../helpers/books.js';
+import { kafkaScope } from '../../helpers/kafka.js';
 import { uniqueName } from '../../helpers/names.js';
 import { killHard, processArgs, spawnProcessor, startProcessor } from '../../helpers/processor.js';
 import { waitUntil } from '../../helpers/wait.js';
 import { leastPrivilegeUsers as users } from '../../stack/clickhouse-current.js';
 
 const { kafka, topics, cleanups } = kafkaScope();
-const sample = readLines(fixture('logs', 'elastic_apache.log'));
-const rejectsIn = (lines: string[]) => lines.filter((l) => !l.endsWith('"')).length;
+const sample = sampleLines(10_000);
 
 /** A fresh database (its name matches the roles' grants), migrated by the migrator role. */
 async function migratedDatabase(url: string): Promise<string> {
@@ -38,20 +37,8 @@ async function migratedDatabase(url: string): Promise<string> {
   return db;
 }
 
-async function topicWith(lines: string[], partitions: number): Promise<string> {
-  const topic = uniqueName('raw');
-  topics.push(topic);
-  await createTopic(kafka, topic, partitions);
-  await produceMixed(kafka, topic, lines);
-  return topic;
-}
-
-async function totals(ch: HttpClickHouse) {
-  const [r] = await ch.query<Record<string, string | number>>(
-    'SELECT (SELECT count() FROM access_log) AS rows, (SELECT count() FROM rejects) AS rejects, (SELECT count() - uniqExact(kafka_partition, kafka_offset, kafka_line) FROM access_log) AS dups',
-  );
-  return { rows: Number(r?.rows), rejects: Number(r?.rejects), dups: Number(r?.dups) };
-}
+const topicWith = (lines: string[], partitions: number) => topicWithLines({ kafka, topics }, lines, partitions);
+const totals = books;
 
 /** Runs `weblog process` as a child until it exits; its exit code and stderr. */
 async function processUntilExit(args: string[], timeoutMs: number): Promise<{ code: number | null; stderr: string; ms: number }> {
@@ -78,7 +65,7 @@ describe('least privilege on the current ClickHouse server', () => {
   it('the processor stores every line once with its documented rights, and may not drop or alter', async () => {
     const { url } = currentTarget();
     const db = await migratedDatabase(url);
-    const lines = Array.from({ length: 20_000 }, (_, i) => sample[i % sample.length] as string);
+    const lines = sampleLines(20_000);
     const topic = await topicWith(lines, 3);
     const proc = withUser(url, users.processor);
     const child = spawnProcessor(processArgs(topic, uniqueName('g'), { database: db }, proc, ['--max-insert-rows', '2000']));
@@ -97,7 +84,7 @@ describe('least privilege on the current ClickHouse server', () => {
       120_000,
     );
     await killHard(child);
-    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dups: 0 });
+    expect(await totals(ch)).toEqual(balanced(lines));
     await expect(ch.exec('DROP TABLE access_log')).rejects.toThrow(/Not enough privileges/);
     await expect(ch.exec('ALTER TABLE access_log DELETE WHERE 1')).rejects.toThrow(/Not enough privileges/);
   });
@@ -156,22 +143,16 @@ describe('least privilege on the current ClickHouse server', () => {
     cleanups.push(() => server.destroy());
     await server.start();
     const db = await migratedDatabase(server.url);
-    const lines = Array.from({ length: 40_000 }, (_, i) => sample[i % sample.length] as string);
+    const lines = sampleLines(40_000);
     const topic = await topicWith(lines, 2);
     const ch = new HttpClickHouse({ url: withUser(server.url, users.processorNoLog), database: db, requestTimeoutMs: 1500 });
     const run = await startProcessor(ch, topic, uniqueName('g'), { maxInsertRows: 1000, maxRetryDelayMs: 500 });
     cleanups.push(() => run.stop());
-    for (let i = 0; i < 3; i++) {
-      const before = (await totals(ch)).rows;
-      await waitUntil('rows flowing', async () => (await totals(ch)).rows > before + 1500 || undefined, 60_000, 20);
-      server.pause();
-      await new Promise((r) => setTimeout(r, 5000));
-      server.resume();
-    }
-    await waitUntil('all lines stored', async () => ((t) => t.rows + t.rejects >= lines.length || undefined)(await totals(ch)), 120_000);
+    await hangThrice(server, ch);
+    await allStored(ch, lines.length, 120_000);
     expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
     await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now
     await run.stop();
-    expect(await totals(ch)).toEqual({ rows: lines.length - rejectsIn(lines), rejects: rejectsIn(lines), dups: 0 });
+    expect(await totals(ch)).toEqual(balanced(lines));
   }, 240_000);
 });
