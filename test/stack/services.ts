@@ -255,24 +255,27 @@ export const clickhouse: Service = {
 };
 
 // ---------------------------------------------------------------- current ClickHouse (chdb's library as a server)
-async function currentReady(): Promise<boolean> {
+const currentVersion = async (): Promise<string> => {
   const res = await fetch(`http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}/?query=SELECT%20version()`, { signal: AbortSignal.timeout(1000) });
-  if (!res.ok) return false;
-  const version = (await res.text()).trim();
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  const [wantMajor = 0, wantMinor = 0] = currentServerMinVersion.split('.').map(Number);
-  if (major < wantMajor || (major === wantMajor && minor < wantMinor))
-    throw new Error(`the current ClickHouse server is ${version}; the tests need ${currentServerMinVersion} or newer (chdb's library)`);
-  return true;
-}
+  return res.ok ? (await res.text()).trim() : '';
+};
+const currentReady = async (): Promise<boolean> => (await currentVersion()) !== '';
 
 export const clickhouseCurrent: Service = {
   name: 'clickhouse-current',
   install() {},
-  start() {
-    return startWith('clickhouse-current', currentReady, (f) =>
+  async start() {
+    const started = await startWith('clickhouse-current', currentReady, (f) =>
       launchCurrentServer(f, stackConfig.clickhouseCurrentHttpPort, stackConfig.clickhouseCurrentTcpPort),
     );
+    const version = await currentVersion();
+    const [major = 0, minor = 0] = version.split('.').map(Number);
+    const [wantMajor = 0, wantMinor = 0] = currentServerMinVersion.split('.').map(Number);
+    if (major < wantMajor || (major === wantMajor && minor < wantMinor))
+      throw new Error(
+        `the current ClickHouse server is ${version}; the tests need ${currentServerMinVersion} or newer (chdb's library: npm install a newer chdb)`,
+      );
+    return started;
   },
   stop: () => stopPid(serviceFiles('clickhouse-current').pidFile),
   status: () => genericStatus('clickhouse-current', currentReady),
