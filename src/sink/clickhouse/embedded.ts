@@ -3,8 +3,10 @@
  * engine with no server to run. One Session per folder per process.
  */
 import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { Session } from 'chdb';
+import type * as Chdb from 'chdb';
+import type { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
 import { clickhouseDefaults, type ClickHouse, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
 
@@ -16,6 +18,14 @@ export interface EmbeddedOptions {
   /** Create the folder and the database when missing (default true); false: read-only use, such as reports. */
   create?: boolean;
 }
+
+/**
+ * chdb maps libchdb.so (about 160 MB of RSS, measured) when it is first
+ * required: it is loaded here, by the first process that opens a folder,
+ * so a worker talking to a server over HTTP never pays for it (a static
+ * import made every `weblog process --clickhouse` carry it).
+ */
+const loadChdb = (): typeof Chdb => createRequire(import.meta.url)('chdb') as typeof Chdb;
 
 function wrap(err: unknown, what: string, code: 'INSERT_REJECTED' | 'QUERY_FAILED'): WeblogError {
   const msg = err instanceof Error ? err.message : String(err);
@@ -59,7 +69,7 @@ function acquire(dir: string, create: boolean): Shared {
   // Quote UInt64 in JSON output like a server does, so ids keep all 64 bits in JS.
   let session: Session;
   try {
-    session = new Session(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
+    session = new (loadChdb().Session)(abs, { connectionArgs: ['--output_format_json_quote_64bit_integers=1'] });
   } catch (err) {
     // chdb locks the folder (its status file) for the process that opened it; chdb's errors carry no code, only this text.
     if (/Failed to create connection|Cannot lock file|already running/i.test(err instanceof Error ? err.message : String(err)))
