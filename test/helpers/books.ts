@@ -4,8 +4,10 @@
  * real lines they start from.
  */
 import type { Kafka } from 'kafkajs';
+import { expect } from 'vitest';
 import type { ClickHouse } from '../../src/sink/clickhouse/types.js';
 import type { DedicatedClickHouse } from './clickhouse-server.js';
+import type { RunningProcessor } from './processor.js';
 import { fixture, readLines } from './datasets.js';
 import { produceMixed, scopedTopic } from './kafka.js';
 import { waitUntil } from './wait.js';
@@ -56,4 +58,12 @@ export async function hangThrice(server: DedicatedClickHouse, ch: ClickHouse): P
     await new Promise((r) => setTimeout(r, 5000));
     server.resume();
   }
+}
+
+/** After server hangs: retries happened; once a late INSERT had time to land, the books balance. */
+export async function expectBalancedAfterHangs(run: RunningProcessor, ch: ClickHouse, lines: string[]): Promise<void> {
+  expect(run.processor.metrics.retries.total()).toBeGreaterThan(0);
+  await new Promise((r) => setTimeout(r, 2000)); // a late INSERT would land now
+  await run.stop();
+  expect(await books(ch)).toEqual(balanced(lines));
 }

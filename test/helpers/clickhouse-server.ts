@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { currentServerArgs, findLibchdb, writeCurrentServerConfig } from '../stack/clickhouse-current.js';
+import { currentServerArgs, dropSystemTableFolders, findLibchdb, writeCurrentServerConfig } from '../stack/clickhouse-current.js';
 import { findClickhouseBinary, writeClickhouseConfig } from '../stack/services.js';
 import { waitUntil } from './wait.js';
 
@@ -67,8 +67,7 @@ export class DedicatedClickHouse {
       const lib = findLibchdb();
       if (!lib) throw new Error('libchdb.so not found (npm install)');
       const config = writeCurrentServerConfig(this.dir, this.dataDir);
-      // Its system tables are not kept across a restart but their folders are (see clickhouse-current.ts).
-      for (const sub of ['data/system', 'metadata/system', 'metadata/system.sql']) rmSync(path.join(this.dataDir, sub), { recursive: true, force: true });
+      dropSystemTableFolders(this.dataDir);
       this.child = spawn('python3', currentServerArgs(lib, this.dataDir, config, this.httpPort, this.tcpPort), { cwd: this.dir, stdio: 'ignore' });
     } else {
       const bin = findClickhouseBinary();

@@ -128,7 +128,7 @@ export function launchCurrentServer(f: CurrentServerFiles, httpPort: number, tcp
   if (!lib) throw new Error('libchdb.so not found: npm install brings it with the chdb package (@chdb/lib-<platform>)');
   mkdirSync(f.dataDir, { recursive: true });
   const config = writeCurrentServerConfig(f.dir, f.dataDir);
-  for (const sub of ['data/system', 'metadata/system', 'metadata/system.sql']) rmSync(path.join(f.dataDir, sub), { recursive: true, force: true });
+  dropSystemTableFolders(f.dataDir);
   return spawnDetached({
     command: 'python3',
     args: currentServerArgs(lib, f.dataDir, config, httpPort, tcpPort),
@@ -136,6 +136,11 @@ export function launchCurrentServer(f: CurrentServerFiles, httpPort: number, tcp
     logFile: f.logFile,
     pidFile: f.pidFile,
   });
+}
+
+/** Its system tables are not kept across a restart but their folders are, and the query log then fails to flush: they go before a start. */
+export function dropSystemTableFolders(dataDir: string): void {
+  for (const sub of ['data/system', 'metadata/system', 'metadata/system.sql']) rmSync(path.join(dataDir, sub), { recursive: true, force: true });
 }
 
 /** The launcher's command line (also used by tests that own their server process). */

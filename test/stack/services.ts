@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:
 import net from 'node:net';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { versionAtLeast } from '../../src/schema/migrate.js';
 import { currentServerMinVersion, launchCurrentServer } from './clickhouse-current.js';
 import { cacheDir, clusterPorts, repoRoot, stackConfig, stateDir } from './config.js';
 import { canConnect, isAlive, readPid, spawnDetached, stopPid, waitFor } from './proc.js';
@@ -269,9 +270,7 @@ export const clickhouseCurrent: Service = {
       launchCurrentServer(f, stackConfig.clickhouseCurrentHttpPort, stackConfig.clickhouseCurrentTcpPort),
     );
     const version = await currentVersion();
-    const [major = 0, minor = 0] = version.split('.').map(Number);
-    const [wantMajor = 0, wantMinor = 0] = currentServerMinVersion.split('.').map(Number);
-    if (major < wantMajor || (major === wantMajor && minor < wantMinor))
+    if (!versionAtLeast(version, currentServerMinVersion))
       throw new Error(
         `the current ClickHouse server is ${version}; the tests need ${currentServerMinVersion} or newer (chdb's library: npm install a newer chdb)`,
       );

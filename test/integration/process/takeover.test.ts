@@ -24,11 +24,10 @@ let seed = 20261206;
 const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
 
 const topicWith = (lines: string[], partitions: number) => topicWithLines({ kafka, topics }, lines, partitions);
-const totals = books;
 
 /** Every line once, and the hourly rollup equal to the raw rows hour by hour. */
 async function expectExact(ch: HttpClickHouse, lines: string[]): Promise<void> {
-  expect(await totals(ch)).toEqual(balanced(lines));
+  expect(await books(ch)).toEqual(balanced(lines));
   const raw = await ch.query<{ h: string; c: string }>('SELECT toStartOfHour(time) AS h, count() AS c FROM access_log GROUP BY h ORDER BY h');
   const rolled = await ch.query<{ h: string; c: string }>('SELECT hour AS h, countMerge(hits) AS c FROM traffic_hourly GROUP BY h ORDER BY h');
   expect(rolled).toEqual(raw);
@@ -53,7 +52,7 @@ describe('a late INSERT of a replica that died, on the current ClickHouse server
     const a = track(
       spawnProcessor(processArgs(topic, group, ch, proxied, ['--max-batch-bytes', '65536', '--max-insert-rows', '1000', '--request-timeout-ms', '2000'])),
     );
-    await waitUntil('rows flowing', async () => (await totals(ch)).rows > 3000 || undefined, 60_000, 20);
+    await waitUntil('rows flowing', async () => (await books(ch)).rows > 3000 || undefined, 60_000, 20);
     proxy.hold();
     await waitUntil('an INSERT held', async () => /INSERT(%20|\+| )INTO/i.test(proxy.heldText()) || undefined, 30_000, 20);
     await killHard(a);
@@ -78,12 +77,12 @@ describe('a late INSERT of a replica that died, on the current ClickHouse server
         processArgs(topic, group, ch, server.url, ['--max-insert-rows', '1000', '--request-timeout-ms', '1500', '--max-batch-bytes', String(65536 * (i + 1))]);
       const children = Array.from({ length: replicas }, (_, i) => track(spawnProcessor(args(i))));
       for (let round = 0; round < 3; round++) {
-        const before = (await totals(ch)).rows;
-        const t = await totals(ch);
+        const before = (await books(ch)).rows;
+        const t = await books(ch);
         if (t.rows + t.rejects >= lines.length) break;
         await waitUntil(
           'rows flowing',
-          async () => ((x) => x.rows > before + 2000 || x.rows + x.rejects >= lines.length || undefined)(await totals(ch)),
+          async () => ((x) => x.rows > before + 2000 || x.rows + x.rejects >= lines.length || undefined)(await books(ch)),
           90_000,
           20,
         );
