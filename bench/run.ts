@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [parse|process|ship|run-file|clickhouse|all] [--lines N]; npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|user-run|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
@@ -11,8 +11,12 @@ import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
 import { benchClickHouse } from './clickhouse.js';
 import { benchRunFile } from './run-file.js';
+import { benchUserRun } from './user-run.js';
 
-const { values, positionals } = parseArgs({ options: { lines: { type: 'string' }, mb: { type: 'string' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({
+  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' } },
+  allowPositionals: true,
+});
 const which = positionals[0] ?? 'parse';
 const lines = values.lines ? Number(values.lines) : undefined;
 
@@ -25,6 +29,11 @@ if (which === 'parse' || which === 'all') {
 if (which === 'process' || which === 'all') {
   console.log(`## process\n`);
   console.log(await benchProcess(lines ?? 500_000));
+  console.log();
+}
+if (which === 'user-run' || which === 'all') {
+  console.log(`## user-run\n`);
+  console.log(await benchUserRun(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3));
   console.log();
 }
 if (which === 'process-memory') {

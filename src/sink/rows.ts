@@ -147,19 +147,54 @@ function segmentsOf(dialect: Dialect): Segment[] {
   return out.map((s) => ({ ...s, write: compile(s.columns.map((c) => tsvOf(c, legacy, c === lastCol)).join('\n')) }));
 }
 
+/** The writer state a compiled row reads its cached runs from (AccessLogTsvWriter). */
+interface RunCache {
+  uaRun(u: UaInfo, r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer;
+  geoRun(g: GeoInfo, r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer;
+  sourceRun(r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer;
+  topicRun(r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer;
+}
+
+/** One whole row, runs copied from the cache when the record still holds their values. */
+type RowWriter = (b: RowBuffer, r: EnrichedRecord, p: Provenance, site: string | undefined, w: RunCache) => void;
+
 interface Compiled {
   segments: Segment[];
   /** Every column, field by field. */
   tsv: Encoder;
+  /**
+   * Every column, with the runs copied from `w`: one function, so V8 inlines
+   * the RowBuffer calls and the record's field loads stay monomorphic (a call
+   * per segment through one call site was megamorphic).
+   */
+  row: RowWriter;
   json: (r: EnrichedRecord, p: Provenance, site: string | undefined) => string;
-  /** The record still holds its cached UaInfo's / GeoInfo's values (a record may be a modified copy). */
-  sameUa: (r: EnrichedRecord, u: UaInfo) => boolean;
-  sameGeo: (r: EnrichedRecord, g: GeoInfo) => boolean;
 }
 
-function sameAs(cols: Column[], skip: string[]): (r: EnrichedRecord, o: object) => boolean {
-  const checks = cols.filter((c) => c.from.startsWith('r.') && !skip.includes(c.from)).map((c) => `${valueOf(c)} === o.${c.from.slice(2)}`);
-  return new Function('r', 'o', `return ${checks.join(' && ') || 'true'};`) as (r: EnrichedRecord, o: object) => boolean;
+/** `a === b && ...` of the record's fields against their cached object `o`'s. */
+function sameAs(cols: Column[], o: string, skip: string[]): string {
+  const checks = cols.filter((c) => c.from.startsWith('r.') && !skip.includes(c.from)).map((c) => `${valueOf(c)} === ${o}.${c.from.slice(2)}`);
+  return checks.join(' && ') || 'true';
+}
+
+function rowWriterOf(segments: Segment[], legacy: boolean, lastCol: Column | undefined): RowWriter {
+  const fields = (cols: Column[]) => cols.map((c) => tsvOf(c, legacy, c === lastCol)).join('\n');
+  const body = segments.map((s) => {
+    switch (s.run) {
+      case undefined:
+        return fields(s.columns);
+      case 'ua':
+        // The user-agent string (often the longest field) comes with its parsed fields: copied, not encoded again.
+        return `{ const u = r[h.uaSource]; if (u !== undefined && ${sameAs(s.columns, 'u', ['r.user_agent'])}) b.raw(w.uaRun(u, r, p, site)); else { ${fields(s.columns)} } }`;
+      case 'geo':
+        return `{ const g = r[h.geoSource]; if (g !== undefined && ${sameAs(s.columns, 'g', [])}) b.raw(w.geoRun(g, r, p, site)); else { ${fields(s.columns)} } }`;
+      case 'source':
+        return 'b.raw(w.sourceRun(r, p, site));';
+      case 'topic':
+        return 'b.raw(w.topicRun(r, p, site));';
+    }
+  });
+  return new Function('h', `return function (b, r, p, site, w) { ${body.join('\n')} }`)({ ...h, uaSource, geoSource }) as RowWriter;
 }
 
 function compileDialect(dialect: Dialect): Compiled {
@@ -167,7 +202,6 @@ function compileDialect(dialect: Dialect): Compiled {
   const cols = columnsOf(dialect);
   const lastCol = cols[cols.length - 1];
   const segments = segmentsOf(dialect);
-  const run = (r: Run) => segments.find((s) => s.run === r)?.columns ?? [];
   // One explicit object literal per dialect: a conditional spread made every row a dictionary-mode
   // object and cost 4-7 µs per row in JSON.stringify (node 20).
   const json = new Function(
@@ -177,9 +211,8 @@ function compileDialect(dialect: Dialect): Compiled {
   return {
     segments,
     tsv: compile(cols.map((c) => tsvOf(c, legacy, c === lastCol)).join('\n')),
+    row: rowWriterOf(segments, legacy, lastCol),
     json,
-    sameUa: sameAs(run('ua'), ['r.user_agent']),
-    sameGeo: sameAs(run('geo'), []),
   };
 }
 
@@ -221,9 +254,10 @@ function encodeRun(write: (b: RowBuffer) => void): Buffer {
  * record may be a modified copy); otherwise it is encoded field by field.
  * Memory: the encodings live as long as the enricher keeps their objects.
  */
-export class AccessLogTsvWriter {
+export class AccessLogTsvWriter implements RunCache {
   private readonly site: string | undefined;
   private readonly c: Compiled;
+  private readonly run: Partial<Record<Run, Encoder>>;
   /** Per parsed user agent: the UA string the run was encoded with, and the run. */
   private readonly uaRuns = new WeakMap<UaInfo, { ua: string; run: Buffer }>();
   private readonly geoRuns = new WeakMap<GeoInfo, Buffer>();
@@ -237,54 +271,49 @@ export class AccessLogTsvWriter {
   constructor(opts: RowOptions = {}) {
     const legacy = opts.dialect === 'legacy';
     this.c = compiled[opts.dialect ?? 'modern'];
+    this.run = Object.fromEntries(this.c.segments.filter((s) => s.run).map((s) => [s.run, s.write]));
     this.site = opts.site;
     this.keyer = new PartitionKeyer(legacy ? (opts.timezone ?? 'UTC') : 'UTC');
   }
 
   write(b: RowBuffer, r: EnrichedRecord, p: Provenance): void {
-    const site = this.site;
     b.beginRow(p.offset, p.line, this.keyer.keyOf(r.time));
-    for (const s of this.c.segments) {
-      switch (s.run) {
-        case undefined:
-          s.write(b, r, p, site);
-          break;
-        case 'ua': {
-          // The user-agent string (often the longest field) comes with its parsed fields: copied, not encoded again.
-          const u = r[uaSource];
-          if (u !== undefined && this.c.sameUa(r, u)) {
-            let e = this.uaRuns.get(u);
-            if (e === undefined || e.ua !== r.user_agent) this.uaRuns.set(u, (e = { ua: r.user_agent, run: encodeRun((t) => s.write(t, r, p, site)) }));
-            b.raw(e.run);
-          } else s.write(b, r, p, site);
-          break;
-        }
-        case 'geo': {
-          const g = r[geoSource];
-          if (g !== undefined && this.c.sameGeo(r, g)) {
-            let run = this.geoRuns.get(g);
-            if (run === undefined) this.geoRuns.set(g, (run = encodeRun((t) => s.write(t, r, p, site))));
-            b.raw(run);
-          } else s.write(b, r, p, site);
-          break;
-        }
-        case 'source':
-          if (p.source !== this.lastSource) {
-            this.lastSource = p.source;
-            this.lastSourceRun = encodeRun((t) => s.write(t, r, p, site));
-          }
-          b.raw(this.lastSourceRun);
-          break;
-        case 'topic':
-          if (p.topic !== this.lastTopic || p.partition !== this.lastPartition) {
-            this.lastTopic = p.topic;
-            this.lastPartition = p.partition;
-            this.lastTopicRun = encodeRun((t) => s.write(t, r, p, site));
-          }
-          b.raw(this.lastTopicRun);
-          break;
-      }
-    }
+    this.c.row(b, r, p, this.site, this);
     b.endRow();
+  }
+
+  /** The bytes of run `name` for this record, encoded afresh. */
+  private encode(name: Run, r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer {
+    const write = this.run[name] as Encoder;
+    return encodeRun((t) => write(t, r, p, site));
+  }
+
+  uaRun(u: UaInfo, r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer {
+    let e = this.uaRuns.get(u);
+    if (e === undefined || e.ua !== r.user_agent) this.uaRuns.set(u, (e = { ua: r.user_agent, run: this.encode('ua', r, p, site) }));
+    return e.run;
+  }
+
+  geoRun(g: GeoInfo, r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer {
+    let run = this.geoRuns.get(g);
+    if (run === undefined) this.geoRuns.set(g, (run = this.encode('geo', r, p, site)));
+    return run;
+  }
+
+  sourceRun(r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer {
+    if (p.source !== this.lastSource) {
+      this.lastSource = p.source;
+      this.lastSourceRun = this.encode('source', r, p, site);
+    }
+    return this.lastSourceRun;
+  }
+
+  topicRun(r: EnrichedRecord, p: Provenance, site: string | undefined): Buffer {
+    if (p.topic !== this.lastTopic || p.partition !== this.lastPartition) {
+      this.lastTopic = p.topic;
+      this.lastPartition = p.partition;
+      this.lastTopicRun = this.encode('topic', r, p, site);
+    }
+    return this.lastTopicRun;
   }
 }

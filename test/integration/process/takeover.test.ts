@@ -48,7 +48,7 @@ describe('a late INSERT of a replica that died, on the current ClickHouse server
     const lines = input(30_000);
     const topic = await topicWith(lines, 2);
     const group = uniqueName('g');
-    // A: small batches, through the proxy; B: the default 4 MiB batches, straight to the server.
+    // A: small batches, through the proxy; B: the default 1 MiB batches, straight to the server.
     const a = track(
       spawnProcessor(processArgs(topic, group, ch, proxied, ['--max-batch-bytes', '65536', '--max-insert-rows', '1000', '--request-timeout-ms', '2000'])),
     );
