@@ -59,6 +59,7 @@ export const dashboardLayout: DashboardLayout = {
   heatmap: 'visit-times',
   sections: [
     { title: 'Pages', reports: ['top-pages', 'not-found', 'static-files', 'top-pages-daily'] },
+    { title: 'Visits', reports: ['visits', 'entry-pages', 'exit-pages', 'visit-flow'] },
     { title: 'Visitors', reports: ['referrers', 'countries', 'regions', 'cities', 'top-ips', 'asns', 'vhosts'] },
     { title: 'Browsers and devices', reports: ['browsers', 'os', 'devices'] },
     { title: 'Responses', reports: ['status', 'errors', 'response-time', 'bandwidth', 'bandwidth-p95'] },

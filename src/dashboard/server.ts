@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { describeError, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { reportJson } from '../report/render.js';
-import { listReports, runReport, type ReportParams } from '../report/reports.js';
+import { listReports, maxVisitGapMinutes, reportDefaults, runReport, type ReportParams } from '../report/reports.js';
 import { parseReportTime } from '../report/time.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { ping } from '../sink/queries.js';
@@ -77,8 +77,8 @@ function httpStatus(err: unknown): number {
 
 /** Query-string parameters of a report, checked as the CLI checks its flags. */
 export function reportParams(q: URLSearchParams, defaultLimit: number): ReportParams {
-  const known = new Set(['from', 'to', 'site', 'limit']);
-  for (const k of q.keys()) if (!known.has(k)) throw new WeblogError('CONFIG_INVALID', `unknown parameter "${k}"; parameters: from, to, site, limit`);
+  const known = new Set(['from', 'to', 'site', 'limit', 'visit_gap']);
+  for (const k of q.keys()) if (!known.has(k)) throw new WeblogError('CONFIG_INVALID', `unknown parameter "${k}"; parameters: ${[...known].join(', ')}`);
   const time = (name: 'from' | 'to') => {
     const v = q.get(name);
     return v === null || v === '' ? undefined : parseReportTime(name, v);
@@ -94,7 +94,14 @@ export function reportParams(q: URLSearchParams, defaultLimit: number): ReportPa
     if (!/^\d+$/.test(limitText) || limit < 1 || limit > serveDefaults.maxLimit)
       throw new WeblogError('CONFIG_INVALID', `limit: expected a whole number from 1 to ${serveDefaults.maxLimit}, got "${limitText}"`);
   }
-  return { from, to, site: q.get('site') ?? '', limit };
+  const gapText = q.get('visit_gap');
+  let visitGap: number | undefined;
+  if (gapText !== null && gapText !== '') {
+    if (!/^\d+$/.test(gapText) || Number(gapText) < 1 || Number(gapText) > maxVisitGapMinutes)
+      throw new WeblogError('CONFIG_INVALID', `visit_gap: expected whole minutes from 1 to ${maxVisitGapMinutes}, got "${gapText}"`);
+    visitGap = Number(gapText) * 60;
+  }
+  return { from, to, site: q.get('site') ?? '', limit, visitGap };
 }
 
 export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): Promise<DashboardServer> {
@@ -168,6 +175,7 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
             to: 'end, exclusive',
             site: 'only this site',
             limit: `rows of top-N reports, 1-${serveDefaults.maxLimit} (default ${limit})`,
+            visit_gap: `visits reports: minutes of pause that start a new visit, 1-${maxVisitGapMinutes} (default ${reportDefaults.visitGap / 60})`,
           },
           meta: '/api/meta',
         },

@@ -58,6 +58,8 @@ export interface ReportJson {
   to: string;
   site: string;
   limit: number;
+  /** Visits reports: the longest pause within one visit. */
+  visit_gap_minutes?: number;
   /** Result columns in order, with their ClickHouse type and meaning. */
   columns: { name: string; type: string; about: string }[];
   rows: Record<string, unknown>[];
@@ -73,6 +75,7 @@ export function reportJson(r: ReportResult): ReportJson {
     to: new Date(r.params.to).toISOString(),
     site: r.params.site,
     limit: r.params.limit,
+    ...(r.def.sql.includes('{gap:') ? { visit_gap_minutes: r.params.visitGap / 60 } : {}),
     columns: r.columns.map((name) => ({ name, type: r.types[name] ?? '', about: about.get(name) ?? '' })),
     rows: r.rows,
   };

@@ -4,7 +4,7 @@
  *   -- about: ...            what it shows and where it reads from
  *   -- column NAME: ...      what each result column means (one line each)
  *   -- labels: a, b          columns whose empty value means "not known"
- * Parameters ({from}, {to}, {site}, {limit}) are bound as query parameters,
+ * Parameters ({from}, {to}, {site}, {limit}, {gap}) are bound as query parameters,
  * never pasted into the SQL.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -40,7 +40,14 @@ export interface ReportParams {
   site?: string | undefined;
   /** Rows for top-N reports (default 20). */
   limit?: number | undefined;
+  /** Visits reports: the longest pause within one visit, in seconds (default 1,800: 30 minutes). */
+  visitGap?: number | undefined;
 }
+
+export const reportDefaults = { limit: 20, visitGap: 1800 } as const;
+
+/** The longest --visit-gap / visit_gap: a day (visitor_id changes at UTC midnight anyway). */
+export const maxVisitGapMinutes = 1440;
 
 export interface ReportResult {
   def: ReportDef;
@@ -124,10 +131,12 @@ export async function runReport(ch: ClickHouse, name: string, params: ReportPara
     from: params.from ?? ALL_TIME.from,
     to: params.to ?? ALL_TIME.to,
     site: params.site ?? '',
-    limit: params.limit ?? 20,
+    limit: params.limit ?? reportDefaults.limit,
+    visitGap: params.visitGap ?? reportDefaults.visitGap,
   };
   const bound: Record<string, string | number> = { from: chTime(p.from), to: chTime(p.to), site: p.site };
   if (def.sql.includes('{limit:')) bound.limit = p.limit;
+  if (def.sql.includes('{gap:')) bound.gap = p.visitGap;
   const table = await ch.queryTable(def.sql, bound);
   const columns = table.columns.map((c) => c.name);
   const types = Object.fromEntries(table.columns.map((c) => [c.name, c.type]));

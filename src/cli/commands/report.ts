@@ -1,7 +1,7 @@
 /** `weblog report NAME`: print a report. */
 import { WeblogError } from '../../errors.js';
 import { render, type ReportFormat } from '../../report/render.js';
-import { checkReportable, listReports, loadReport, runReport } from '../../report/reports.js';
+import { checkReportable, listReports, loadReport, maxVisitGapMinutes, reportDefaults, runReport } from '../../report/reports.js';
 import { writeStaticDashboard } from '../../dashboard/data.js';
 import { parseReportTime } from '../../report/time.js';
 import { defineCommand } from '../options.js';
@@ -31,6 +31,15 @@ export const reportCommand = defineCommand({
     },
     { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
     { name: 'limit', type: 'number', default: 20, min: 1, max: 1000000, unit: 'rows', description: 'rows of top-N reports' },
+    {
+      name: 'visit-gap',
+      type: 'number',
+      default: reportDefaults.visitGap / 60,
+      min: 1,
+      max: maxVisitGapMinutes,
+      unit: 'minutes',
+      description: 'visits reports: a pause this long or longer starts a new visit',
+    },
     // Not --format: WEBLOG_FORMAT is the log format of the other commands (WEBLOG_FORMAT=nginx broke reports).
     { name: 'output', type: 'string', default: 'table', arg: 'table|json|csv', description: 'output format' },
     { name: 'list', type: 'boolean', default: false, description: 'list the reports' },
@@ -57,7 +66,13 @@ export const reportCommand = defineCommand({
       throw new WeblogError('CONFIG_INVALID', `--html writes every report; give no report name (got ${names.join(', ')}), or leave out --html`);
     const format = String(opts.output) as ReportFormat;
     if (!['table', 'json', 'csv'].includes(format)) throw new WeblogError('CONFIG_INVALID', `--output: expected table, json or csv, got "${format}"`);
-    const params = { from: parseTime('from', opts.from), to: parseTime('to', opts.to), site: String(opts.site ?? ''), limit: Number(opts.limit) };
+    const params = {
+      from: parseTime('from', opts.from),
+      to: parseTime('to', opts.to),
+      site: String(opts.site ?? ''),
+      limit: Number(opts.limit),
+      visitGap: Number(opts['visit-gap']) * 60,
+    };
     if (params.from !== undefined && params.to !== undefined && params.from >= params.to)
       throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);
     return withClickHouse(clickhouseConfig(opts), { readOnly: true }, async (ch) => {

@@ -320,7 +320,13 @@ describe('the HTML dashboard (weblog run, weblog report --html) and weblog serve
     expect(bad.body.error.message).toContain('"yesterday"');
     const unknownParam = await getJson<{ error: { message: string } }>(`${serve.url}api/reports/status?sql=DROP+TABLE+access_log`);
     expect(unknownParam.status).toBe(400);
-    expect(unknownParam.body.error.message).toBe('unknown parameter "sql"; parameters: from, to, site, limit');
+    expect(unknownParam.body.error.message).toBe('unknown parameter "sql"; parameters: from, to, site, limit, visit_gap');
+    const visits = await api(serve.url, 'visits', { visit_gap: '5' });
+    expect(visits.status).toBe(200);
+    expect((visits.body as unknown as { visit_gap_minutes: number }).visit_gap_minutes).toBe(5);
+    const badGap = await getJson<{ error: { message: string } }>(`${serve.url}api/reports/visits?visit_gap=0.5`);
+    expect(badGap.status).toBe(400);
+    expect(badGap.body.error.message).toBe('visit_gap: expected whole minutes from 1 to 1440, got "0.5"');
     const missing = await getJson<{ error: { code: string } }>(`${serve.url}api/reports/..%2F..%2Fetc%2Fpasswd`);
     expect(missing.status).toBe(404);
     const post = await fetch(`${serve.url}api/reports/status`, { method: 'POST', body: 'x' });
