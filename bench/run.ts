@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [parse|process|user-run|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
@@ -12,6 +12,7 @@ import { benchShip, benchShipMemory } from './ship.js';
 import { benchClickHouse } from './clickhouse.js';
 import { benchRunFile } from './run-file.js';
 import { benchUserRun } from './user-run.js';
+import { benchVisits } from './visits.js';
 
 const { values, positionals } = parseArgs({
   options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' } },
@@ -34,6 +35,11 @@ if (which === 'process' || which === 'all') {
 if (which === 'user-run' || which === 'all') {
   console.log(`## user-run\n`);
   console.log(await benchUserRun(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3));
+  console.log();
+}
+if (which === 'visits' || which === 'all') {
+  console.log(`## visits\n`);
+  console.log(await benchVisits(lines ?? 10_000_000));
   console.log();
 }
 if (which === 'process-memory') {
