@@ -29,7 +29,7 @@ export function rangeText(r: ReportResult): string {
 }
 
 export function renderTable(r: ReportResult, maxWidth = 60): string {
-  const title = `${r.def.title} (${rangeText(r)})`;
+  const title = `${r.def.title} (${rangeText(r)})${r.retention?.note ? `\nnote: ${r.retention.note}` : ''}`;
   if (r.rows.length === 0) return `${title}\n(no data)\n`;
   const cols = r.columns;
   const cells = r.rows.map((row) =>
@@ -58,6 +58,9 @@ export interface ReportJson {
   to: string;
   site: string;
   limit: number;
+  /** Raw-table reports when raw rows are kept a limited time: how long, and a note when the range reaches past it. */
+  raw_retention_days?: number;
+  note?: string;
   /** Visits reports: the longest pause within one visit. */
   visit_gap_minutes?: number;
   /** Result columns in order, with their ClickHouse type and meaning. */
@@ -76,6 +79,7 @@ export function reportJson(r: ReportResult): ReportJson {
     site: r.params.site,
     limit: r.params.limit,
     ...(r.def.sql.includes('{gap:') ? { visit_gap_minutes: r.params.visitGap / 60 } : {}),
+    ...(r.retention ? { raw_retention_days: r.retention.days, ...(r.retention.note ? { note: r.retention.note } : {}) } : {}),
     columns: r.columns.map((name) => ({ name, type: r.types[name] ?? '', about: about.get(name) ?? '' })),
     rows: r.rows,
   };

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WeblogError } from '../errors.js';
 import { versionAtLeast } from '../schema/migrate.js';
+import { rawRetentionDays, retainedSince } from '../schema/retention.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 import { hasAccessLog } from '../sink/queries.js';
 
@@ -60,6 +61,8 @@ export interface ReportResult {
    * empty labels are UNKNOWN_LABEL, times are 'YYYY-MM-DD hh:mm:ss' UTC.
    */
   rows: Record<string, unknown>[];
+  /** Set when the report reads the raw table and its rows are kept a limited time (weblog migrate --raw-ttl). */
+  retention?: { days: number; since: number; note: string | undefined };
 }
 
 export function listReports(): ReportDef[] {
@@ -146,5 +149,18 @@ export async function runReport(ch: ClickHouse, name: string, params: ReportPara
     for (const c of columns) out[c] = reportValue(row[c], types[c] as string, labels.has(c));
     return out;
   });
-  return { def, params: p, columns, types, rows };
+  return { def, params: p, columns, types, rows, ...(await retentionOf(ch, def, p)) };
+}
+
+/** Says when a raw-table report's range reaches past the raw rows still kept. */
+async function retentionOf(ch: ClickHouse, def: ReportDef, p: Required<ReportParams>): Promise<Pick<ReportResult, 'retention'>> {
+  if (!/\bFROM access_log\b/.test(def.sql)) return {};
+  const days = await rawRetentionDays(ch);
+  if (days === undefined) return {};
+  const since = retainedSince(days);
+  const note =
+    p.from < since
+      ? `raw rows are kept ${days} days (since ${new Date(since).toISOString().slice(0, 16)}Z); this report reads them, so it holds nothing before that`
+      : undefined;
+  return { retention: { days, since, note } };
 }

@@ -328,6 +328,7 @@
     }
     details.append(el('summary', {}, [el('span', { class: 'title' }, [r.title]), el('span', { class: 'count' }, [' ' + r.rows.length + ' rows'])]));
     details.append(el('p', { class: 'about' }, [r.about]));
+    if (r.note) details.append(el('p', { class: 'note' }, [r.note]));
     if (r.rows.length === 0) {
       details.append(el('p', { class: 'empty' }, ['no data in this range']));
       return details;
