@@ -234,10 +234,22 @@ export const enrichOptions = [
   { name: 'asn', type: 'string', arg: 'PATH', description: 'MaxMind ASN .mmdb (default: none)' },
   { name: 'anonymize-ip', type: 'boolean', default: false, description: 'zero the last IPv4 octet / last 80 IPv6 bits before storing or hashing' },
   { name: 'visitor-salt', type: 'string', default: '', arg: 'TEXT', description: 'salt of visitor_id; rotate it to unlink visitors' },
+  {
+    name: 'strip-query',
+    type: 'boolean',
+    default: false,
+    description: 'drop query strings (of the request and the referer) before storing; path and referer domain stay',
+  },
 ] as const satisfies OptionSpec[];
 
 export function enrichConfig(opts: ParsedOptions): EnrichOptions {
-  return { anonymizeIp: opts['anonymize-ip'] === true, geoip: str(opts.geoip), asn: str(opts.asn), visitorSalt: String(opts['visitor-salt'] ?? '') };
+  return {
+    anonymizeIp: opts['anonymize-ip'] === true,
+    stripQuery: opts['strip-query'] === true,
+    geoip: str(opts.geoip),
+    asn: str(opts.asn),
+    visitorSalt: String(opts['visitor-salt'] ?? ''),
+  };
 }
 
 export const siteOption = {

@@ -32,6 +32,22 @@ describe('weblog parse', () => {
     expect(errLines.at(-1)).toBe('weblog parse: 10000 lines, 9999 accepted, 1 rejected (unterminated_quote=1)');
   });
 
+  it('--strip-query: no query string of the sample reaches the output', async () => {
+    const plain = await weblog(['parse', fixture('logs', 'elastic_apache.log')]);
+    expect(plain.stdout).toMatch(/"query":"[^"]/); // the sample has queries
+    const { code, stdout } = await weblog(['parse', '--strip-query', fixture('logs', 'elastic_apache.log')]);
+    expect(code).toBe(0);
+    const records = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, string>);
+    expect(records).toHaveLength(9999);
+    for (const r of records) {
+      expect(r.query).toBe('');
+      expect(`${r.url} ${r.request} ${r.referer}`).not.toContain('?');
+    }
+  });
+
   it('reads gzip files and stdin, with --no-enrich and a custom format', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-parse-'));
     const gz = path.join(dir, 'access.log.gz');

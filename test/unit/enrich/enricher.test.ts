@@ -51,6 +51,18 @@ describe('createEnricher', () => {
     expect(r1.visitor_id).toBe(r2.visitor_id);
   });
 
+  it('--strip-query drops the query strings of the request and the referer, keeping path and referer domain', async () => {
+    const e = await createEnricher({ stripQuery: true });
+    const q =
+      '203.0.113.9 - - [10/Oct/2000:13:55:36 -0700] "GET /search?q=alice%40example.org&page=2 HTTP/1.1" 200 1 "https://ref.example/r?token=s3cret" "curl/8.0"';
+    const r = e.enrich(record(q));
+    expect(r).toMatchObject({ request: 'GET /search HTTP/1.1', url: '/search', path: '/search', query: '', referer: 'https://ref.example/r' });
+    expect(JSON.stringify(r)).not.toMatch(/alice|s3cret|\?/);
+    // Off by default; a line without queries is left as it is.
+    expect((await createEnricher()).enrich(record(q))).toMatchObject({ url: '/search?q=alice%40example.org&page=2', query: 'q=alice%40example.org&page=2' });
+    expect(e.enrich(record(line('81.2.69.142')))).toMatchObject({ request: 'GET / HTTP/1.1', url: '/', query: '', referer: '' });
+  });
+
   it('gives every line of a real log in stream order the ids and geo fields computed from scratch', async () => {
     // Consecutive lines that share a client are served from one-entry memos;
     // here each line's ids are recomputed independently and compared.
