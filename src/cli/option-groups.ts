@@ -8,6 +8,7 @@ import { serveDefaults, type ServeOptions } from '../dashboard/server.js';
 import { WeblogError } from '../errors.js';
 import { checkClusterOptions, defaultKeeperPath } from '../schema/cluster.js';
 import type { EnrichOptions } from '../enrich/index.js';
+import { defaultPrivacyKeyFile, loadPrivacyKey } from '../enrich/privacy.js';
 import { createLogger, type Level, type Logger } from '../observe/log.js';
 import { namedFormats } from '../parse/format.js';
 import type { WorkerConfig } from '../app/jobs.js';
@@ -235,6 +236,20 @@ export const enrichOptions = [
   { name: 'anonymize-ip', type: 'boolean', default: false, description: 'zero the last IPv4 octet / last 80 IPv6 bits before storing or hashing' },
   { name: 'visitor-salt', type: 'string', default: '', arg: 'TEXT', description: 'salt of visitor_id; rotate it to unlink visitors' },
   {
+    name: 'privacy',
+    type: 'boolean',
+    default: false,
+    description:
+      'privacy mode: --anonymize-ip and --strip-query, no remote_user or X-Forwarded-For, addresses masked in rejects, visitor_id keyed by a secret daily salt from --privacy-key',
+  },
+  {
+    name: 'privacy-key',
+    type: 'string',
+    arg: 'FILE',
+    description:
+      'the secret of --privacy (created, mode 0600, when missing; every replica needs the same file; never stored with the data); default: ~/.config/weblog/privacy.key',
+  },
+  {
     name: 'strip-query',
     type: 'boolean',
     default: false,
@@ -243,7 +258,10 @@ export const enrichOptions = [
 ] as const satisfies OptionSpec[];
 
 export function enrichConfig(opts: ParsedOptions): EnrichOptions {
+  const keyFile = str(opts['privacy-key']);
+  if (keyFile !== undefined && opts.privacy !== true) throw new WeblogError('CONFIG_INVALID', '--privacy-key is the key of --privacy; add --privacy');
   return {
+    ...(opts.privacy === true ? { privacyKey: loadPrivacyKey(keyFile ?? defaultPrivacyKeyFile()) } : {}),
     anonymizeIp: opts['anonymize-ip'] === true,
     stripQuery: opts['strip-query'] === true,
     geoip: str(opts.geoip),

@@ -8,6 +8,7 @@ import { BoundedCache } from './lru.js';
 import { anonymizeIp, normalizeIp } from './ip.js';
 import { GeoLookup, type GeoInfo } from './geoip.js';
 import { parseUserAgent, type UaInfo } from './useragent.js';
+import { maskIps, PrivateVisitorIds } from './privacy.js';
 
 /**
  * Keys of the cached objects a record's user-agent and GeoIP fields were
@@ -36,6 +37,11 @@ export interface EnrichOptions {
   geoip?: string | undefined;
   /** ASN .mmdb (default: none). */
   asn?: string | undefined;
+  /**
+   * Privacy mode (privacy.ts): anonymised addresses, no remote_user or
+   * X-Forwarded-For, no query strings, and visitor_id keyed by this secret.
+   */
+  privacyKey?: Buffer | undefined;
   /** Drop query strings (of the request and of the referer) before anything is stored (default false). */
   stripQuery?: boolean | undefined;
   /** Salt of visitor_id; rotate it to make visitors unlinkable across rotations (default ''). */
@@ -65,8 +71,9 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
   // (salt, ua_id), from which visitor_id continues: one Map lookup per line.
   const uaCache = new BoundedCache<string, UaEntry>(opts.uaCacheSize ?? 10_000);
   const salt = opts.visitorSalt ?? '';
-  const anonymize = opts.anonymizeIp === true;
-  const stripQuery = opts.stripQuery === true;
+  const privateIds = opts.privacyKey ? new PrivateVisitorIds(opts.privacyKey) : undefined;
+  const anonymize = opts.anonymizeIp === true || privateIds !== undefined;
+  const stripQuery = opts.stripQuery === true || privateIds !== undefined;
   // Consecutive lines often share a client (57 % of the Elastic sample): the
   // last visitor_id is reused when UA, day and IP are the same.
   let lastVisitorDay = NaN;
@@ -95,13 +102,23 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
         if (r.x_forwarded_for !== '') r.x_forwarded_for = anonymizeList(r.x_forwarded_for);
       }
       if (stripQuery) stripQueries(r);
+      if (privateIds) {
+        r.remote_user = '';
+        r.x_forwarded_for = '';
+        if (info.ip_version === 0) r.remote_addr = ''; // not an address: it may still name someone
+        // An address in a URL or referer (http://203.0.113.9/...) is masked too.
+        r.request = maskIps(r.request);
+        r.url = maskIps(r.url);
+        r.path = maskIps(r.path);
+        r.referer = maskIps(r.referer);
+      }
       const ue = lookupUa(r.user_agent);
       const u = ue.info;
       const g = geo.lookup(ip, info.ip_version);
       const day = Math.floor(r.time / DAY_MS);
       // FNV-1a over salt, ua_id, day, ip, continued from the cached (salt, ua_id) state.
       if (ue !== lastVisitorEntry || day !== lastVisitorDay || ip !== lastVisitorIp) {
-        lastVisitor = toDecimal(fnv1a64(`${day}\u0000${ip}`, ue.seed));
+        lastVisitor = privateIds ? privateIds.id(u.ua_id, day, ip) : toDecimal(fnv1a64(`${day}\u0000${ip}`, ue.seed));
         lastVisitorDay = day;
         lastVisitorIp = ip;
         lastVisitorEntry = ue;

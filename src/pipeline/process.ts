@@ -5,6 +5,7 @@
  * transport commits the batch's offsets only after `handleBatch` resolved.
  */
 import { createEnricher, type EnrichOptions, type Enricher } from '../enrich/index.js';
+import { maskIps } from '../enrich/privacy.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
@@ -84,6 +85,8 @@ export class Processor {
   readonly rejectSamples: string[] = [];
   private readonly rowWriter: AccessLogTsvWriter;
   private readonly maxLine: number;
+  /** Privacy mode: addresses in rejects and logged samples are masked. */
+  private readonly private: boolean;
 
   private constructor(
     private readonly writer: AccessLogWriter,
@@ -95,6 +98,7 @@ export class Processor {
   ) {
     this.rowWriter = writer.rowWriter(opts.site);
     this.maxLine = opts.maxLineBytes ?? processorDefaults.maxLineBytes;
+    this.private = opts.enrich?.privacyKey !== undefined;
   }
 
   /**
@@ -157,8 +161,10 @@ export class Processor {
         const rec = this.enricher.enrich(res.record);
         this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset, line: msg.line });
       } else if (!atOrBefore(msg.offset, msg.line, stored.rejects)) {
-        rejects.push({ msg, reject: res.reject });
-        if (this.rejectSamples.length < 20 && !early && res.reject.reason !== 'empty_line') this.rejectSamples.push(msg.value);
+        // Privacy mode: the stored line and detail, and the samples logged, have their addresses masked.
+        const reject = this.private ? { ...res.reject, line: maskIps(res.reject.line), detail: maskIps(res.reject.detail) } : res.reject;
+        rejects.push({ msg, reject });
+        if (this.rejectSamples.length < 20 && !early && reject.reason !== 'empty_line') this.rejectSamples.push(this.private ? maskIps(msg.value) : msg.value);
       } else skipped++;
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);

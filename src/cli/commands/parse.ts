@@ -1,5 +1,6 @@
 /** `weblog parse`: access-log lines in, one JSON record per line out. */
 import { createEnricher } from '../../enrich/index.js';
+import { maskIps } from '../../enrich/privacy.js';
 import { WeblogError } from '../../errors.js';
 import { createParser } from '../../parse/scan.js';
 import { openLogFile } from '../../source/file.js';
@@ -30,7 +31,10 @@ export const parseCommand = defineCommand({
     'Accepted lines go to stdout as JSON, rejects to stderr as {"line","reason","detail"},\nthen a summary line on stderr. Exit 0 unless an input cannot be read.',
   async run(opts, files) {
     const parse = createParser(String(opts.format));
-    const enricher = opts.enrich ? await createEnricher(enrichConfig(opts)) : undefined;
+    if (opts.privacy === true && !opts.enrich) throw new WeblogError('CONFIG_INVALID', '--privacy anonymises while enriching: leave out --no-enrich');
+    const enrich = enrichConfig(opts);
+    const enricher = opts.enrich ? await createEnricher(enrich) : undefined;
+    const mask = enrich.privacyKey ? maskIps : (s: string) => s; // --privacy: rejects printed with their addresses masked
     let accepted = 0;
     let rejected = 0;
     const reasons: Record<string, number> = {};
@@ -53,7 +57,7 @@ export const parseCommand = defineCommand({
             } else {
               rejected++;
               reasons[res.reject.reason] = (reasons[res.reject.reason] ?? 0) + 1;
-              err += `${rejectJson(res.reject)}\n`;
+              err += `${rejectJson({ ...res.reject, line: mask(res.reject.line), detail: mask(res.reject.detail) })}\n`;
             }
           }
           if (err) await write(process.stderr, err);

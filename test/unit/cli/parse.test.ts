@@ -48,6 +48,22 @@ describe('weblog parse', () => {
     }
   });
 
+  it('--privacy: no client address of the sample in the records or the rejects printed', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-parse-'));
+    const lines = readLines(fixture('logs', 'elastic_apache.log'));
+    const ips = new Set(lines.map((l) => l.split(' ')[0] as string).filter((ip) => !ip.endsWith('.0')));
+    const found = (text: string) => [...ips].filter((ip) => new RegExp(`(?<![\\d.])${ip.replace(/[.]/g, '\\.')}(?![\\d])`).test(text));
+    const plain = await weblog(['parse', fixture('logs', 'elastic_apache.log')]);
+    expect(found(plain.stdout + plain.stderr).length).toBeGreaterThan(1000); // the search finds them when they are there
+    const { code, stdout, stderr } = await weblog(['parse', '--privacy', '--privacy-key', path.join(dir, 'k'), fixture('logs', 'elastic_apache.log')]);
+    expect(code).toBe(0);
+    expect(stderr).toContain('"reason":"unterminated_quote"');
+    expect(found(stdout + stderr)).toEqual([]);
+    const refused = await weblog(['parse', '--privacy', '--no-enrich', '--privacy-key', path.join(dir, 'k'), fixture('logs', 'elastic_apache.log')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe('weblog parse: CONFIG_INVALID: --privacy anonymises while enriching: leave out --no-enrich');
+  });
+
   it('reads gzip files and stdin, with --no-enrich and a custom format', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-parse-'));
     const gz = path.join(dir, 'access.log.gz');
