@@ -157,6 +157,7 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
         device_vendor: u.device_vendor,
         device_model: u.device_model,
         is_bot: u.is_bot,
+        bot_category: u.bot_category,
         ua_id: u.ua_id,
         country: g.country,
         region: g.region,

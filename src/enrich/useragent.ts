@@ -4,6 +4,7 @@
  * real logs repeat a few hundred UAs and an uncached parse costs ~50 µs.
  */
 import { UAParser } from 'ua-parser-js';
+import { botCategory } from './bot-categories.js';
 import { isBot } from './bots.js';
 import { hash64Decimal } from './hash.js';
 import { BoundedCache } from './lru.js';
@@ -18,6 +19,8 @@ export interface UaInfo {
   device_vendor: string;
   device_model: string;
   is_bot: boolean;
+  /** What kind of bot (bot-categories.ts); '' for a person. */
+  bot_category: string;
   /** 64-bit FNV-1a of the UA string, decimal. */
   ua_id: string;
 }
@@ -35,6 +38,7 @@ export function parseUserAgent(ua: string): UaInfo {
     device_vendor: r.device.vendor ?? '',
     device_model: r.device.model ?? '',
     is_bot: bot,
+    bot_category: botCategory(ua, bot),
     ua_id: hash64Decimal(ua),
   };
 }

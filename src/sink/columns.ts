@@ -97,6 +97,7 @@ const table = [
   col('device_vendor', LC, 'String', 'string', 'r.device_vendor', 'ua'),
   col('device_model', LC, 'String', 'string', 'r.device_model', 'ua'),
   col('is_bot', 'Bool', 'UInt8', 'bool', 'r.is_bot', 'ua'),
+  col('bot_category', LC, undefined, 'string', 'r.bot_category', 'ua'),
   col('country', LC, 'String', 'string', 'r.country', 'geo'),
   col('region', LC, 'String', 'string', 'r.region', 'geo'),
   col('city', LC, 'String', 'string', 'r.city', 'geo'),

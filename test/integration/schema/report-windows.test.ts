@@ -18,8 +18,11 @@ import { repoRoot } from '../../helpers/datasets.js';
 import { uniqueName } from '../../helpers/names.js';
 import { chdbTarget, edgeTimes, runReportSuite, windows, type Row, type WindowName } from '../../helpers/report-suite.js';
 
-type Granularity = 'raw' | 'hour' | 'day' | 'month' | 'visit';
-/** What each report's SQL reads: the raw table, or a rollup by hour, day or month; visits (of human page views: none of the edge rows, a bot's) have their edges tested in visits.test.ts. */
+type Granularity = 'raw' | 'hour' | 'day' | 'month' | 'own';
+/**
+ * What each report's SQL reads: the raw table, or a rollup by hour, day or month. 'own': rows the edge rows (a
+ * search bot's 404s) are not, visits or AI crawlers say; their edges are tested in visits.test.ts and bots.test.ts.
+ */
 const granularity: Record<string, Granularity> = {
   status: 'raw',
   referrers: 'raw',
@@ -48,15 +51,18 @@ const granularity: Record<string, Granularity> = {
   'top-pages': 'day',
   'top-pages-daily': 'day',
   'traffic-monthly': 'month',
-  visits: 'visit',
-  'entry-pages': 'visit',
-  'exit-pages': 'visit',
-  'visit-flow': 'visit',
+  visits: 'own',
+  'entry-pages': 'own',
+  'exit-pages': 'own',
+  'visit-flow': 'own',
+  'ai-crawlers': 'own',
+  scanners: 'own',
+  'bot-categories': 'raw',
 };
 
 function floorTo(t: number, g: Granularity): number {
   const d = new Date(t);
-  if (g === 'raw' || g === 'visit') return t;
+  if (g === 'raw' || g === 'own') return t;
   if (g === 'hour') return Math.floor(t / 3_600_000) * 3_600_000;
   if (g === 'day') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
   return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
@@ -92,7 +98,7 @@ describe('report windows: rows on the edges', () => {
     expect(names.filter((n) => !(n in granularity))).toEqual([]);
   });
 
-  const cases = names.filter((name) => granularity[name] !== 'visit').flatMap((name) => (Object.keys(windows) as WindowName[]).map((w) => [name, w] as const));
+  const cases = names.filter((name) => granularity[name] !== 'own').flatMap((name) => (Object.keys(windows) as WindowName[]).map((w) => [name, w] as const));
   it.each(cases)('%s over window %s counts exactly the rows its granularity takes', (name, w) => {
     const g = granularity[name] as Granularity;
     const { from, to } = windows[w];

@@ -36,6 +36,7 @@ const rec: EnrichedRecord = {
   device_vendor: '',
   device_model: '',
   is_bot: true,
+  bot_category: 'search',
   ua_id: '18446744073709551615',
   country: 'GB',
   region: '',
@@ -66,7 +67,7 @@ describe('accessLogRow', () => {
       kafka_offset: 99,
       kafka_line: 3,
     });
-    expect(Object.keys(row)).toHaveLength(46);
+    expect(Object.keys(row)).toHaveLength(47);
   });
   it('writes the legacy layout: seconds, 0/1 booleans, no Map', () => {
     const row = JSON.parse(accessLogRow(rec, prov, { dialect: 'legacy', site: 's' })) as Record<string, unknown>;
