@@ -15,6 +15,7 @@ import { listReports, runReport } from '../src/report/reports.js';
 import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { accessLogRow } from '../src/sink/rows.js';
+import { medianMs } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -30,17 +31,6 @@ const rawEquivalents: Record<string, string> = {
   bots: 'SELECT toDate(time) AS d, count(), countIf(is_bot), uniqCombinedIf(visitor_id, NOT is_bot) FROM access_log GROUP BY d ORDER BY d',
   visitors: 'SELECT toDate(time) AS d, uniqCombined(visitor_id), count() FROM access_log GROUP BY d ORDER BY d',
 };
-
-async function time(fn: () => Promise<unknown>, runs = 5): Promise<number> {
-  await fn();
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(runs / 2)] as number;
-}
 
 export async function benchClickHouse(rows: number): Promise<string> {
   const lines = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
@@ -92,9 +82,9 @@ export async function benchClickHouse(rows: number): Promise<string> {
     '|---|---:|---:|---:|',
   ];
   for (const r of listReports()) {
-    const rollup = await time(() => runReport(withViews, r.name));
+    const rollup = await medianMs(() => runReport(withViews, r.name));
     const rawSql = rawEquivalents[r.name];
-    const raw = rawSql ? await time(() => withViews.query(rawSql)) : undefined;
+    const raw = rawSql ? await medianMs(() => withViews.query(rawSql)) : undefined;
     out.push(
       `| ${r.name} | ${rollup.toFixed(1)} | ${raw === undefined ? (/FROM access_log/.test(r.sql) ? '(is a raw-table report)' : '(not measured)') : raw.toFixed(1)} | ${raw === undefined ? '' : `${(raw / rollup).toFixed(1)}x`} |`,
     );

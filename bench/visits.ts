@@ -16,19 +16,10 @@ import { runReport } from '../src/report/reports.js';
 import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { accessLogRow } from '../src/sink/rows.js';
+import { medianMs } from './harness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DAY = 86_400_000;
-
-async function median(fn: () => Promise<unknown>, runs = 3): Promise<number> {
-  const t: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    await fn();
-    t.push(performance.now() - t0);
-  }
-  return t.sort((a, b) => a - b)[Math.floor(runs / 2)] as number;
-}
 
 export async function benchVisits(rows: number): Promise<string> {
   const lines = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
@@ -68,7 +59,7 @@ export async function benchVisits(rows: number): Promise<string> {
     const day0 = Math.floor(start / DAY) * DAY + DAY; // the sample's first whole day
     const ranges = { day: { from: day0, to: day0 + DAY }, week: { from: day0, to: day0 + 7 * DAY }, month: { from: day0, to: day0 + 30 * DAY } };
     const out = [
-      `${rows.toLocaleString('en-US')} rows in 32 days (loaded into chdb with the rollup views in ${loadS.toFixed(0)} s); median of 3 runs`,
+      `${rows.toLocaleString('en-US')} rows in 32 days (loaded into chdb with the rollup views in ${loadS.toFixed(0)} s); median of 3 runs after a warm-up`,
       '',
       '| range | rows in range | status (plain GROUP BY, baseline) ms | visits ms | entry-pages ms | exit-pages ms | visit-flow ms | visits vs baseline |',
       '|---|--:|--:|--:|--:|--:|--:|--:|',
@@ -78,7 +69,7 @@ export async function benchVisits(rows: number): Promise<string> {
         `SELECT count() AS c FROM access_log WHERE time >= fromUnixTimestamp64Milli(toInt64(${range.from}), 'UTC') AND time < fromUnixTimestamp64Milli(toInt64(${range.to}), 'UTC')`,
       );
       const ms: Record<string, number> = {};
-      for (const report of ['status', 'visits', 'entry-pages', 'exit-pages', 'visit-flow']) ms[report] = await median(() => runReport(ch, report, range));
+      for (const report of ['status', 'visits', 'entry-pages', 'exit-pages', 'visit-flow']) ms[report] = await medianMs(() => runReport(ch, report, range), 3);
       out.push(
         `| ${name} | ${Number(n?.c ?? 0).toLocaleString('en-US')} | ${ms.status!.toFixed(0)} | ${ms.visits!.toFixed(0)} | ${ms['entry-pages']!.toFixed(0)} | ${ms['exit-pages']!.toFixed(0)} | ${ms['visit-flow']!.toFixed(0)} | ${(ms.visits! / ms.status!).toFixed(1)}x |`,
       );

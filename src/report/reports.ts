@@ -4,6 +4,7 @@
  *   -- about: ...            what it shows and where it reads from
  *   -- column NAME: ...      what each result column means (one line each)
  *   -- labels: a, b          columns whose empty value means "not known"
+ *   -- include: NAME         replaced by reports/include/NAME.sql (shared SQL)
  * Parameters ({from}, {to}, {site}, {limit}, {gap}) are bound as query parameters,
  * never pasted into the SQL.
  */
@@ -80,7 +81,10 @@ export function loadReport(name: string): ReportDef {
       .map((f) => f.replace(/\.sql$/, ''));
     throw new WeblogError('CONFIG_INVALID', `unknown report "${name}"; reports: ${names.join(', ')}`);
   }
-  const sql = readFileSync(file, 'utf8');
+  // `-- include: NAME` lines take the text of include/NAME.sql (SQL several reports share, such as the visits).
+  const sql = readFileSync(file, 'utf8').replace(/^-- include: ([a-z0-9-]+)$/gm, (_, inc: string) =>
+    readFileSync(path.join(reportsDir, 'include', `${inc}.sql`), 'utf8').trimEnd(),
+  );
   const header = (key: string) => new RegExp(`^-- ${key}: (.*)$`, 'm').exec(sql)?.[1]?.trim() ?? '';
   const columns = [...sql.matchAll(/^-- column ([a-z0-9_]+): (.*)$/gm)].map((m) => ({ name: m[1] as string, about: (m[2] as string).trim() }));
   const labels = header('labels')

@@ -19,3 +19,8 @@ export function chRound(x: number, d: number): number {
   const r = Math.abs(m - f - 0.5) < 1e-9 ? (f % 2 === 0 ? f : f + 1) : Math.round(m);
   return r / 10 ** d;
 }
+
+/** Report rows with numeric strings (UInt64 come back as strings) turned into numbers, to compare with plain-JS numbers. */
+export function numericRows(rows: Record<string, unknown>[]): Record<string, unknown>[] {
+  return rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+}

@@ -10,6 +10,7 @@ import { EmbeddedClickHouse } from '../../src/sink/clickhouse/embedded.js';
 import type { ClickHouse } from '../../src/sink/clickhouse/types.js';
 import { fixture, readLines } from './datasets.js';
 import { enrichLines, insertRecords } from './load.js';
+import { numericRows } from './plain.js';
 
 export type Row = Record<string, unknown>;
 
@@ -37,8 +38,7 @@ export async function edgeRecords(w: { from: number; to: number }): Promise<Enri
   return edgeTimes(w).map((time) => ({ ...(rec as EnrichedRecord), time }));
 }
 
-const norm = (rows: Row[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+const norm = numericRows;
 
 /** Opens a database of that name on some ClickHouse (created by migrate), and drops it again. */
 export interface SuiteTarget {

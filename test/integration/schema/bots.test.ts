@@ -14,7 +14,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
-import { groupBy } from '../../helpers/plain.js';
+import { groupBy, numericRows } from '../../helpers/plain.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-bots-'));
 let real: EmbeddedClickHouse;
@@ -23,8 +23,7 @@ let all: EnrichedRecord[];
 let seeds: EnrichedRecord[];
 
 type Row = Record<string, unknown>;
-const norm = (rows: Row[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+const norm = numericRows;
 const run = async (ch: EmbeddedClickHouse, name: string, p: ReportParams = {}) => norm((await runReport(ch, name, { limit: 1000, ...p })).rows);
 const byName = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
 const staticPath = /\.(css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|woff2?|ttf|otf|eot|mp3|mp4|webm|ogg|wav|pdf|zip|gz|tgz|bz2|xz|7z|rar)$/i;

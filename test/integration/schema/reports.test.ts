@@ -14,7 +14,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
-import { chRound, groupBy } from '../../helpers/plain.js';
+import { chRound, groupBy, numericRows } from '../../helpers/plain.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-reports-'));
 let batched: EmbeddedClickHouse; // many small batches
@@ -25,9 +25,7 @@ let b: EnrichedRecord[];
 let all: EnrichedRecord[];
 
 type Row = Record<string, unknown>;
-/** UInt64 come back as strings: compare as numbers. */
-const norm = (rows: Row[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+const norm = numericRows;
 const run = async (ch: EmbeddedClickHouse, name: string, p: ReportParams = {}) => norm((await runReport(ch, name, { limit: 1000, ...p })).rows);
 
 const hourOf = (t: number) => new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString().replace('T', ' ').slice(0, 19);

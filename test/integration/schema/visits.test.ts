@@ -15,7 +15,7 @@ import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
-import { chRound, groupBy } from '../../helpers/plain.js';
+import { chRound, groupBy, numericRows } from '../../helpers/plain.js';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-visits-'));
 let real: EmbeddedClickHouse;
@@ -24,8 +24,7 @@ let a: EnrichedRecord[];
 let b: EnrichedRecord[];
 
 type Row = Record<string, unknown>;
-const norm = (rows: Row[]) =>
-  rows.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+(\.\d+)?$/.test(v) ? Number(v) : v])));
+const norm = numericRows;
 const run = async (ch: EmbeddedClickHouse, name: string, p: ReportParams = {}) => norm((await runReport(ch, name, { limit: 1000, ...p })).rows);
 
 // ---------------------------------------------------------------- visits in plain JS
