@@ -72,3 +72,8 @@ export function maskIps(text: string): string {
   };
   return text.replace(ipv4, mask).replace(ipv6, mask);
 }
+
+/** A reject with the addresses in its line and detail masked (maskIps). */
+export function maskReject<R extends { line: string; detail: string }>(r: R): R {
+  return { ...r, line: maskIps(r.line), detail: maskIps(r.detail) };
+}

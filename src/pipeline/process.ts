@@ -5,7 +5,7 @@
  * transport commits the batch's offsets only after `handleBatch` resolved.
  */
 import { createEnricher, type EnrichOptions, type Enricher } from '../enrich/index.js';
-import { maskIps } from '../enrich/privacy.js';
+import { maskIps, maskReject } from '../enrich/privacy.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { createParser, type LineParser } from '../parse/scan.js';
@@ -162,7 +162,7 @@ export class Processor {
         this.rowWriter.write(rows, rec, { source: msg.source, sourceOffset: msg.sourceOffset, topic, partition, offset: msg.offset, line: msg.line });
       } else if (!atOrBefore(msg.offset, msg.line, stored.rejects)) {
         // Privacy mode: the stored line and detail, and the samples logged, have their addresses masked.
-        const reject = this.private ? { ...res.reject, line: maskIps(res.reject.line), detail: maskIps(res.reject.detail) } : res.reject;
+        const reject = this.private ? maskReject(res.reject) : res.reject;
         rejects.push({ msg, reject });
         if (this.rejectSamples.length < 20 && !early && reject.reason !== 'empty_line') this.rejectSamples.push(this.private ? maskIps(msg.value) : msg.value);
       } else skipped++;

@@ -1,6 +1,6 @@
 /** `weblog parse`: access-log lines in, one JSON record per line out. */
 import { createEnricher } from '../../enrich/index.js';
-import { maskIps } from '../../enrich/privacy.js';
+import { maskReject } from '../../enrich/privacy.js';
 import { WeblogError } from '../../errors.js';
 import { createParser } from '../../parse/scan.js';
 import { openLogFile } from '../../source/file.js';
@@ -34,7 +34,6 @@ export const parseCommand = defineCommand({
     if (opts.privacy === true && !opts.enrich) throw new WeblogError('CONFIG_INVALID', '--privacy anonymises while enriching: leave out --no-enrich');
     const enrich = enrichConfig(opts);
     const enricher = opts.enrich ? await createEnricher(enrich) : undefined;
-    const mask = enrich.privacyKey ? maskIps : (s: string) => s; // --privacy: rejects printed with their addresses masked
     let accepted = 0;
     let rejected = 0;
     const reasons: Record<string, number> = {};
@@ -57,7 +56,7 @@ export const parseCommand = defineCommand({
             } else {
               rejected++;
               reasons[res.reject.reason] = (reasons[res.reject.reason] ?? 0) + 1;
-              err += `${rejectJson({ ...res.reject, line: mask(res.reject.line), detail: mask(res.reject.detail) })}\n`;
+              err += `${rejectJson(enrich.privacyKey ? maskReject(res.reject) : res.reject)}\n`; // --privacy: addresses masked
             }
           }
           if (err) await write(process.stderr, err);
