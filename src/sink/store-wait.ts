@@ -1,7 +1,12 @@
 /**
  * Whether the processor's writes are waiting for ClickHouse (down, hung, its
- * disk full), for /healthz and the `weblog_clickhouse_waiting` gauge. A full
- * disk is said once at error level; the recovery once at info.
+ * disk full), for /healthz and the `weblog_clickhouse_waiting` gauge. Several
+ * writes run at once (one per partition): each retry loop holds a token, and
+ * the state is unhealthy while any of them waits; one write landing says
+ * nothing of the others. A write that gives up (a stop, a revoked partition)
+ * leaves the trouble it saw standing until some write lands. A full disk is
+ * said once at error level when it starts; the recovery once at info when the
+ * last waiting write lands.
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
@@ -9,9 +14,18 @@ import type { Registry } from '../observe/metrics.js';
 import { isDiskFull } from './clickhouse/errors.js';
 
 type Reason = 'disk_full' | 'unavailable';
+const reasons: readonly Reason[] = ['disk_full', 'unavailable'];
+
+type Trouble = { since: number; reason: Reason; error: string };
+
+/** One write's retry loop. */
+export type WaitToken = { readonly id: number; readonly write: boolean };
 
 export class StoreWaitState {
-  private trouble: { since: number; reason: Reason; error: string } | undefined;
+  private readonly waiting = new Map<WaitToken, Trouble>();
+  /** What a write that gave up last saw, while no other write waits. */
+  private lastSeen: Trouble | undefined;
+  private next = 0;
 
   constructor(
     private readonly log: Logger,
@@ -19,29 +33,52 @@ export class StoreWaitState {
   ) {}
 
   health(): { ok: boolean; detail: string } {
-    const t = this.trouble;
-    return t
-      ? { ok: false, detail: `waiting for ClickHouse since ${new Date(t.since).toISOString()} (${t.reason}): ${t.error}` }
-      : { ok: true, detail: 'storing' };
+    const all = this.waiting.size ? [...this.waiting.values()] : this.lastSeen ? [this.lastSeen] : [];
+    if (all.length === 0) return { ok: true, detail: 'storing' };
+    const since = Math.min(...all.map((w) => w.since));
+    // A full disk is what an operator must act on: it is named over an outage.
+    const shown = all.find((w) => w.reason === 'disk_full') ?? (all[0] as (typeof all)[number]);
+    const n = all.length > 1 ? `${all.length} writes ` : '';
+    return { ok: false, detail: `${n}waiting for ClickHouse since ${new Date(since).toISOString()} (${shown.reason}): ${shown.error}` };
   }
 
-  /** A write failed and is retried. */
-  note(err: unknown): void {
+  /** A write (or a read: it lands without proving the disk has room) starts; settle its token when it ends. */
+  begin(kind: 'write' | 'read' = 'write'): WaitToken {
+    return { id: this.next++, write: kind === 'write' };
+  }
+
+  /** The write of `token` failed and is retried. */
+  note(token: WaitToken, err: unknown): void {
     const reason: Reason = isDiskFull(err) ? 'disk_full' : 'unavailable';
-    if (!this.trouble || this.trouble.reason !== reason) {
-      if (this.trouble) this.gauge.set(0, { reason: this.trouble.reason });
-      this.gauge.set(1, { reason });
-      if (reason === 'disk_full')
-        this.log.error('ClickHouse has no disk space left: waiting, with backoff, until it has (nothing is dropped)', { error: describeError(err) });
-    }
-    this.trouble = { since: this.trouble?.since ?? Date.now(), reason, error: describeError(err) };
+    const diskFullBefore = this.has('disk_full');
+    const prev = this.waiting.get(token);
+    this.waiting.set(token, { since: prev?.since ?? Date.now(), reason, error: describeError(err) });
+    if (reason === 'disk_full' && !diskFullBefore)
+      this.log.error('ClickHouse has no disk space left: waiting, with backoff, until it has (nothing is dropped)', { error: describeError(err) });
+    this.updateGauge();
   }
 
-  /** A write succeeded. */
-  recovered(): void {
-    if (!this.trouble) return;
-    this.log.info('ClickHouse takes writes again', { waited_s: Math.round((Date.now() - this.trouble.since) / 1000), reason: this.trouble.reason });
-    this.gauge.set(0, { reason: this.trouble.reason });
-    this.trouble = undefined;
+  /** The write of `token` ended: landed (`ok`) or gave up (a stop, a permanent error). */
+  settled(token: WaitToken, ok: boolean): void {
+    const w = this.waiting.get(token);
+    this.waiting.delete(token);
+    if (!ok) {
+      if (w && this.waiting.size === 0) this.lastSeen = w;
+      return; // the gauge stays: nothing has landed since
+    }
+    const was = w ?? (token.write ? this.lastSeen : undefined);
+    if (token.write) this.lastSeen = undefined;
+    if (!was) return;
+    this.updateGauge();
+    if (this.waiting.size === 0) this.log.info('ClickHouse takes writes again', { waited_s: Math.round((Date.now() - was.since) / 1000), reason: was.reason });
+  }
+
+  private has(reason: Reason): boolean {
+    for (const w of this.waiting.values()) if (w.reason === reason) return true;
+    return this.waiting.size === 0 && this.lastSeen?.reason === reason;
+  }
+
+  private updateGauge(): void {
+    for (const r of reasons) this.gauge.set(this.has(r) ? 1 : 0, { reason: r });
   }
 }

@@ -24,7 +24,7 @@ import { retry, type RetryOptions } from '../retry.js';
 import { atOrBefore, laterOf, positionKey, type AccessLogStore, type LineOrigin, type RejectedLine, type StoredOffsets } from './access-log.js';
 import type { RowBuffer } from './row-buffer.js';
 import type { AccessLogTsvWriter } from './rows.js';
-import { StoreWaitState } from './store-wait.js';
+import { StoreWaitState, type WaitToken } from './store-wait.js';
 
 /** The writer's defaults, in one place (the CLI shows them). */
 export const writerDefaults = {
@@ -159,7 +159,7 @@ export class AccessLogWriter {
     const key = `${topic}:${partition}`;
     let s = this.stored.get(key);
     if (!s) {
-      s = await retry(() => this.store.storedOffsets(topic, partition, firstOffset), this.retryOptions(ctl, 'read stored offsets'));
+      s = await this.retrying(ctl, 'read stored offsets', () => this.store.storedOffsets(topic, partition, firstOffset), 'read');
       this.stored.set(key, s);
     }
     return s;
@@ -183,14 +183,27 @@ export class AccessLogWriter {
     }
   }
 
-  private retryOptions(ctl: WriteControl, what: string): RetryOptions {
+  /** `fn` retried on transient errors; while it retries, /healthz says the writes wait for ClickHouse. */
+  private async retrying<T>(ctl: WriteControl, what: string, fn: (attempt: number) => Promise<T>, kind: 'write' | 'read' = 'write'): Promise<T> {
+    const token = this.waitState.begin(kind);
+    let ok = false;
+    try {
+      const out = await retry(fn, this.retryOptions(ctl, what, token));
+      ok = true;
+      return out;
+    } finally {
+      this.waitState.settled(token, ok);
+    }
+  }
+
+  private retryOptions(ctl: WriteControl, what: string, token: WaitToken): RetryOptions {
     return {
       // A graceful stop ends retrying (a stop during an outage waited out the whole shutdown timeout).
       signal: AbortSignal.any([ctl.signal, ctl.draining]),
       maxDelayMs: this.opts.maxRetryDelayMs ?? writerDefaults.maxRetryDelayMs,
       onRetry: async (err: unknown, attempt: number, delayMs: number) => {
         this.metrics.retries.inc();
-        this.waitState.note(err);
+        this.waitState.note(token, err);
         this.log.warn(`${what}: retrying`, { attempt, delay_ms: Math.round(delayMs), error: describeError(err) });
         await ctl.heartbeat();
       },
@@ -205,23 +218,20 @@ export class AccessLogWriter {
     let from = part.from;
     if (to - from === 1) narrowing.singleTried++;
     try {
-      await retry(
-        async (attempt) => {
-          if (attempt > 1) {
-            // The previous attempt may have landed, or may still land on a server that
-            // hung: the store reads back once its outcome is known; drop what is stored.
-            const now = await this.store.storedOffsets(topic, partition, rows.offsets[from] as number);
-            stored.rows = laterOf(stored.rows, now.rows);
-            while (from < to && atOrBefore(rows.offsets[from] as number, rows.lines[from] as number, stored.rows)) from++;
-            if (from === to) return;
-          }
-          await ctl.heartbeat();
-          const t0 = performance.now();
-          await this.queue.add(() => this.store.insertRows(topic, partition, rows, from, to));
-          this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
-        },
-        this.retryOptions(ctl, 'insert'),
-      );
+      await this.retrying(ctl, 'insert', async (attempt) => {
+        if (attempt > 1) {
+          // The previous attempt may have landed, or may still land on a server that
+          // hung: the store reads back once its outcome is known; drop what is stored.
+          const now = await this.store.storedOffsets(topic, partition, rows.offsets[from] as number);
+          stored.rows = laterOf(stored.rows, now.rows);
+          while (from < to && atOrBefore(rows.offsets[from] as number, rows.lines[from] as number, stored.rows)) from++;
+          if (from === to) return;
+        }
+        await ctl.heartbeat();
+        const t0 = performance.now();
+        await this.queue.add(() => this.store.insertRows(topic, partition, rows, from, to));
+        this.metrics.insertSeconds.observe((performance.now() - t0) / 1000);
+      });
     } catch (err) {
       if (!(err instanceof WeblogError) || err.code !== 'INSERT_REJECTED') throw err;
       if (to - from === 1) {
@@ -245,7 +255,6 @@ export class AccessLogWriter {
       await this.insertRows(batch, { from: mid, to }, stored, ctl, narrowing);
       return;
     }
-    this.waitState.recovered();
     // Rows the read-back found stored landed by an earlier attempt of this INSERT whose answer was
     // lost (the batch was built skipping everything stored before): they count as inserted here,
     // or `weblog run` said "9,950 rows stored" of 10,000.
@@ -261,45 +270,46 @@ export class AccessLogWriter {
     let todo = list;
     if (checkPresent) {
       // Rejects found while narrowing sit between stored rows; skip ones a crashed run already stored.
-      const have = await retry(
+      const have = await this.retrying(
+        ctl,
+        'read rejects',
         () =>
           this.store.storedRejects(
             topic,
             partition,
             todo.map((r) => r.msg),
           ),
-        this.retryOptions(ctl, 'read rejects'),
+        'read',
       );
       todo = todo.filter((r) => !have.has(positionKey(r.msg.offset, r.msg.line)));
       if (todo.length === 0) return;
     }
     if (this.dlq && this.dlqTopic) {
       const dlq = this.dlq;
-      await retry(
+      await this.retrying(
+        ctl,
+        'dead-letter produce',
         () =>
           dlq.send(
             this.dlqTopic,
             todo.map((r) => ({ value: deadLetterJson(topic, partition, r) })),
           ),
-        this.retryOptions(ctl, 'dead-letter produce'),
+        'read',
       );
     }
     const first = (todo[0] as RejectedLine).msg;
     const last = (todo[todo.length - 1] as RejectedLine).msg;
-    await retry(
-      async (attempt) => {
-        if (attempt > 1) {
-          // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
-          const landed = checkPresent
-            ? (await this.store.storedRejects(topic, partition, [first])).has(positionKey(first.offset, first.line))
-            : atOrBefore(last.offset, last.line, (await this.store.storedOffsets(topic, partition, first.offset)).rejects);
-          if (landed) return;
-        }
-        await ctl.heartbeat();
-        await this.queue.add(() => this.store.insertRejects(topic, partition, todo));
-      },
-      this.retryOptions(ctl, 'insert rejects'),
-    );
+    await this.retrying(ctl, 'insert rejects', async (attempt) => {
+      if (attempt > 1) {
+        // The earlier attempt (one atomic INSERT) may have landed: once its outcome is known, look.
+        const landed = checkPresent
+          ? (await this.store.storedRejects(topic, partition, [first])).has(positionKey(first.offset, first.line))
+          : atOrBefore(last.offset, last.line, (await this.store.storedOffsets(topic, partition, first.offset)).rejects);
+        if (landed) return;
+      }
+      await ctl.heartbeat();
+      await this.queue.add(() => this.store.insertRejects(topic, partition, todo));
+    });
     stored.rejects = laterOf(stored.rejects, { offset: last.offset, line: last.line });
     // Found landed on a retry: the earlier attempt, whose answer was lost, stored them (see insertRows).
     for (const r of todo) this.metrics.rejected.inc({ reason: r.reject.reason });

@@ -199,6 +199,27 @@ describe('AccessLogWriter (fake store)', () => {
     expect(w.health().ok).toBe(false);
   });
 
+  it('/healthz stays 503 while one partition waits on a full disk, though the writes of another partition land', async () => {
+    const store = new FakeStore();
+    let full = true;
+    store.onInsert = (offsets) => {
+      if (full && offsets[0] === 100)
+        throw new WeblogError('UNAVAILABLE', 'Code: 243. DB::Exception: Cannot reserve 1.00 MiB, not enough space. (NOT_ENOUGH_SPACE)');
+    };
+    const { w } = writer(store);
+    const stuck = w.write(await batchOf(w, 100, 120), ctl()); // the fake store keeps one offset space: the landing partition's are lower
+    await new Promise((r) => setTimeout(r, 20));
+    expect(w.health().detail).toMatch(/disk_full/);
+    await w.write({ ...(await batchOf(w, 0, 20)), partition: 1 }, ctl());
+    expect(store.rows).toHaveLength(20);
+    expect(w.health().ok).toBe(false);
+    expect(w.health().detail).toMatch(/disk_full/);
+    full = false;
+    await stuck;
+    expect(store.rows).toHaveLength(40);
+    expect(w.health()).toEqual({ ok: true, detail: 'storing' });
+  });
+
   it('an error it does not know, from the INSERT or from the heartbeat inside its retry, never lets the batch resolve', async () => {
     const boom = new Error('not a weblog error');
     const a = new FakeStore();
