@@ -1,11 +1,12 @@
 /**
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
- * npm run bench -- process-memory [--lines 10000000]
+ * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
+import { benchListing } from './listing.js';
 import { benchParse } from './parse.js';
 import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
@@ -15,7 +16,7 @@ import { benchUserRun } from './user-run.js';
 import { benchVisits } from './visits.js';
 
 const { values, positionals } = parseArgs({
-  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' } },
+  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' }, objects: { type: 'string' } },
   allowPositionals: true,
 });
 const which = positionals[0] ?? 'parse';
@@ -40,6 +41,11 @@ if (which === 'user-run' || which === 'all') {
 if (which === 'visits' || which === 'all') {
   console.log(`## visits\n`);
   console.log(await benchVisits(lines ?? 10_000_000));
+  console.log();
+}
+if (which === 'listing' || which === 'all') {
+  console.log(`## listing\n`);
+  console.log(await benchListing(values.objects ? Number(values.objects) : 1_000_000));
   console.log();
 }
 if (which === 'process-memory') {

@@ -8,7 +8,6 @@
  * and, for local files, appended lines (like tail -F).
  */
 import { describeError, WeblogError } from '../errors.js';
-import { fnv1a64 } from '../enrich/hash.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
@@ -17,7 +16,10 @@ import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
+import { ShipLister, listMetrics } from './lister.js';
+import { PollBackoff, type ListingOptions } from './listing.js';
 import { ProgressIndex } from './progress-index.js';
+import { shardOf } from './shard.js';
 import { replayUnfinished } from './replay.js';
 import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
 
@@ -30,6 +32,8 @@ export const shipDefaults = {
   messageBytes: 64 * 1024,
   maxLineBytes: bundleDefaults.maxLineBytes,
   pollIntervalMs: 5000,
+  /** S3: the poll interval grows to this while nothing is new (local folders keep the interval: a readdir is cheap). */
+  pollMaxMs: 60_000,
   replicas: 1,
   replicaIndex: 0,
 } as const;
@@ -61,6 +65,10 @@ export interface ShipOptions {
   follow?: boolean;
   /** Poll interval with --follow, ms (default 5,000). */
   pollIntervalMs?: number;
+  /** Longest poll interval while nothing is new, ms (default 60,000 for S3; the interval for local folders). */
+  pollMaxMs?: number | undefined;
+  /** What each pass lists (listing.ts). */
+  listing?: ListingOptions | undefined;
 }
 
 export interface ShipMetrics {
@@ -89,27 +97,6 @@ export function shipMetrics(r: Registry): ShipMetrics {
   };
 }
 
-/** murmur3's 32-bit finaliser: every input bit flips about half the output bits. */
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
-
-/**
- * Stable shard of a key among `n` replicas. FNV-1a's low bits alone are weak
- * (its lowest bit is the parity of the odd bytes: 14 real keys split 12/2 over
- * two replicas), so all 64 bits are mixed, and the shard is taken from the
- * high bits of the mix (multiply-shift), not from a remainder.
- */
-export function shardOf(key: string, n: number): number {
-  if (n <= 1) return 0;
-  const h = fnv1a64(key);
-  return Math.floor((fmix32(h.lo ^ fmix32(h.hi)) / 2 ** 32) * n);
-}
-
 /** An object that could not be read, with why. */
 export interface FailedObject {
   key: string;
@@ -127,6 +114,8 @@ export class Shipper {
   private readonly abort = new AbortController();
   private running: Promise<void> | undefined;
   private warnedEmpty = false;
+  private lister: ShipLister;
+  private readonly listMetrics: ReturnType<typeof listMetrics>;
 
   constructor(
     private readonly source: ObjectSource,
@@ -136,7 +125,9 @@ export class Shipper {
     registry: Registry,
   ) {
     this.metrics = shipMetrics(registry);
+    this.listMetrics = listMetrics(registry);
     this.resume = this.resumeRule();
+    this.lister = this.newLister();
     this.reader = new ObjectReader(
       source,
       {
@@ -154,6 +145,12 @@ export class Shipper {
     if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
       throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${n - 1} and --replicas >= 1 (got ${i} of ${n})`);
     }
+  }
+
+  private newLister(): ShipLister {
+    const scope = `${this.opts.replicaIndex ?? shipDefaults.replicaIndex}/${this.opts.replicas ?? shipDefaults.replicas}`;
+    const listing = { ...this.opts.listing, fullFirst: this.opts.retryFailed === true || this.opts.skipFailed === true };
+    return new ShipLister(this.source, this.sink, listing, scope, this.progress, this.log, this.listMetrics);
   }
 
   private resumeRule(): ResumeRule {
@@ -179,35 +176,41 @@ export class Shipper {
   private async loop(): Promise<void> {
     this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
     this.resume = this.resumeRule();
+    this.lister = this.newLister();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
     await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
+    const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
+    const poll = new PollBackoff(base, this.opts.pollMaxMs ?? (this.source.appendable ? base : shipDefaults.pollMaxMs));
     do {
-      await this.pass();
+      const foundNew = await this.pass();
       if (!this.opts.follow || this.stopped) break;
-      await sleep(this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs, this.abort.signal).catch(() => undefined);
+      await sleep(poll.next(foundNew), this.abort.signal).catch(() => undefined);
     } while (!this.stopped);
   }
 
-  /** One listing: ships what is new or grown. */
-  async pass(): Promise<void> {
+  /** One listing: ships what is new or grown; true when there was something. */
+  async pass(): Promise<boolean> {
     let objects: SourceObject[];
+    let from: string | undefined;
     try {
-      objects = await retry(() => this.source.list(), { signal: this.abort.signal, maxAttempts: this.opts.follow ? undefined : 5 });
+      ({ objects, from } = await this.lister.list(this.abort.signal, this.opts.follow === true));
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       throw err;
     }
-    if (objects.length === 0) {
+    if (objects.length === 0 && from === undefined) {
       // A typo in the prefix or glob looks like "nothing to do": say it, once until objects appear.
       if (!this.warnedEmpty) this.log.warn('no objects match the source (check the prefix or glob)', { source: this.source.describe() });
       this.warnedEmpty = true;
-    } else this.warnedEmpty = false;
+    } else if (objects.length > 0) this.warnedEmpty = false;
     for (const e of this.source.skipped ?? []) {
       if (this.warnedSkipped.has(e.key)) continue;
       this.warnedSkipped.add(e.key);
       this.log.warn('not shipped', { entry: e.key, why: e.why });
     }
-    let mine = objects.filter((o) => shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex));
+    const isMine = (o: SourceObject) =>
+      shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex) && this.lister.plan.inRange(o);
+    let mine = objects.filter(isMine);
     mine = await this.resume.settled(mine);
     const live = new Map(objects.map((o) => [o.etag, o]));
     const decisions: Decision[] = [];
@@ -223,17 +226,25 @@ export class Shipper {
     try {
       await this.resume.apply(decisions);
     } catch (err) {
-      if (this.stopped) return;
+      if (this.stopped) return false;
       throw err;
     }
     const todo = decisions.filter((d) => d.from !== undefined).map((d) => ({ o: d.object, from: d.from as number }));
     this.metrics.pending.set(todo.length);
-    for (const { o, from } of todo) {
-      if (this.stopped) return;
-      await this.shipObject(o, from);
+    for (const t of todo) {
+      if (this.stopped) return true;
+      await this.shipObject(t.o, t.from);
       this.metrics.pending.set(Math.max(0, todo.length - this.metrics.objects.total()));
     }
     this.noteFailed(mine);
+    if (!this.stopped) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
+    return todo.length > 0;
+  }
+
+  /** Shipped to the end, failed or skipped: a listing need not see it again. */
+  private settled(o: SourceObject): boolean {
+    const p = this.progress.get(o.key);
+    return p !== undefined && p.etag === o.etag && (p.done || p.failed !== undefined || p.skipped !== undefined);
   }
 
   /** Objects of the last pass that could not be read (still listed, same content), with why. */

@@ -19,8 +19,12 @@ export interface SourceObject {
 
 export interface ObjectSource {
   describe(): string;
-  /** Objects matching the filter, in key order or by last-modified time. */
-  list(): Promise<SourceObject[]>;
+  /** Objects matching the filter, in key order or by last-modified time; with `startAfter`, only keys after it (S3's StartAfter). */
+  list(startAfter?: string): Promise<SourceObject[]>;
+  /** The source can list from a key (S3); a local folder is read whole. */
+  readonly listsFrom?: boolean;
+  /** Listing requests sent and objects listed so far. */
+  readonly listStats?: { requests: number; objects: number };
   /** The decompressed bytes of `obj` from byte `from` on (with bytes after the last gzip member in `trailing`, once read). */
   open(obj: SourceObject, from: number): Promise<ObjectStream>;
   /** Local files grow; S3 objects do not. */

@@ -13,6 +13,8 @@ export interface SourceConfig {
   /** Regular expression on object keys. */
   include?: string | undefined;
   order?: 'key' | 'modified' | undefined;
+  /** Keys per S3 LIST request (default 1,000). */
+  pageSize?: number | undefined;
   /** Default: S3_ACCESS_KEY_ID / AWS_ACCESS_KEY_ID and their secrets from the environment, else the AWS SDK chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
 }
@@ -41,5 +43,6 @@ export function openSource(cfg: SourceConfig): ObjectSource {
     credentials: cfg.credentials ?? (key && secret ? { accessKeyId: key, secretAccessKey: secret } : undefined),
     include,
     order,
+    pageSize: cfg.pageSize,
   });
 }

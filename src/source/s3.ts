@@ -15,6 +15,8 @@ export interface S3SourceOptions extends SourceOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
   /** Path-style URLs (default true when an endpoint is given: MinIO, s3proxy, ...). */
   forcePathStyle?: boolean;
+  /** Keys per listing page (S3's MaxKeys; default and most 1,000). */
+  pageSize?: number | undefined;
 }
 
 export function s3Client(o: Pick<S3SourceOptions, 'endpoint' | 'region' | 'credentials' | 'forcePathStyle'>): S3Client {
@@ -31,6 +33,8 @@ export function s3Client(o: Pick<S3SourceOptions, 'endpoint' | 'region' | 'crede
 
 export class S3Source implements ObjectSource {
   readonly appendable = false;
+  readonly listsFrom = true;
+  readonly listStats = { requests: 0, objects: 0 };
   private readonly client: S3Client;
 
   constructor(private readonly o: S3SourceOptions) {
@@ -45,17 +49,28 @@ export class S3Source implements ObjectSource {
     return `s3://${this.o.bucket}/${this.o.prefix}${this.o.endpoint ? ` at ${redactUrl(this.o.endpoint)}` : ''}`;
   }
 
-  async list(): Promise<SourceObject[]> {
+  async list(startAfter?: string): Promise<SourceObject[]> {
     const out: SourceObject[] = [];
     let token: string | undefined;
     do {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: this.o.bucket, Prefix: this.o.prefix, ContinuationToken: token }));
+        this.listStats.requests++;
+        page = await this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.o.bucket,
+            Prefix: this.o.prefix,
+            ContinuationToken: token,
+            ...(token === undefined && startAfter !== undefined ? { StartAfter: startAfter } : {}),
+            ...(this.o.pageSize ? { MaxKeys: this.o.pageSize } : {}),
+          }),
+        );
       } catch (err) {
-        throw s3Error(err, `list ${this.describe()}`);
+        throw s3Error(err, `list ${this.describe()}${startAfter !== undefined ? ` after ${startAfter}` : ''}`);
       }
+      this.listStats.objects += page.KeyCount ?? page.Contents?.length ?? 0;
       for (const c of page.Contents ?? []) {
+        if (startAfter !== undefined && c.Key !== undefined && c.Key <= startAfter) continue; // a server that ignores StartAfter
         if (!c.Key || c.Key.endsWith('/')) continue; // "folder" placeholders
         if (this.o.include && !this.o.include.test(c.Key)) continue;
         out.push({

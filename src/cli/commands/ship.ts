@@ -1,6 +1,7 @@
 /** `weblog ship`: stream log objects from S3 or local files into Kafka. */
 import { WeblogError } from '../../errors.js';
 import { runShip } from '../../app/jobs.js';
+import { listingDefaults, parseDurationMs, parseLookback, parseTimeBound, type ListingMode } from '../../pipeline/listing.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
@@ -59,6 +60,43 @@ export const shipCommand = defineCommand({
     { name: 'batch-lines', type: 'number', default: shipDefaults.batchLines, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
+    {
+      name: 'listing',
+      type: 'string',
+      default: listingDefaults.mode,
+      arg: 'auto|ordered|full',
+      description:
+        'S3: what each pass lists. ordered: from the last settled key on (keys that sort by time: ELB, CloudFront, S3 access logs, dated names); full: the whole prefix every pass (one LIST request per 1,000 objects); auto: ordered once a listing shows keys sorted by the time they name',
+    },
+    {
+      name: 'lookback',
+      type: 'string',
+      default: '1h',
+      arg: 'DURATION|N',
+      description: 'ordered listing: keys this much key time (or this many keys) behind the newest are listed again, for late arrivals',
+    },
+    {
+      name: 'reconcile',
+      type: 'string',
+      default: 'off',
+      arg: 'DURATION|off',
+      description: 'ordered listing: list the whole prefix this often (e.g. 1h), for objects that arrive later than --lookback',
+    },
+    {
+      name: 'since',
+      type: 'string',
+      arg: 'TIME',
+      description: 'ship objects whose key time (else last-modified time) is at or after TIME: 2026-12-01, 2026-12-01T06:00Z, or 7d (back from now)',
+    },
+    { name: 'until', type: 'string', arg: 'TIME', description: 'ship objects whose key time (else last-modified time) is before TIME' },
+    {
+      name: 'poll-max-ms',
+      type: 'number',
+      min: 10,
+      unit: 'ms',
+      description: `with --follow, the poll interval doubles while nothing is new, up to this (default ${shipDefaults.pollMaxMs} for S3; local folders keep --poll-interval-ms)`,
+    },
+    { name: 'list-page-size', type: 'number', default: 1000, min: 1, max: 1000, unit: 'keys', description: 'keys per S3 LIST request' },
     { name: 'reship-changed', type: 'boolean', default: true, description: 'ship an object again from the start when its ETag changed' },
     ...failedObjectOptions,
     { name: 'create-topics', type: 'boolean', default: kafkaDefaults.createTopics, description: 'create the topics if missing' },
@@ -74,8 +112,16 @@ export const shipCommand = defineCommand({
     const replicas = opts.replicas;
     const index = opts['replica-index'];
     const kafka = kafkaConfig(opts, worker.log);
+    const mode = String(opts.listing) as ListingMode;
+    if (mode !== 'auto' && mode !== 'ordered' && mode !== 'full')
+      throw new WeblogError('CONFIG_INVALID', `--listing: expected auto, ordered or full, got "${mode}"`);
+    const reconcile = String(opts.reconcile);
+    const reconcileMs = reconcile === 'off' ? undefined : parseDurationMs(reconcile);
+    if (reconcile !== 'off' && reconcileMs === undefined)
+      throw new WeblogError('CONFIG_INVALID', `--reconcile: expected a duration (30m, 1h, 1d) or off, got "${reconcile}"`);
+    const now = Date.now();
     const summary = await runShip({
-      source: sourceConfig(opts),
+      source: { ...sourceConfig(opts), pageSize: opts['list-page-size'] },
       kafka: { ...kafka, transactionalId: `weblog-ship-${kafka.progressTopic ?? kafkaDefaults.progressTopic}-${index}-of-${replicas}` },
       ship: {
         key,
@@ -90,6 +136,14 @@ export const shipCommand = defineCommand({
         skipFailed: opts['skip-failed'],
         follow: opts.follow,
         pollIntervalMs: opts['poll-interval-ms'],
+        pollMaxMs: opts['poll-max-ms'],
+        listing: {
+          mode,
+          lookback: parseLookback(String(opts.lookback)),
+          reconcileMs,
+          since: opts.since === undefined ? undefined : parseTimeBound('since', String(opts.since), now),
+          until: opts.until === undefined ? undefined : parseTimeBound('until', String(opts.until), now),
+        },
       },
       worker,
     });

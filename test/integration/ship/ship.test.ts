@@ -3,69 +3,18 @@
  * topic for awkward objects, exactly once across kill -9, --follow, and two
  * replicas that never ship the same object.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { fixture, readLines, repoRoot } from '../../helpers/datasets.js';
-import { deleteTopics, readTopic, readTopicLines, testKafka, type TopicLine } from '../../helpers/kafka.js';
-import { uniqueBucket, uniqueName } from '../../helpers/names.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fixture, readLines } from '../../helpers/datasets.js';
+import { readTopic, readTopicLines } from '../../helpers/kafka.js';
+import { uniqueName } from '../../helpers/names.js';
 import { killHard } from '../../helpers/processor.js';
-import { createBucket, emptyAndDeleteBucket, expectedLines, put, s3Env, testS3 } from '../../helpers/s3.js';
+import { createBucket, expectedLines, put } from '../../helpers/s3.js';
+import { bySource, finished, shipScope } from '../../helpers/shipper.js';
 import { waitUntil } from '../../helpers/wait.js';
 
-const kafka = testKafka();
-const s3 = testS3();
-const buckets: string[] = [];
-const topics: string[] = [];
-const children: ChildProcess[] = [];
+const { kafka, s3, ship, names } = shipScope();
 const sample = readLines(fixture('logs', 'elastic_apache.log'));
-
-afterAll(async () => {
-  for (const c of children) await killHard(c);
-  for (const b of buckets) await emptyAndDeleteBucket(s3, b);
-  await deleteTopics(kafka, topics);
-});
-
-function ship(args: string[]): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [path.join(repoRoot, 'bin', 'weblog.js'), 'ship', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, ...s3Env() },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  );
-  children.push(child);
-  return child;
-}
-
-function finished(child: ChildProcess): Promise<{ code: number | null; stderr: string }> {
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stderr })));
-}
-
-function names() {
-  const bucket = uniqueBucket('ship');
-  const topic = uniqueName('raw');
-  buckets.push(bucket);
-  topics.push(topic, `${topic}.progress`);
-  return { bucket, topic, progress: `${topic}.progress` };
-}
-
-/** Lines in the topic grouped by source object, in byte-offset order. */
-function bySource(msgs: TopicLine[]): Map<string, string[]> {
-  const m = new Map<string, { off: number; v: string }[]>();
-  for (const x of msgs) {
-    const k = x.headers['weblog-source'] ?? '';
-    const list = m.get(k) ?? [];
-    list.push({ off: Number(x.headers['weblog-offset']), v: x.value });
-    m.set(k, list);
-  }
-  return new Map([...m].map(([k, l]) => [k, l.sort((a, b) => a.off - b.off).map((e) => e.v)]));
-}
 
 describe('ship from S3', () => {
   const objects: Record<string, Buffer> = {};

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shardOf } from '../../../src/pipeline/ship.js';
+import { shardOf } from '../../../src/pipeline/shard.js';
 
 /** Object keys as S3 log deliveries name them: hourly rotations, ELB, CloudFront, nginx date suffixes. */
 function realisticKeys(): string[] {
