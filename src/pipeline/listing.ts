@@ -78,6 +78,14 @@ export function parseTimeBound(option: string, text: string, now = Date.now()): 
 /** The time an object counts at for --since / --until: its key's, else its last-modified time. */
 export const objectTime = (o: SourceObject): number => keyTime(o.key)?.ms ?? o.lastModified;
 
+/** Refuses options that cannot go together (the CLI calls it before connecting to anything). */
+export function checkListing(opts: ListingOptions, listsFrom: boolean): void {
+  if (opts.mode === 'ordered' && !listsFrom)
+    throw new WeblogError('CONFIG_INVALID', '--listing ordered: only an S3 source lists from a key; a local folder is read whole each pass');
+  if (opts.since !== undefined && opts.until !== undefined && opts.since >= opts.until)
+    throw new WeblogError('CONFIG_INVALID', '--since must be before --until');
+}
+
 export class ListingPlan {
   private readonly mode: ListingMode;
   private readonly lookback: Lookback;
@@ -98,12 +106,9 @@ export class ListingPlan {
     this.mode = opts.mode ?? listingDefaults.mode;
     this.fullDue = opts.fullFirst === true;
     this.lookback = opts.lookback ?? listingDefaults.lookback;
-    if (this.mode === 'ordered' && !listsFrom)
-      throw new WeblogError('CONFIG_INVALID', '--listing ordered: only an S3 source lists from a key; a local folder is read whole each pass');
+    checkListing(opts, listsFrom);
     if (!listsFrom) this.floor = undefined;
     this.ordered = listsFrom && (this.mode === 'ordered' || (this.mode === 'auto' && floor !== undefined));
-    if (opts.since !== undefined && opts.until !== undefined && opts.since >= opts.until)
-      throw new WeblogError('CONFIG_INVALID', '--since must be before --until');
   }
 
   /** Where this pass lists from: undefined for the whole prefix. */

@@ -1,8 +1,17 @@
 /** `weblog ship`: stream log objects from S3 or local files into Kafka. */
 import { WeblogError } from '../../errors.js';
 import { runShip } from '../../app/jobs.js';
-import { listingDefaults, parseDurationMs, parseLookback, parseTimeBound, type ListingMode } from '../../pipeline/listing.js';
+import {
+  checkListing,
+  listingDefaults,
+  parseDurationMs,
+  parseLookback,
+  parseTimeBound,
+  type ListingMode,
+  type ListingOptions,
+} from '../../pipeline/listing.js';
 import { shipDefaults } from '../../pipeline/ship.js';
+import { parseSource } from '../../source/objects.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
   compressionSpec,
@@ -112,16 +121,30 @@ export const shipCommand = defineCommand({
     const replicas = opts.replicas;
     const index = opts['replica-index'];
     const kafka = kafkaConfig(opts, worker.log);
-    const mode = String(opts.listing) as ListingMode;
+    let mode = String(opts.listing) as ListingMode;
     if (mode !== 'auto' && mode !== 'ordered' && mode !== 'full')
       throw new WeblogError('CONFIG_INVALID', `--listing: expected auto, ordered or full, got "${mode}"`);
+    if (opts.order === 'modified') {
+      // Listing from a key needs objects in key order.
+      if (mode === 'ordered') throw new WeblogError('CONFIG_INVALID', '--listing ordered lists in key order: it cannot go with --order modified');
+      mode = 'full';
+    }
     const reconcile = String(opts.reconcile);
     const reconcileMs = reconcile === 'off' ? undefined : parseDurationMs(reconcile);
     if (reconcile !== 'off' && reconcileMs === undefined)
       throw new WeblogError('CONFIG_INVALID', `--reconcile: expected a duration (30m, 1h, 1d) or off, got "${reconcile}"`);
     const now = Date.now();
+    const source = sourceConfig(opts);
+    const listing: ListingOptions = {
+      mode,
+      lookback: parseLookback(String(opts.lookback)),
+      reconcileMs,
+      since: opts.since === undefined ? undefined : parseTimeBound('since', String(opts.since), now),
+      until: opts.until === undefined ? undefined : parseTimeBound('until', String(opts.until), now),
+    };
+    if (source.uri) checkListing(listing, parseSource(source.uri).kind === 's3');
     const summary = await runShip({
-      source: { ...sourceConfig(opts), pageSize: opts['list-page-size'] },
+      source: { ...source, pageSize: opts['list-page-size'] },
       kafka: { ...kafka, transactionalId: `weblog-ship-${kafka.progressTopic ?? kafkaDefaults.progressTopic}-${index}-of-${replicas}` },
       ship: {
         key,
@@ -137,13 +160,7 @@ export const shipCommand = defineCommand({
         follow: opts.follow,
         pollIntervalMs: opts['poll-interval-ms'],
         pollMaxMs: opts['poll-max-ms'],
-        listing: {
-          mode,
-          lookback: parseLookback(String(opts.lookback)),
-          reconcileMs,
-          since: opts.since === undefined ? undefined : parseTimeBound('since', String(opts.since), now),
-          until: opts.until === undefined ? undefined : parseTimeBound('until', String(opts.until), now),
-        },
+        listing,
       },
       worker,
     });

@@ -148,8 +148,17 @@ describe('ordered listing', () => {
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const got = bySource((await readTopicLines(kafka, topic, 16, 3000)).lines);
     expect([...got.keys()].sort()).toEqual([key(36), key(42), key(48)]);
-    const bad = await finished(ship([...common, '--since', 'tomorrow']));
-    expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--since: expected a date/);
+    // Options that cannot go together are refused before anything connects.
+    for (const [args, why] of [
+      [['--since', 'tomorrow'], /--since: expected a date/],
+      [['--since', '2026-12-02', '--until', '2026-12-01'], /--since must be before --until/],
+      [['--listing', 'ordered', '--order', 'modified'], /cannot go with --order modified/],
+      [['--listing', 'sorted'], /--listing: expected auto, ordered or full/],
+      [['--lookback', 'a while'], /--lookback: expected a duration/],
+    ] as const) {
+      const bad = await finished(ship([...common, ...args]));
+      expect(bad.code, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(why);
+    }
   }, 120_000);
 });
