@@ -2,7 +2,8 @@
 import type { Logger } from '../observe/log.js';
 import { Registry } from '../observe/metrics.js';
 import { rateMeter } from '../observe/status-line.js';
-import { Shipper, type FailedObject, type ShipMetrics, type ShipOptions } from '../pipeline/ship.js';
+import type { ShipMetrics } from '../pipeline/ship-metrics.js';
+import { Shipper, type FailedObject, type ShipOptions } from '../pipeline/ship.js';
 import { openSource, type SourceConfig } from '../source/open.js';
 import { KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { Closers } from './closers.js';

@@ -47,6 +47,25 @@ export class ProgressIndex {
     return [...(this.byHead.get(`${length}:${head}`) ?? [])];
   }
 
+  /**
+   * Forgets the records of objects shipped to the end (or skipped) whose key
+   * sorts at or before `floor`: an ordered listing never lists them again, so
+   * memory follows the lookback window, not every object ever shipped. A pass
+   * that lists the whole prefix loads them again first. Records of unfinished
+   * or failed objects stay (a restart resumes them; failures stay reported).
+   */
+  dropSettledUpTo(floor: string): number {
+    let n = 0;
+    for (const [key, p] of this.byKey) {
+      if (key > floor || key.startsWith('\u0000') || !(p.done || p.skipped !== undefined) || p.failed !== undefined) continue;
+      this.byKey.delete(key);
+      if (this.byEtag.get(p.etag) === p) this.byEtag.delete(p.etag);
+      this.unindexHead(p);
+      n++;
+    }
+    return n;
+  }
+
   set(p: ShipProgress): void {
     const old = this.byKey.get(p.key);
     if (old) {

@@ -19,6 +19,7 @@ import { ObjectReader } from './object-reader.js';
 import { ShipLister, listMetrics } from './lister.js';
 import { PollBackoff, type ListingOptions } from './listing.js';
 import { ProgressIndex } from './progress-index.js';
+import { shipMetrics, type ShipMetrics } from './ship-metrics.js';
 import { shardOf } from './shard.js';
 import { replayUnfinished } from './replay.js';
 import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
@@ -71,32 +72,6 @@ export interface ShipOptions {
   listing?: ListingOptions | undefined;
 }
 
-export interface ShipMetrics {
-  objects: ReturnType<Registry['counter']>;
-  lines: ReturnType<Registry['counter']>;
-  bytes: ReturnType<Registry['counter']>;
-  failures: ReturnType<Registry['counter']>;
-  tooLong: ReturnType<Registry['counter']>;
-  pending: ReturnType<Registry['gauge']>;
-  /** Objects whose last attempt failed and that are still listed, until fixed, retried or skipped. */
-  failed: ReturnType<Registry['gauge']>;
-}
-
-export function shipMetrics(r: Registry): ShipMetrics {
-  return {
-    objects: r.counter('weblog_ship_objects_total', 'Objects shipped to the end'),
-    lines: r.counter('weblog_ship_lines_total', 'Lines shipped'),
-    bytes: r.counter('weblog_ship_bytes_total', 'Bytes of lines shipped'),
-    failures: r.counter('weblog_ship_failures_total', 'Objects that could not be read'),
-    tooLong: r.counter('weblog_ship_lines_too_long_total', 'Lines over --max-line-bytes, sent as rejects'),
-    pending: r.gauge('weblog_ship_objects_pending', 'Objects listed but not yet shipped (lag behind the newest object)'),
-    failed: r.gauge(
-      'weblog_ship_objects_failed',
-      'Objects that could not be read and are still listed (until fixed, retried with --retry-failed or skipped with --skip-failed)',
-    ),
-  };
-}
-
 /** An object that could not be read, with why. */
 export interface FailedObject {
   key: string;
@@ -115,6 +90,8 @@ export class Shipper {
   private running: Promise<void> | undefined;
   private warnedEmpty = false;
   private lister: ShipLister;
+  /** Records behind the listing floor were dropped from memory: a whole listing loads them again first. */
+  private dropped = false;
   private readonly listMetrics: ReturnType<typeof listMetrics>;
 
   constructor(
@@ -177,6 +154,7 @@ export class Shipper {
     this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
     this.resume = this.resumeRule();
     this.lister = this.newLister();
+    this.dropBehindFloor();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
     await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
     const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
@@ -194,6 +172,11 @@ export class Shipper {
     let from: string | undefined;
     try {
       ({ objects, from } = await this.lister.list(this.abort.signal, this.opts.follow === true));
+      if (from === undefined && this.dropped) {
+        this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
+        this.resume = this.resumeRule();
+        this.dropped = false;
+      }
     } catch (err) {
       if (this.stopped) return false;
       throw err;
@@ -238,13 +221,19 @@ export class Shipper {
     }
     this.noteFailed(mine);
     if (!this.stopped) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
+    this.dropBehindFloor();
     return todo.length > 0;
   }
 
-  /** Shipped to the end, failed or skipped: a listing need not see it again. */
+  /** Shipped to the end or skipped: a listing need not see it again (a failed one stays listed, and reported). */
   private settled(o: SourceObject): boolean {
     const p = this.progress.get(o.key);
-    return p !== undefined && p.etag === o.etag && (p.done || p.failed !== undefined || p.skipped !== undefined);
+    return p !== undefined && p.etag === o.etag && p.failed === undefined && (p.done || p.skipped !== undefined);
+  }
+
+  private dropBehindFloor(): void {
+    const { floor, isOrdered } = this.lister.plan;
+    if (floor !== undefined && isOrdered && this.progress.dropSettledUpTo(floor) > 0) this.dropped = true;
   }
 
   /** Objects of the last pass that could not be read (still listed, same content), with why. */

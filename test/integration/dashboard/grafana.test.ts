@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Registry } from '../../../src/observe/metrics.js';
 import { processorMetrics } from '../../../src/pipeline/process.js';
-import { shipMetrics } from '../../../src/pipeline/ship.js';
+import { shipMetrics } from '../../../src/pipeline/ship-metrics.js';
 import { runReport } from '../../../src/report/reports.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';

@@ -36,4 +36,21 @@ describe('ProgressIndex', () => {
     idx.set(rec('y', 'e', 100));
     expect(idx.ofEtag('e')?.key).toBe('x');
   });
+
+  it('drops the records of settled objects at or before the floor; unfinished, failed and floor records stay', () => {
+    const done = (key: string): ShipProgress => ({ ...rec(key, key, 1), done: true });
+    const idx = new ProgressIndex([
+      done('k/01'),
+      { ...rec('k/02', 'k/02', 1), skipped: 'corrupt', done: true },
+      rec('k/03', 'k/03', 1), // unfinished: a restart resumes it
+      { ...rec('k/04', 'k/04', 1), failed: 'corrupt gzip' }, // reported until fixed
+      done('k/05'),
+      done('k/06'), // after the floor
+      { ...done('\u0000floor:s3://b/k/ 0/1'), etag: 'k/05' },
+    ]);
+    expect(idx.dropSettledUpTo('k/05')).toBe(3);
+    expect([...idx.values()].map((p) => p.key).sort()).toEqual(['\u0000floor:s3://b/k/ 0/1', 'k/03', 'k/04', 'k/06']);
+    expect(idx.ofEtag('k/01')).toBeUndefined();
+    expect(idx.dropSettledUpTo('k/05')).toBe(0);
+  });
 });

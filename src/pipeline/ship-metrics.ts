@@ -1,0 +1,28 @@
+/** The shipper's Prometheus metrics. */
+import type { Registry } from '../observe/metrics.js';
+
+export interface ShipMetrics {
+  objects: ReturnType<Registry['counter']>;
+  lines: ReturnType<Registry['counter']>;
+  bytes: ReturnType<Registry['counter']>;
+  failures: ReturnType<Registry['counter']>;
+  tooLong: ReturnType<Registry['counter']>;
+  pending: ReturnType<Registry['gauge']>;
+  /** Objects whose last attempt failed and that are still listed, until fixed, retried or skipped. */
+  failed: ReturnType<Registry['gauge']>;
+}
+
+export function shipMetrics(r: Registry): ShipMetrics {
+  return {
+    objects: r.counter('weblog_ship_objects_total', 'Objects shipped to the end'),
+    lines: r.counter('weblog_ship_lines_total', 'Lines shipped'),
+    bytes: r.counter('weblog_ship_bytes_total', 'Bytes of lines shipped'),
+    failures: r.counter('weblog_ship_failures_total', 'Objects that could not be read'),
+    tooLong: r.counter('weblog_ship_lines_too_long_total', 'Lines over --max-line-bytes, sent as rejects'),
+    pending: r.gauge('weblog_ship_objects_pending', 'Objects listed but not yet shipped (lag behind the newest object)'),
+    failed: r.gauge(
+      'weblog_ship_objects_failed',
+      'Objects that could not be read and are still listed (until fixed, retried with --retry-failed or skipped with --skip-failed)',
+    ),
+  };
+}
