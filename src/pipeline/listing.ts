@@ -13,7 +13,7 @@
  */
 import { WeblogError } from '../errors.js';
 import { keysSortByTime, keyTime } from '../source/key-time.js';
-import type { SourceObject } from '../source/objects.js';
+import { compareKeys, type SourceObject } from '../source/objects.js';
 
 export type ListingMode = 'auto' | 'ordered' | 'full';
 
@@ -164,7 +164,7 @@ export class ListingPlan {
       if (!ordered) return out;
     }
     const next = this.floorOver(listed, settled);
-    if (next !== undefined && (this.floor === undefined || next > this.floor)) {
+    if (next !== undefined && (this.floor === undefined || compareKeys(next, this.floor) > 0)) {
       this.floor = next;
       out.floorMoved = true;
     }

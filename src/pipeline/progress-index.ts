@@ -6,6 +6,7 @@
  * compressed later: `a.log.1` becoming `a.log.1.gz`). Every lookup is a map
  * read, so a new file costs the same whatever the number of objects shipped.
  */
+import { compareKeys } from '../source/objects.js';
 import type { ShipProgress } from '../transport/types.js';
 
 export class ProgressIndex {
@@ -57,7 +58,7 @@ export class ProgressIndex {
   dropSettledUpTo(floor: string): number {
     let n = 0;
     for (const [key, p] of this.byKey) {
-      if (key > floor || key.startsWith('\u0000') || !(p.done || p.skipped !== undefined) || p.failed !== undefined) continue;
+      if (compareKeys(key, floor) > 0 || key.startsWith('\u0000') || !(p.done || p.skipped !== undefined) || p.failed !== undefined) continue;
       this.byKey.delete(key);
       if (this.byEtag.get(p.etag) === p) this.byEtag.delete(p.etag);
       this.unindexHead(p);

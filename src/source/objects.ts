@@ -44,8 +44,22 @@ export interface SourceOptions {
   order?: 'key' | 'modified';
 }
 
+/** Characters whose UTF-16 order differs from their UTF-8 (code point) order: surrogates and U+E000..U+FFFF. */
+const HIGH = /[\uD800-\uFFFF]/;
+
+/**
+ * Keys in S3's order: the bytes of their UTF-8. JavaScript's `<` compares
+ * UTF-16 code units, which agrees except between a character above U+FFFF
+ * and one in U+E000..U+FFFF; a listing floor compared the JS way could then
+ * pass over a key S3 lists before it.
+ */
+export function compareKeys(a: string, b: string): number {
+  if (!HIGH.test(a) || !HIGH.test(b)) return a < b ? -1 : a > b ? 1 : 0;
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
 export function sortObjects(list: SourceObject[], order: 'key' | 'modified' = 'key'): SourceObject[] {
-  return list.sort((a, b) => (order === 'modified' ? a.lastModified - b.lastModified || (a.key < b.key ? -1 : 1) : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return list.sort((a, b) => (order === 'modified' ? a.lastModified - b.lastModified || compareKeys(a.key, b.key) : compareKeys(a.key, b.key)));
 }
 
 /**

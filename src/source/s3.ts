@@ -4,7 +4,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { WeblogError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { gunzipObject, type ObjectStream } from './gzip.js';
-import { isGzipKey, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
+import { compareKeys, isGzipKey, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
 
 export interface S3SourceOptions extends SourceOptions {
   bucket: string;
@@ -70,7 +70,7 @@ export class S3Source implements ObjectSource {
       }
       this.listStats.objects += page.KeyCount ?? page.Contents?.length ?? 0;
       for (const c of page.Contents ?? []) {
-        if (startAfter !== undefined && c.Key !== undefined && c.Key <= startAfter) continue; // a server that ignores StartAfter
+        if (startAfter !== undefined && c.Key !== undefined && compareKeys(c.Key, startAfter) <= 0) continue; // a server that ignores StartAfter
         if (!c.Key || c.Key.endsWith('/')) continue; // "folder" placeholders
         if (this.o.include && !this.o.include.test(c.Key)) continue;
         out.push({

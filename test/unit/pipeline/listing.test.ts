@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ListingPlan, parseLookback, parseTimeBound, PollBackoff } from '../../../src/pipeline/listing.js';
-import type { SourceObject } from '../../../src/source/objects.js';
+import { compareKeys, sortObjects, type SourceObject } from '../../../src/source/objects.js';
 
 const hour = 3600_000;
 /** S3 access-log keys, one per 10 minutes from 2026-12-06 00:00 UTC. */
@@ -116,5 +116,25 @@ describe('PollBackoff', () => {
     expect(p.next(false)).toBe(5000);
     const flat = new PollBackoff(5000, 5000);
     expect([false, false].map((x) => flat.next(x))).toEqual([5000, 5000]);
+  });
+});
+
+describe('compareKeys', () => {
+  it("orders keys as S3 lists them (UTF-8 bytes), where JavaScript's UTF-16 order differs", () => {
+    const astral = 'logs/\u{1F600}.log'; // U+1F600: a surrogate pair in UTF-16, 0xF0... in UTF-8
+    const high = 'logs/\uFF01.log'; // U+FF01: one code unit, 0xEF... in UTF-8
+    expect(astral < high).toBe(true); // JavaScript's order
+    expect(compareKeys(astral, high)).toBeGreaterThan(0); // S3's
+    expect(sortObjects([astral, high, 'logs/a.log'].map((k) => obj(k))).map((o) => o.key)).toEqual(['logs/a.log', high, astral]);
+    expect(compareKeys('logs/a', 'logs/b')).toBeLessThan(0);
+    expect(compareKeys('logs/a', 'logs/a')).toBe(0);
+  });
+
+  it('the floor never moves back in S3 order', () => {
+    const astral = 'logs/\u{1F600}';
+    const high = 'logs/\uFF01';
+    const plan = new ListingPlan({ mode: 'ordered', lookback: { keys: 1 } }, astral, true);
+    plan.afterPass([obj(high), obj('logs/\uFF02')], astral, all); // a JS '>' took high for a later key
+    expect(plan.floor).toBe(astral);
   });
 });
