@@ -5,28 +5,14 @@
  */
 import { describeError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
-import type { Registry } from '../observe/metrics.js';
 import { retry } from '../retry.js';
 import type { ObjectSource, SourceObject } from '../source/objects.js';
 import type { ShipProgress, ShipSink } from '../transport/types.js';
 import { listingDefaults, ListingPlan, type ListingOptions } from './listing.js';
+import type { ListMetrics } from './ship-metrics.js';
 
 /** Key prefix of the floor records in the progress topic; no object has such a name. */
 export const FLOOR = '\u0000floor:';
-
-export interface ListMetrics {
-  passes: ReturnType<Registry['counter']>;
-  requests: ReturnType<Registry['counter']>;
-  objects: ReturnType<Registry['counter']>;
-}
-
-export function listMetrics(r: Registry): ListMetrics {
-  return {
-    passes: r.counter('weblog_ship_list_passes_total', 'Listings of the source (one per pass)'),
-    requests: r.counter('weblog_ship_list_requests_total', 'Listing requests sent to the source (S3 LIST pages)'),
-    objects: r.counter('weblog_ship_listed_objects_total', 'Objects listed, over all passes'),
-  };
-}
 
 export class ShipLister {
   readonly plan: ListingPlan;

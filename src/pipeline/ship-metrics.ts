@@ -26,3 +26,18 @@ export function shipMetrics(r: Registry): ShipMetrics {
     ),
   };
 }
+
+/** The listing's: passes, LIST requests, objects listed. */
+export interface ListMetrics {
+  passes: ReturnType<Registry['counter']>;
+  requests: ReturnType<Registry['counter']>;
+  objects: ReturnType<Registry['counter']>;
+}
+
+export function listMetrics(r: Registry): ListMetrics {
+  return {
+    passes: r.counter('weblog_ship_list_passes_total', 'Listings of the source (one per pass)'),
+    requests: r.counter('weblog_ship_list_requests_total', 'Listing requests sent to the source (S3 LIST pages)'),
+    objects: r.counter('weblog_ship_listed_objects_total', 'Objects listed, over all passes'),
+  };
+}

@@ -16,10 +16,10 @@ import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
-import { ShipLister, listMetrics } from './lister.js';
+import { ShipLister } from './lister.js';
 import { PollBackoff, type ListingOptions } from './listing.js';
 import { ProgressIndex } from './progress-index.js';
-import { shipMetrics, type ShipMetrics } from './ship-metrics.js';
+import { listMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
 import { shardOf } from './shard.js';
 import { replayUnfinished } from './replay.js';
 import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
@@ -130,6 +130,12 @@ export class Shipper {
     return new ShipLister(this.source, this.sink, listing, scope, this.progress, this.log, this.listMetrics);
   }
 
+  /** Every progress record of the progress topic, and the resume rule over them. */
+  private async loadProgress(): Promise<void> {
+    this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
+    this.resume = this.resumeRule();
+  }
+
   private resumeRule(): ResumeRule {
     return new ResumeRule(this.source, this.sink, this.progress, this.opts, this.log, this.abort.signal);
   }
@@ -151,8 +157,7 @@ export class Shipper {
   }
 
   private async loop(): Promise<void> {
-    this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
-    this.resume = this.resumeRule();
+    await this.loadProgress();
     this.lister = this.newLister();
     this.dropBehindFloor();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
@@ -173,8 +178,7 @@ export class Shipper {
     try {
       ({ objects, from } = await this.lister.list(this.abort.signal, this.opts.follow === true));
       if (from === undefined && this.dropped) {
-        this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
-        this.resume = this.resumeRule();
+        await this.loadProgress();
         this.dropped = false;
       }
     } catch (err) {
