@@ -5,6 +5,8 @@
 -- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
 -- column share_pct: share of all hits in the range, %
 -- labels: country
+-- compare: hits, visitors
+-- compare by: country
 SELECT country, hits, visitors, round(100 * hits / sum(hits) OVER (), 2) AS share_pct
 FROM
 (

@@ -5,6 +5,8 @@
 -- column hits: requests
 -- column visitors: distinct visitors (visitor_id: IP + user agent + UTC day); approximate: uniqCombined, exact for small counts, within about 1% beyond tens of thousands
 -- column bytes: response bytes sent
+-- compare: hits, visitors
+-- compare by: path
 SELECT rank() OVER (ORDER BY hits DESC) AS rank, path, hits, visitors, bytes
 FROM
 (

@@ -7,6 +7,8 @@
 -- column running_hits: hits from the start of the range to this hour
 -- column change: hits minus the previous row's hits (null on the first row)
 -- column avg_24h: mean hits of this row and the 23 rows before it
+-- compare: hits, visitors, bytes
+-- compare by: hour
 SELECT
     hour,
     hits,

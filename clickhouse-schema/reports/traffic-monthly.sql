@@ -6,6 +6,8 @@
 -- column bytes: response bytes sent
 -- column running_hits: hits from the start of the range to this month
 -- column change_pct: hits vs the previous row, % (null on the first row)
+-- compare: hits, visitors, bytes
+-- compare by: month
 SELECT
     toDate(hour) AS month,
     hits,

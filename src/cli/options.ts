@@ -27,9 +27,17 @@ export interface OptionSpec {
    * command line (`--embedded DIR` beats a CLICKHOUSE_URL in the environment).
    */
   overrides?: readonly string[];
+  /** Strings: the flag may be given several times; the value is every one of them, in order (the environment and the config file give one). */
+  multiple?: boolean;
 }
 
-type ValueOf<O extends OptionSpec> = O['type'] extends 'number' ? number : O['type'] extends 'boolean' ? boolean : string;
+type ValueOf<O extends OptionSpec> = O extends { multiple: true }
+  ? string[]
+  : O['type'] extends 'number'
+    ? number
+    : O['type'] extends 'boolean'
+      ? boolean
+      : string;
 
 /**
  * The parsed options of a table, typed from the table itself: a number option
@@ -38,7 +46,9 @@ type ValueOf<O extends OptionSpec> = O['type'] extends 'number' ? number : O['ty
  */
 export type OptionValues<T extends readonly OptionSpec[]> = readonly OptionSpec[] extends T
   ? ParsedOptions // an untyped table
-  : { [O in T[number] as O['name']]: O extends { default: string | number | boolean } ? ValueOf<O> : ValueOf<O> | undefined } & { help?: boolean };
+  : { [O in T[number] as O['name']]: O extends { default: string | number | boolean } | { multiple: true } ? ValueOf<O> : ValueOf<O> | undefined } & {
+      help?: boolean;
+    };
 
 export interface CommandSpec<T extends readonly OptionSpec[] = readonly OptionSpec[]> {
   name: string;
@@ -65,7 +75,7 @@ export function defineCommand<const T extends readonly OptionSpec[]>(spec: Comma
   return spec;
 }
 
-export type ParsedOptions = Record<string, string | number | boolean | undefined>;
+export type ParsedOptions = Record<string, string | number | boolean | string[] | undefined>;
 
 export function envName(name: string): string {
   return `WEBLOG_${name.toUpperCase().replace(/-/g, '_')}`;
@@ -83,9 +93,12 @@ export function parseOptions(
   env: NodeJS.ProcessEnv = process.env,
   all: readonly Command[] = [cmd],
 ): { opts: ParsedOptions; positionals: string[] } {
-  const config: Record<string, { type: 'string' | 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' }, config: { type: 'string' } };
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+    config: { type: 'string' },
+  };
   for (const o of cmd.options) {
-    config[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}) };
+    config[o.name] = { type: o.type === 'boolean' ? 'boolean' : 'string', ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
     if (o.type === 'boolean') config[`no-${o.name}`] = { type: 'boolean' };
   }
   let parsed: ReturnType<typeof parseArgs>;
@@ -94,14 +107,19 @@ export function parseOptions(
   } catch (err) {
     throw new WeblogError('CONFIG_INVALID', `${(err as Error).message.replace(/\. To specify.*$/s, '')}; see 'weblog ${cmd.name} --help'`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   const opts: ParsedOptions = { help: values.help === true };
   const configFile = typeof values.config === 'string' ? values.config : env.WEBLOG_CONFIG || undefined;
   const fromFile = configFile && !opts.help ? readConfigFile(configFile, cmd, all) : new Map<string, FileValue>();
   // Flags win over the environment, also over the environment of an option they replace.
   const envIgnored = new Set(cmd.options.filter((o) => values[o.name] !== undefined).flatMap((o) => o.overrides ?? []));
   for (const o of cmd.options) {
-    let raw: string | boolean | undefined = values[o.name];
+    const given = values[o.name];
+    if (Array.isArray(given)) {
+      opts[o.name] = given;
+      continue;
+    }
+    let raw: string | boolean | undefined = given;
     let from = `--${o.name}`;
     if (o.type === 'boolean' && values[`no-${o.name}`] === true) raw = false;
     if (raw === undefined && !envIgnored.has(o.name)) {
@@ -119,10 +137,10 @@ export function parseOptions(
       from = `${configFile}: ${o.name}`;
     }
     if (raw === undefined) {
-      opts[o.name] = o.default;
+      opts[o.name] = o.multiple ? [] : o.default;
       continue;
     }
-    opts[o.name] = coerce(o, raw, from);
+    opts[o.name] = o.multiple ? [String(coerce(o, raw, from))] : coerce(o, raw, from);
   }
   return { opts, positionals: parsed.positionals };
 }
@@ -156,6 +174,7 @@ export function helpText(cmd: Command): string {
     const flag = `${o.short ? `-${o.short}, ` : '    '}--${o.name}${o.type === 'boolean' ? '' : ` ${o.arg ?? (o.type === 'number' ? 'N' : 'VALUE')}`}`;
     const bits = [o.description];
     if (o.unit) bits.push(`unit: ${o.unit}`);
+    if (o.multiple) bits.push('repeatable');
     if (o.default !== undefined && o.default !== '') bits.push(`default: ${String(o.default)}`);
     bits.push(`env: ${[envName(o.name), ...(o.env ?? [])].join(', ')}`);
     return [flag, bits.join('; ')] as const;

@@ -3,7 +3,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { WeblogError } from '../errors.js';
 import { reportJson, type ReportJson } from '../report/render.js';
-import { runReport, type ReportParams } from '../report/reports.js';
+import { loadReport, runReport, type ReportParams } from '../report/reports.js';
+import { filterText, takesFilters } from '../report/filters.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { trafficSpan } from '../sink/queries.js';
 import { layoutReports } from './layout.js';
@@ -26,7 +27,9 @@ export async function pageMeta(ch: ClickHouse): Promise<PageMeta> {
 /** Every report the dashboard shows, over one range. */
 export async function dashboardReports(ch: ClickHouse, params: ReportParams): Promise<Record<string, ReportJson>> {
   const out: Record<string, ReportJson> = {};
-  for (const name of layoutReports()) out[name] = reportJson(await runReport(ch, name, params));
+  // Filters apply to every report that can take them; the others (rejects) show all their rows, and their JSON names no filter.
+  const each: ReportParams = { ...params, compare: undefined };
+  for (const name of layoutReports()) out[name] = reportJson(await runReport(ch, name, takesFilters(loadReport(name).sql) ? each : { ...each, where: [] }));
   return out;
 }
 
@@ -41,6 +44,7 @@ export async function staticDashboard(ch: ClickHouse, params: ReportParams): Pro
       to: params.to === undefined ? null : new Date(params.to).toISOString(),
       site: params.site ?? '',
       limit,
+      where: (params.where ?? []).map(filterText),
     },
     reports: await dashboardReports(ch, { ...params, limit }),
   };

@@ -15,6 +15,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportJson } from '../report/render.js';
 import { dashboardLayout } from './layout.js';
+import { filterFields, takesFilters } from '../report/filters.js';
+import { listReports } from '../report/reports.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -32,7 +34,12 @@ export interface PageMeta {
 }
 
 export type PageConfig =
-  | { mode: 'static'; meta: PageMeta; query: { from: string | null; to: string | null; site: string; limit: number }; reports: Record<string, ReportJson> }
+  | {
+      mode: 'static';
+      meta: PageMeta;
+      query: { from: string | null; to: string | null; site: string; limit: number; where: string[] };
+      reports: Record<string, ReportJson>;
+    }
   | { mode: 'live'; refreshMs: number; limit: number };
 
 let assets: { uplotJs: string; uplotCss: string; uplotLicense: string; appJs: string; appCss: string } | undefined;
@@ -62,7 +69,9 @@ const inlineScript = (js: string) => js.replace(/<\/(script)/gi, '<\\/$1');
 
 export function renderPage(config: PageConfig): string {
   assets ??= loadAssets();
-  const boot = { ...config, layout: dashboardLayout };
+  // The filter bar: which columns a click filters by, and which reports take no filters (their rows are never filtered).
+  const filters = { fields: Object.keys(filterFields), unfiltered: listReports().flatMap((r) => (takesFilters(r.sql) ? [] : [r.name])) };
+  const boot = { ...config, layout: dashboardLayout, filters };
   return `<!doctype html>
 <html lang="en">
 <head>

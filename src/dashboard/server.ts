@@ -15,6 +15,8 @@ import type { Logger } from '../observe/log.js';
 import { reportJson } from '../report/render.js';
 import { listReports, maxVisitGapMinutes, reportDefaults, runReport, type ReportParams } from '../report/reports.js';
 import { parseReportTime } from '../report/time.js';
+import { filterFields, parseFilters } from '../report/filters.js';
+import { compareModes, type CompareMode } from '../report/compare.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { ping } from '../sink/queries.js';
 import { pageMeta } from './data.js';
@@ -77,7 +79,7 @@ function httpStatus(err: unknown): number {
 
 /** Query-string parameters of a report, checked as the CLI checks its flags. */
 export function reportParams(q: URLSearchParams, defaultLimit: number): ReportParams {
-  const known = new Set(['from', 'to', 'site', 'limit', 'visit_gap']);
+  const known = new Set(['from', 'to', 'site', 'limit', 'visit_gap', 'where', 'compare']);
   for (const k of q.keys()) if (!known.has(k)) throw new WeblogError('CONFIG_INVALID', `unknown parameter "${k}"; parameters: ${[...known].join(', ')}`);
   const time = (name: 'from' | 'to') => {
     const v = q.get(name);
@@ -101,7 +103,10 @@ export function reportParams(q: URLSearchParams, defaultLimit: number): ReportPa
       throw new WeblogError('CONFIG_INVALID', `visit_gap: expected whole minutes from 1 to ${maxVisitGapMinutes}, got "${gapText}"`);
     visitGap = Number(gapText) * 60;
   }
-  return { from, to, site: q.get('site') ?? '', limit, visitGap };
+  const compare = q.get('compare') || undefined;
+  if (compare !== undefined && !compareModes.includes(compare as CompareMode))
+    throw new WeblogError('CONFIG_INVALID', `compare: expected previous or year, got "${compare}"`);
+  return { from, to, site: q.get('site') ?? '', limit, visitGap, where: parseFilters(q.getAll('where'), 'where'), compare: compare as CompareMode | undefined };
 }
 
 export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): Promise<DashboardServer> {
@@ -175,6 +180,8 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
             to: 'end, exclusive',
             site: 'only this site',
             limit: `rows of top-N reports, 1-${serveDefaults.maxLimit} (default ${limit})`,
+            where: `FIELD=VALUE or FIELD!=VALUE, repeatable (one field's = filters match any, the rest all apply); fields: ${Object.keys(filterFields).join(', ')}`,
+            compare: 'previous or year: each row gains VALUE_prev and VALUE_change_pct (traffic, top-pages, countries, referrers; needs from and to)',
             visit_gap: `visits reports: minutes of pause that start a new visit, 1-${maxVisitGapMinutes} (default ${reportDefaults.visitGap / 60})`,
           },
           meta: '/api/meta',

@@ -25,11 +25,14 @@ const numeric = (v: unknown) => typeof v === 'number' || (typeof v === 'string' 
 export function rangeText(r: ReportResult): string {
   const from = r.params.from === ALL_TIME.from ? 'the beginning' : new Date(r.params.from).toISOString();
   const to = r.params.to === ALL_TIME.to ? 'now' : new Date(r.params.to).toISOString();
-  return `${from} to ${to}${r.params.site ? `, site ${r.params.site}` : ''}`;
+  const where = r.filters ? `, where ${r.filters.applied.join(' and ')}` : '';
+  const vs = r.compare ? `, against ${new Date(r.compare.from).toISOString()} to ${new Date(r.compare.to).toISOString()}` : '';
+  return `${from} to ${to}${r.params.site ? `, site ${r.params.site}` : ''}${where}${vs}`;
 }
 
 export function renderTable(r: ReportResult, maxWidth = 60): string {
-  const title = `${r.def.title} (${rangeText(r)})${r.retention?.note ? `\nnote: ${r.retention.note}` : ''}`;
+  const notes = [r.filters?.note, r.retention?.note].filter((n) => n !== undefined);
+  const title = `${r.def.title} (${rangeText(r)})${notes.map((n) => `\nnote: ${n}`).join('')}`;
   if (r.rows.length === 0) return `${title}\n(no data)\n`;
   const cols = r.columns;
   const cells = r.rows.map((row) =>
@@ -63,6 +66,12 @@ export interface ReportJson {
   note?: string;
   /** Visits reports: the longest pause within one visit. */
   visit_gap_minutes?: number;
+  /** Filters applied (FIELD=VALUE texts), where the rows came from (raw, rollup, raw-for-rollup), and a note when a rollup lacked a field. */
+  where?: string[];
+  rows_from?: string;
+  filter_note?: string;
+  /** --compare: the mode and the previous period, ISO-8601 UTC; rows carry VALUE_prev and VALUE_change_pct. */
+  compare?: { mode: string; from: string; to: string };
   /** Result columns in order, with their ClickHouse type and meaning. */
   columns: { name: string; type: string; about: string }[];
   rows: Record<string, unknown>[];
@@ -79,6 +88,8 @@ export function reportJson(r: ReportResult): ReportJson {
     site: r.params.site,
     limit: r.params.limit,
     ...(r.def.sql.includes('{gap:') ? { visit_gap_minutes: r.params.visitGap / 60 } : {}),
+    ...(r.filters ? { where: r.filters.applied, rows_from: r.filters.source, ...(r.filters.note ? { filter_note: r.filters.note } : {}) } : {}),
+    ...(r.compare ? { compare: { mode: r.compare.mode, from: new Date(r.compare.from).toISOString(), to: new Date(r.compare.to).toISOString() } } : {}),
     ...(r.retention ? { raw_retention_days: r.retention.days, ...(r.retention.note ? { note: r.retention.note } : {}) } : {}),
     columns: r.columns.map((name) => ({ name, type: r.types[name] ?? '', about: about.get(name) ?? '' })),
     rows: r.rows,

@@ -16,6 +16,11 @@ import { versionAtLeast } from '../schema/migrate.js';
 import { rawRetentionDays, retainedSince } from '../schema/retention.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 import { hasAccessLog } from '../sink/queries.js';
+import { filterReportSql, type FilteredSql, type FilterSource } from '../schema/filters.js';
+import { filterText, type Filter } from './filters.js';
+import { UNKNOWN_LABEL } from './labels.js';
+import { ALL_TIME } from './time.js';
+import { checkCompare, joinPrevious, shiftFor, shiftTime, type CompareMode } from './compare.js';
 
 export const reportsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'clickhouse-schema', 'reports');
 
@@ -30,8 +35,7 @@ export interface ReportDef {
   sql: string;
 }
 
-/** What a label column holds when the log or the databases did not tell (empty string in the tables). */
-export const UNKNOWN_LABEL = '(unknown)';
+export { UNKNOWN_LABEL } from './labels.js';
 
 export interface ReportParams {
   /** Inclusive start (epoch ms). Rollup reports round it down to their hour/day/month. */
@@ -44,6 +48,10 @@ export interface ReportParams {
   limit?: number | undefined;
   /** Visits reports: the longest pause within one visit, in seconds (default 1,800: 30 minutes). */
   visitGap?: number | undefined;
+  /** Filters (--where), all applied; see filters.ts. */
+  where?: readonly Filter[] | undefined;
+  /** Adds the previous period's values and the change (compare.ts); needs from and to. */
+  compare?: CompareMode | undefined;
 }
 
 export const reportDefaults = { limit: 20, visitGap: 1800 } as const;
@@ -53,7 +61,7 @@ export const maxVisitGapMinutes = 1440;
 
 export interface ReportResult {
   def: ReportDef;
-  params: Required<ReportParams>;
+  params: Required<Omit<ReportParams, 'compare'>> & Pick<ReportParams, 'compare'>;
   columns: string[];
   /** ClickHouse type of each column, by name. */
   types: Record<string, string>;
@@ -64,6 +72,10 @@ export interface ReportResult {
   rows: Record<string, unknown>[];
   /** Set when the report reads the raw table and its rows are kept a limited time (weblog migrate --raw-ttl). */
   retention?: { days: number; since: number; note: string | undefined };
+  /** Set when filters were given: them as text, and where the rows came from (a rollup without a filtered field falls back to the raw rows). */
+  filters?: { applied: string[]; source: FilterSource; note: string | undefined };
+  /** Set with --compare: the mode and the previous period's range (epoch ms). */
+  compare?: { mode: CompareMode; from: number; to: number };
 }
 
 export function listReports(): ReportDef[] {
@@ -113,7 +125,7 @@ function chTime(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }
 
-export const ALL_TIME = { from: Date.UTC(1970, 0, 1), to: Date.UTC(2106, 0, 1) };
+export { ALL_TIME } from './time.js';
 
 /**
  * Says plainly when reports cannot run here: a server too old for them (an
@@ -132,19 +144,40 @@ export async function checkReportable(ch: ClickHouse): Promise<void> {
     throw new WeblogError('NO_DATA', `no weblog data in ${ch.describe()}: it has no access_log table; run \`weblog run\` (or \`weblog process\`) first`);
 }
 
+/** The most rows a top-N report reads for the previous period of --compare (so a row of the current top N finds its previous value). */
+const PREVIOUS_LIMIT = 100_000;
+
 export async function runReport(ch: ClickHouse, name: string, params: ReportParams = {}): Promise<ReportResult> {
   const def = loadReport(name);
-  const p: Required<ReportParams> = {
+  if (params.compare === undefined) return runOnce(ch, def, params);
+  const from = params.from ?? ALL_TIME.from;
+  const to = params.to ?? ALL_TIME.to;
+  const comparable = listReports()
+    .filter((r) => r.sql.includes('-- compare by:'))
+    .map((r) => r.name);
+  const spec = checkCompare(name, def, from, to, params.compare, comparable);
+  const shift = shiftFor(params.compare, from, to, spec.by);
+  const prevFrom = shiftTime(from, shift, true);
+  const prevTo = shiftTime(to, shift, true);
+  const [cur, prev] = [await runOnce(ch, def, params), await runOnce(ch, def, { ...params, from: prevFrom, to: prevTo, limit: PREVIOUS_LIMIT })];
+  return { ...joinPrevious(cur, prev, spec, shift), compare: { mode: params.compare, from: prevFrom, to: prevTo } };
+}
+
+async function runOnce(ch: ClickHouse, def: ReportDef, params: ReportParams): Promise<ReportResult> {
+  const p: ReportResult['params'] = {
     from: params.from ?? ALL_TIME.from,
     to: params.to ?? ALL_TIME.to,
     site: params.site ?? '',
     limit: params.limit ?? reportDefaults.limit,
     visitGap: params.visitGap ?? reportDefaults.visitGap,
+    where: params.where ?? [],
+    compare: params.compare,
   };
-  const bound: Record<string, string | number> = { from: chTime(p.from), to: chTime(p.to), site: p.site };
+  const filtered = filterReportSql(def.name, def.sql, p.where);
+  const bound: Record<string, string | number> = { from: chTime(p.from), to: chTime(p.to), site: p.site, ...filtered.params };
   if (def.sql.includes('{limit:')) bound.limit = p.limit;
   if (def.sql.includes('{gap:')) bound.gap = p.visitGap;
-  const table = await ch.queryTable(def.sql, bound);
+  const table = await ch.queryTable(filtered.sql, bound);
   const columns = table.columns.map((c) => c.name);
   const types = Object.fromEntries(table.columns.map((c) => [c.name, c.type]));
   const labels = new Set(def.labels);
@@ -153,12 +186,21 @@ export async function runReport(ch: ClickHouse, name: string, params: ReportPara
     for (const c of columns) out[c] = reportValue(row[c], types[c] as string, labels.has(c));
     return out;
   });
-  return { def, params: p, columns, types, rows, ...(await retentionOf(ch, def, p)) };
+  return { def, params: p, columns, types, rows, ...(await retentionOf(ch, filtered.sql, p)), ...filtersOf(filtered, p.where) };
+}
+
+function filtersOf(filtered: FilteredSql, where: readonly Filter[]): Pick<ReportResult, 'filters'> {
+  if (where.length === 0) return {};
+  const note =
+    filtered.source === 'raw-for-rollup'
+      ? `${filtered.table} has no ${filtered.missing.join(', ')}: this report read the raw rows instead (the same aggregation over the filtered rows)`
+      : undefined;
+  return { filters: { applied: where.map(filterText), source: filtered.source, note } };
 }
 
 /** Says when a raw-table report's range reaches past the raw rows still kept. */
-async function retentionOf(ch: ClickHouse, def: ReportDef, p: Required<ReportParams>): Promise<Pick<ReportResult, 'retention'>> {
-  if (!/\bFROM access_log\b/.test(def.sql)) return {};
+async function retentionOf(ch: ClickHouse, sql: string, p: ReportResult['params']): Promise<Pick<ReportResult, 'retention'>> {
+  if (!/\bFROM access_log\b/.test(sql)) return {};
   const days = await rawRetentionDays(ch);
   if (days === undefined) return {};
   const since = retainedSince(days);

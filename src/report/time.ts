@@ -8,6 +8,9 @@ import { WeblogError } from '../errors.js';
 /** What the rollups' DateTime columns can hold: [1970-01-01, 2106-01-01). */
 export const REPORT_TIME_RANGE = { min: Date.UTC(1970, 0, 1), max: Date.UTC(2106, 0, 1) } as const;
 
+/** The range of a report given no --from / --to. */
+export const ALL_TIME = { from: REPORT_TIME_RANGE.min, to: REPORT_TIME_RANGE.max };
+
 const iso = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3})\d*)?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$/i;
 
 /** Epoch ms of an ISO-8601 date or date-time (UTC unless it names a zone), or NaN. */

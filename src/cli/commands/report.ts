@@ -5,8 +5,16 @@ import { checkReportable, listReports, loadReport, maxVisitGapMinutes, reportDef
 import { writeStaticDashboard } from '../../dashboard/data.js';
 import { parseReportTime } from '../../report/time.js';
 import { defineCommand } from '../options.js';
+import { filterFields, parseFilters } from '../../report/filters.js';
+import { compareModes, type CompareMode } from '../../report/compare.js';
 import { withClickHouse } from '../../app/clickhouse.js';
 import { clickhouseConfig, clickhouseOptions } from '../option-groups.js';
+
+function compareOption(v: string | undefined): CompareMode | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (!compareModes.includes(v as CompareMode)) throw new WeblogError('CONFIG_INVALID', `--compare: expected previous or year, got "${v}"`);
+  return v as CompareMode;
+}
 
 function parseTime(name: string, v: unknown): number | undefined {
   return v === undefined || v === '' ? undefined : parseReportTime(`--${name}`, String(v));
@@ -30,6 +38,19 @@ export const reportCommand = defineCommand({
       description: 'end of the range, exclusive, UTC unless a zone is given (rollup reports round up to their hour/day/month); default: now',
     },
     { name: 'site', type: 'string', arg: 'S', default: '', description: 'only this site' },
+    {
+      name: 'where',
+      type: 'string',
+      arg: 'FIELD=VALUE',
+      multiple: true,
+      description: `only rows where FIELD=VALUE (or FIELD!=VALUE); one field's = filters match any, the rest all apply. path=/api/* is a prefix, status=5xx a class. Fields: ${Object.keys(filterFields).join(', ')}`,
+    },
+    {
+      name: 'compare',
+      type: 'string',
+      arg: 'previous|year',
+      description: "add the previous period's values and the change in % (traffic, top-pages, countries, referrers); needs --from and --to",
+    },
     { name: 'limit', type: 'number', default: 20, min: 1, max: 1000000, unit: 'rows', description: 'rows of top-N reports' },
     {
       name: 'visit-gap',
@@ -72,6 +93,8 @@ export const reportCommand = defineCommand({
       site: String(opts.site ?? ''),
       limit: Number(opts.limit),
       visitGap: Number(opts['visit-gap']) * 60,
+      where: parseFilters(opts.where),
+      compare: compareOption(opts.compare),
     };
     if (params.from !== undefined && params.to !== undefined && params.from >= params.to)
       throw new WeblogError('CONFIG_INVALID', `--from (${String(opts.from)}) must be before --to (${String(opts.to)})`);

@@ -13,9 +13,12 @@
   const UNBOUNDED_FROM = '1970-01-01T00:00:00.000Z';
   const UNBOUNDED_TO = '2106-01-01T00:00:00.000Z';
   const DAY = 86400000;
+  /** Columns a click filters by (the filter fields), and reports that take no filters. */
+  const fields = (config.filters && config.filters.fields) || [];
+  const unfilteredReports = (config.filters && config.filters.unfiltered) || [];
 
   /** What the page shows: range [from, to) as epoch ms (null: unbounded) and site. */
-  const state = { from: null, to: null, site: '', paused: false };
+  const state = { from: null, to: null, site: '', where: [], paused: false };
   /** Per report: sort column and direction chosen by the reader. */
   const sorts = {};
   /** Sections and tables the reader opened or closed. */
@@ -78,7 +81,11 @@
 
   function apiUrl(p, params) {
     const q = new URLSearchParams();
-    for (const k of Object.keys(params || {})) if (params[k] !== null && params[k] !== undefined && params[k] !== '') q.set(k, params[k]);
+    for (const k of Object.keys(params || {})) {
+      const v = params[k];
+      if (Array.isArray(v)) for (const x of v) q.append(k, x);
+      else if (v !== null && v !== undefined && v !== '') q.set(k, v);
+    }
     const s = q.toString();
     return p + (s ? '?' + s : '');
   }
@@ -93,6 +100,7 @@
       from: state.from === null ? null : new Date(state.from).toISOString(),
       to: state.to === null ? null : new Date(state.to).toISOString(),
       site: state.site,
+      where: state.where,
     };
   }
   function allReportNames() {
@@ -103,7 +111,8 @@
   async function loadLive() {
     const params = Object.assign(rangeParams(), { limit: config.limit });
     const names = allReportNames();
-    const [m, ...results] = await Promise.all([getJson('api/meta'), ...names.map((n) => getJson(apiUrl('api/reports/' + n, params)))]);
+    const urlOf = (n) => apiUrl('api/reports/' + n, unfilteredReports.indexOf(n) >= 0 ? Object.assign({}, params, { where: [] }) : params);
+    const [m, ...results] = await Promise.all([getJson('api/meta'), ...names.map((n) => getJson(urlOf(n)))]);
     meta = m;
     const next = {};
     names.forEach((n, i) => (next[n] = results[i]));
@@ -186,7 +195,37 @@
       );
     }
     h.append(controls);
+    const where = live ? state.where : config.query.where || [];
+    if (where.length > 0 || live) h.append(filterBar(where));
     return h;
+  }
+
+  /** The filters in force, each removable (live page), and how to add one. */
+  function filterBar(where) {
+    const bar = el('div', { class: 'filters', id: 'filters' }, [el('span', { class: 'label' }, ['Filters: '])]);
+    for (const f of where) {
+      const chip = el('span', { class: 'chip', 'data-filter': f }, [f]);
+      if (live) {
+        const x = el('button', { type: 'button', class: 'remove', 'aria-label': 'remove filter ' + f, title: 'remove this filter' }, ['×']);
+        x.addEventListener('click', () => {
+          state.where = state.where.filter((w) => w !== f);
+          changed();
+        });
+        chip.append(x);
+      }
+      bar.append(chip);
+    }
+    if (where.length === 0)
+      bar.append(el('span', { class: 'hint' }, ['none; click a value in a table (country, path, status, ...) to filter every report by it']));
+    return bar;
+  }
+
+  /** A click on a cell of a filterable column adds FIELD=VALUE to the filters (live page). */
+  function addFilter(field, value) {
+    const f = field + '=' + (value === null || value === undefined ? '' : String(value));
+    if (state.where.indexOf(f) >= 0) return;
+    state.where = state.where.concat([f]);
+    changed();
   }
 
   function sumColumn(name, col) {
@@ -329,6 +368,7 @@
     details.append(el('summary', {}, [el('span', { class: 'title' }, [r.title]), el('span', { class: 'count' }, [' ' + r.rows.length + ' rows'])]));
     details.append(el('p', { class: 'about' }, [r.about]));
     if (r.note) details.append(el('p', { class: 'note' }, [r.note]));
+    if (r.filter_note) details.append(el('p', { class: 'note', 'data-filter-note': '' }, [r.filter_note]));
     if (r.rows.length === 0) {
       details.append(el('p', { class: 'empty' }, ['no data in this range']));
       return details;
@@ -361,7 +401,13 @@
       const tr = el('tr');
       for (const c of r.columns) {
         const v = row[c.name];
-        tr.append(el('td', { 'data-value': v === null ? '' : v, class: numericType(c.type) ? 'num' : '' }, [fmtNumber(v)]));
+        const field = live && fields.indexOf(c.name) >= 0 && v !== null && v !== '' && unfilteredReports.indexOf(name) < 0 ? c.name : null;
+        const td = el('td', { 'data-value': v === null ? '' : v, class: (numericType(c.type) ? 'num' : '') + (field ? ' filterable' : '') }, [fmtNumber(v)]);
+        if (field) {
+          td.title = 'filter every report by ' + field + '=' + v;
+          td.addEventListener('click', () => addFilter(field, v));
+        }
+        tr.append(td);
       }
       body.append(tr);
     }
@@ -440,6 +486,7 @@
     state.from = isNaN(f) ? null : f;
     state.to = isNaN(to) ? null : to;
     state.site = q.get('site') || '';
+    state.where = q.getAll('where');
     void refresh();
     setInterval(() => {
       if (!state.paused && document.visibilityState !== 'hidden') void refresh();

@@ -52,12 +52,21 @@ describe('API parameters', () => {
       to: Date.UTC(2015, 4, 19),
       site: 'a',
       limit: 5,
+      where: [],
     });
-    expect(reportParams(q(''), 50)).toEqual({ from: undefined, to: undefined, site: '', limit: 50 });
+    expect(reportParams(q(''), 50)).toEqual({ from: undefined, to: undefined, site: '', limit: 50, where: [] });
+    const filtered = reportParams(q('where=status%3D5xx&where=country!%3Dus&compare=year'), 50);
+    expect(filtered.where).toEqual([
+      { field: 'status', negate: false, match: 'class', value: 5 },
+      { field: 'country', negate: true, match: 'eq', value: 'US' },
+    ]);
+    expect(filtered.compare).toBe('year');
   });
 
   it('refuses what it does not know, with a message that names it', () => {
     expect(() => reportParams(q('sql=SELECT+1'), 50)).toThrow('unknown parameter "sql"; parameters: from, to, site, limit');
+    expect(() => reportParams(q('compare=lastweek'), 50)).toThrow('compare: expected previous or year, got "lastweek"');
+    expect(() => reportParams(q('where=ip%3D1.2.3.4'), 50)).toThrow(/^where: unknown field "ip"/);
     expect(() => reportParams(q('limit=0'), 50)).toThrow('limit: expected a whole number from 1 to 10000, got "0"');
     expect(() => reportParams(q('limit=1e3'), 50)).toThrow('got "1e3"');
     expect(() => reportParams(q('from=2015-05-19&to=2015-05-18'), 50)).toThrow('from (2015-05-19) must be before to (2015-05-18)');

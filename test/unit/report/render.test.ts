@@ -4,7 +4,7 @@ import { ALL_TIME, type ReportResult } from '../../../src/report/reports.js';
 
 const result = (rows: Record<string, unknown>[]): ReportResult => ({
   def: { name: 'referrers', title: 'Top referrers', about: '', columns: [], labels: [], sql: '' },
-  params: { ...ALL_TIME, site: '', limit: 20, visitGap: 1800 },
+  params: { ...ALL_TIME, site: '', limit: 20, visitGap: 1800, where: [] },
   columns: Object.keys(rows[0] ?? {}),
   types: {},
   rows,
