@@ -62,6 +62,7 @@ export async function runProcess(cfg: ProcessJobConfig): Promise<ProcessSummary>
       log.info('partitions assigned', { partitions: assigned.map((a) => a.partition).join(',') });
     });
     const m = processor.metrics;
+    m.kafkaSilent.sample(() => c.silentSeconds());
     const rate = rateMeter(() => m.consumed.total());
     worker = await startWorker({
       name: 'weblog process',

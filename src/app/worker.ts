@@ -6,7 +6,7 @@
  * restarted processor skips what ClickHouse already holds.
  */
 import type { Logger } from '../observe/log.js';
-import type { Registry } from '../observe/metrics.js';
+import { healthMetric, type Registry } from '../observe/metrics.js';
 import { startMetricsServer, type MetricsServer } from '../observe/server.js';
 import { stderrStatus } from '../observe/status-line.js';
 
@@ -45,6 +45,7 @@ export interface WorkerHandle {
 
 export async function startWorker(spec: WorkerSpec): Promise<WorkerHandle> {
   let metrics: MetricsServer | undefined = spec.metrics;
+  healthMetric(spec.registry, () => spec.healthy?.().ok ?? true); // for alert rules (docs/prometheus/weblog-alerts.yml)
   if (metrics) metrics.setHealth(spec.healthy ?? (() => ({ ok: true, detail: 'running' })));
   else if (spec.metricsPort !== undefined) {
     metrics = await startMetricsServer(spec.registry, spec.metricsPort, spec.healthy ?? (() => ({ ok: true, detail: 'running' })));

@@ -67,6 +67,21 @@ function readBounded(file: string): string {
   }
 }
 
+/** Keys that hold structured values read by one feature, not options: alert-rules (src/alerts/rules.ts). */
+export const structuredKeys = new Set(['alert-rules']);
+
+/** A structured key's value in `file` (undefined when the file lacks it). */
+export function readConfigValue(file: string, key: string): unknown {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readBounded(file));
+  } catch (err) {
+    if (err instanceof WeblogError) throw err;
+    throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+  }
+  return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>)[key] : undefined;
+}
+
 /** The values `command` takes from `file`, by option name. */
 export function readConfigFile(file: string, command: CommandOptionNames, all: readonly CommandOptionNames[]): Map<string, FileValue> {
   let doc: unknown;
@@ -84,6 +99,7 @@ export function readConfigFile(file: string, command: CommandOptionNames, all: r
   const out = new Map<string, FileValue>();
   const sections: [string, unknown][] = [];
   for (const [key, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (structuredKeys.has(key)) continue;
     const section = all.find((c) => c.name === key);
     if (section) {
       if (typeof v !== 'object' || v === null || Array.isArray(v))

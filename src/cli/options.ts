@@ -111,6 +111,7 @@ export function parseOptions(
   const opts: ParsedOptions = { help: values.help === true };
   const configFile = typeof values.config === 'string' ? values.config : env.WEBLOG_CONFIG || undefined;
   const fromFile = configFile && !opts.help ? readConfigFile(configFile, cmd, all) : new Map<string, FileValue>();
+  if (configFile) opts.config = configFile; // for commands that read a structured key of it (alert-rules)
   // Flags win over the environment, also over the environment of an option they replace.
   const envIgnored = new Set(cmd.options.filter((o) => values[o.name] !== undefined).flatMap((o) => o.overrides ?? []));
   for (const o of cmd.options) {

@@ -40,7 +40,7 @@ export type PageConfig =
       query: { from: string | null; to: string | null; site: string; limit: number; where: string[] };
       reports: Record<string, ReportJson>;
     }
-  | { mode: 'live'; refreshMs: number; limit: number };
+  | { mode: 'live'; refreshMs: number; limit: number; alerts?: boolean };
 
 let assets: { uplotJs: string; uplotCss: string; uplotLicense: string; appJs: string; appCss: string } | undefined;
 

@@ -15,6 +15,7 @@ import type { Logger } from '../observe/log.js';
 import { reportJson } from '../report/render.js';
 import { listReports, maxVisitGapMinutes, reportDefaults, runReport, type ReportParams } from '../report/reports.js';
 import { parseReportTime } from '../report/time.js';
+import type { AlertStatus } from '../alerts/runner.js';
 import { filterFields, parseFilters } from '../report/filters.js';
 import { compareModes, type CompareMode } from '../report/compare.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
@@ -40,6 +41,8 @@ export interface ServeOptions {
   log?: Logger;
   /** More Host header values to answer (a proxy's name); loopback names and the bound address are always allowed. */
   allowedHosts?: readonly string[];
+  /** The alerts this process evaluates (weblog serve with alert-rules): /api/alerts and the page's banner. */
+  alerts?: () => AlertStatus;
 }
 
 const loopbackNames = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
@@ -112,7 +115,7 @@ export function reportParams(q: URLSearchParams, defaultLimit: number): ReportPa
 export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): Promise<DashboardServer> {
   const host = opts.host ?? serveDefaults.host;
   const limit = opts.limit ?? serveDefaults.limit;
-  const page = renderPage({ mode: 'live', refreshMs: opts.refreshMs ?? serveDefaults.refreshMs, limit });
+  const page = renderPage({ mode: 'live', refreshMs: opts.refreshMs ?? serveDefaults.refreshMs, limit, alerts: opts.alerts !== undefined });
   const names = new Set(listReports().map((r) => r.name));
 
   const send = (res: http.ServerResponse, status: number, type: string, body: string, head: boolean) => {
@@ -190,6 +193,16 @@ export function startDashboardServer(ch: ClickHouse, opts: ServeOptions = {}): P
       );
     }
     if (p === '/api/meta') return json(res, 200, await pageMeta(ch), head);
+    if (p === '/api/alerts') {
+      if (!opts.alerts)
+        return json(
+          res,
+          404,
+          { error: { code: 'NOT_FOUND', message: 'no alert rules here: give weblog serve --config with alert-rules', retriable: false } },
+          head,
+        );
+      return json(res, 200, opts.alerts(), head);
+    }
     const m = /^\/api\/reports\/([^/]+)$/.exec(p);
     if (m) {
       let name: string;

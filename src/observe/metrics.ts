@@ -51,10 +51,17 @@ export class Gauge implements Metric {
     readonly name: string,
     readonly help: string,
   ) {}
+  private sampler: (() => number) | undefined;
   set(value: number, labels?: Labels): void {
     this.values.set(labelKey(labels), value);
   }
+  /** The unlabelled value is read from `fn` whenever the gauge is read or rendered (a state, such as health, that has no moment of change). */
+  sample(fn: () => number): this {
+    this.sampler = fn;
+    return this;
+  }
   get(labels?: Labels): number | undefined {
+    if (this.sampler && labelKey(labels) === '') this.values.set('', this.sampler());
     return this.values.get(labelKey(labels));
   }
   /** Every labelled value. */
@@ -62,6 +69,7 @@ export class Gauge implements Metric {
     return [...this.values.values()];
   }
   render(): string[] {
+    if (this.sampler) this.values.set('', this.sampler());
     return [...this.values].map(([k, v]) => `${this.name}${k ? `{${k}}` : ''} ${v}`);
   }
 }
@@ -108,4 +116,11 @@ export class Registry {
   render(): string {
     return this.metrics.map((m) => [`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, ...m.render()].join('\n')).join('\n') + '\n';
   }
+}
+
+/** What /healthz says, as a number (for alert rules): 1 while it answers 200, 0 while 503. */
+export function healthMetric(registry: Registry, healthy: () => boolean): Gauge {
+  return registry
+    .gauge('weblog_healthy', '1 while /healthz answers 200, 0 while it answers 503 (waiting for a server, a full disk, a silent broker)')
+    .sample(() => (healthy() ? 1 : 0));
 }

@@ -14,6 +14,7 @@
 import { WeblogError } from '../errors.js';
 import { keysSortByTime, keyTime } from '../source/key-time.js';
 import { compareKeys, type SourceObject } from '../source/objects.js';
+import { parseDurationMs } from '../duration.js';
 
 export type ListingMode = 'auto' | 'ordered' | 'full';
 
@@ -50,13 +51,7 @@ export function parseLookback(text: string): Lookback {
   return { ms };
 }
 
-/** "90s", "30m", "1h", "2d", "1w" as ms; undefined when it is not one. */
-export function parseDurationMs(text: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d|w)$/.exec(text.trim());
-  if (!m) return undefined;
-  const unit = { s: 1000, m: 60_000, h: 3600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 's'];
-  return Math.round(Number(m[1]) * unit);
-}
+export { parseDurationMs };
 
 /** `--since` / `--until`: a date (2026-12-01, UTC), a time (2026-12-01T06:00, UTC unless it names a zone), or a duration back from now (7d). */
 export function parseTimeBound(option: string, text: string, now = Date.now()): number {

@@ -9,6 +9,8 @@ export interface ProcessorMetrics extends WriterMetrics {
   batchRows: ReturnType<Registry['histogram']>;
   lag: ReturnType<Registry['gauge']>;
   freshness: ReturnType<Registry['histogram']>;
+  /** Sampled from the consumer (process-job). */
+  kafkaSilent: ReturnType<Registry['gauge']>;
 }
 
 export function processorMetrics(registry: Registry): ProcessorMetrics {
@@ -19,5 +21,9 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     batchRows: registry.histogram('weblog_batch_rows', 'Lines per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
     lag: registry.gauge('weblog_consumer_lag', 'Messages behind the end of the partition'),
     freshness: registry.histogram('weblog_freshness_seconds', 'Produce time to row stored', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+    kafkaSilent: registry.gauge(
+      'weblog_kafka_silent_seconds',
+      'Seconds since the Kafka brokers last answered the consumer (a hung or unreachable broker grows it)',
+    ),
   };
 }

@@ -147,6 +147,11 @@ export class KafkaLogConsumer implements LogConsumer {
    * For /healthz: a broker that hangs (accepts connections, answers nothing)
    * logged nothing for 45-60 s and /healthz stayed ok.
    */
+  /** Seconds since the brokers last answered (0 while a batch is being handled). */
+  silentSeconds(): number {
+    return this.busy > 0 ? 0 : Math.round((Date.now() - this.lastContact) / 1000);
+  }
+
   health(): { ok: boolean; detail: string } {
     const quiet = Date.now() - this.lastContact;
     if (this.busy === 0 && quiet > (this.opts.silenceMs ?? consumerDefaults.silenceMs))

@@ -23,15 +23,16 @@ const importsOf = (text: string) => [...text.matchAll(/^import[^;]*?from '(\.[^'
 
 /** Which folders each folder may not import. */
 const forbidden: Record<string, string[]> = {
-  pipeline: ['app', 'cli', 'dashboard', 'report'],
-  sink: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'source'],
-  source: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'sink'],
-  transport: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source'],
-  parse: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source', 'transport', 'enrich'],
-  enrich: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source', 'transport'],
-  report: ['app', 'cli', 'dashboard', 'pipeline', 'transport', 'source'],
+  pipeline: ['app', 'cli', 'dashboard', 'report', 'alerts'],
+  sink: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'source', 'alerts'],
+  source: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'sink', 'alerts'],
+  transport: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source', 'alerts'],
+  parse: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source', 'transport', 'enrich', 'alerts'],
+  enrich: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'sink', 'source', 'transport', 'alerts'],
+  report: ['app', 'cli', 'dashboard', 'pipeline', 'transport', 'source', 'alerts'],
+  alerts: ['app', 'cli', 'dashboard', 'pipeline', 'transport', 'source'],
   dashboard: ['app', 'cli', 'pipeline', 'transport', 'source'],
-  schema: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'source'],
+  schema: ['app', 'cli', 'dashboard', 'report', 'pipeline', 'transport', 'source', 'alerts'],
   app: ['cli'],
 };
 

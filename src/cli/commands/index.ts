@@ -1,5 +1,6 @@
 /** Every weblog command, in the order `weblog --help` lists them. */
 import type { Command } from '../options.js';
+import { alertsCommand } from './alerts.js';
 import { migrateCommand } from './migrate.js';
 import { parseCommand } from './parse.js';
 import { processCommand } from './process.js';
@@ -8,4 +9,4 @@ import { runCommand } from './run.js';
 import { serveCommand } from './serve.js';
 import { shipCommand } from './ship.js';
 
-export const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand, serveCommand];
+export const commands: Command[] = [runCommand, shipCommand, processCommand, parseCommand, migrateCommand, reportCommand, serveCommand, alertsCommand];

@@ -28,6 +28,8 @@
   let charts = [];
   let refreshing = false;
   let lastError = '';
+  /** weblog serve with alert rules: what /api/alerts said last. */
+  let alerts = null;
 
   // ---- helpers -------------------------------------------------------------
 
@@ -112,8 +114,9 @@
     const params = Object.assign(rangeParams(), { limit: config.limit });
     const names = allReportNames();
     const urlOf = (n) => apiUrl('api/reports/' + n, unfilteredReports.indexOf(n) >= 0 ? Object.assign({}, params, { where: [] }) : params);
-    const [m, ...results] = await Promise.all([getJson('api/meta'), ...names.map((n) => getJson(urlOf(n)))]);
+    const [m, a, ...results] = await Promise.all([getJson('api/meta'), config.alerts ? getJson('api/alerts') : null, ...names.map((n) => getJson(urlOf(n)))]);
     meta = m;
+    alerts = a;
     const next = {};
     names.forEach((n, i) => (next[n] = results[i]));
     reports = next;
@@ -195,9 +198,25 @@
       );
     }
     h.append(controls);
+    if (alerts && (alerts.firing.length > 0 || alerts.errors.length > 0)) h.append(alertBanner(alerts));
     const where = live ? state.where : config.query.where || [];
     if (where.length > 0 || live) h.append(filterBar(where));
     return h;
+  }
+
+  /** Firing alerts (weblog serve evaluating alert-rules), and rules that fail to evaluate. */
+  function alertBanner(a) {
+    const box = el('div', { class: 'alerts', id: 'alerts', role: 'alert' });
+    for (const f of a.firing)
+      box.append(
+        el('div', { class: 'alert', 'data-alert': f.rule, 'data-key': f.key }, [
+          el('strong', {}, ['Firing: ' + f.rule + (f.key ? ' (' + f.key + ')' : '')]),
+          ' ' + f.summary + '; now ' + (f.value === null ? 'n/a' : fmtNumber(f.value)) + ', since ' + f.since.replace('T', ' ').slice(0, 19) + ' UTC',
+        ]),
+      );
+    for (const e of a.errors)
+      box.append(el('div', { class: 'alert error', 'data-alert-error': e.rule }, ['Rule ' + e.rule + ' cannot be evaluated: ' + e.message]));
+    return box;
   }
 
   /** The filters in force, each removable (live page), and how to add one. */

@@ -10,7 +10,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Registry } from '../../../src/observe/metrics.js';
+import { parse as parseYaml } from 'yaml';
+import { healthMetric, Registry } from '../../../src/observe/metrics.js';
 import { processorMetrics } from '../../../src/pipeline/process.js';
 import { shipMetrics } from '../../../src/pipeline/ship-metrics.js';
 import { runReport } from '../../../src/report/reports.js';
@@ -209,6 +210,8 @@ describe('each Prometheus panel names what the workers export', () => {
     const registry = new Registry();
     const pm = processorMetrics(registry);
     shipMetrics(registry);
+    healthMetric(registry, () => true);
+    pm.waiting.set(1, { reason: 'disk_full' });
     // Labels as the processor sets them.
     pm.rejected.inc({ reason: 'parse_error' });
     pm.lag.set(3, { topic: 'weblog.raw', partition: 0 });
@@ -221,9 +224,21 @@ describe('each Prometheus panel names what the workers export', () => {
         ),
       );
     let checked = 0;
-    for (const p of workers.panels)
-      for (const t of p.targets) {
-        const expr = t.expr as string;
+    const rules = (
+      parseYaml(readFileSync(path.join(repoRoot, 'docs', 'prometheus', 'weblog-alerts.yml'), 'utf8')) as {
+        groups: { rules: { alert: string; expr: string }[] }[];
+      }
+    ).groups.flatMap((g) => g.rules);
+    expect(rules.map((r) => r.alert)).toEqual(
+      expect.arrayContaining(['WeblogLagGrowing', 'WeblogNoInserts', 'WeblogRejectRatioHigh', 'WeblogBrokerUnreachable']),
+    );
+    const exprs = [
+      ...workers.panels.flatMap((p) => p.targets.map((t) => ({ title: p.title, expr: t.expr as string }))),
+      ...rules.map((r) => ({ title: r.alert, expr: r.expr })),
+    ];
+    for (const p of exprs)
+      for (const t of [p]) {
+        const expr = t.expr;
         for (const m of expr.matchAll(/\b(weblog_\w+?)(_bucket)?\b(?:\{([^}]*)\})?/g)) {
           const name = m[1] as string;
           expect(types.has(name), `${p.title}: ${name} is exported`).toBe(true);
@@ -240,6 +255,6 @@ describe('each Prometheus panel names what the workers export', () => {
           expect(labelsOf(metric).has(l), `${p.title}: ${metric} has label ${l}`).toBe(true);
         }
       }
-    expect(checked).toBeGreaterThan(10);
+    expect(checked).toBeGreaterThan(20);
   });
 });
