@@ -39,15 +39,21 @@ describe('a hung broker', () => {
       child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
       const port = await waitUntil('metrics port', async () => /"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr)?.[1], 30_000, 50);
       const health = async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status;
+      const gauge = async (name: string) =>
+        Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text())?.[1]);
       await waitUntil(
         'rows stored',
         async () => Number((await ch.query<{ c: string }>('SELECT count() AS c FROM access_log'))[0]?.c) >= 500 || undefined,
         60_000,
       );
       expect(await health()).toBe(200);
+      expect(await gauge('weblog_healthy')).toBe(1);
       process.kill(brokerPid, 'SIGSTOP');
       try {
         await waitUntil('/healthz 503', async () => ((await health()) === 503 ? true : undefined), 45_000, 500);
+        // What the Prometheus rules read (docs/prometheus/weblog-alerts.yml): unhealthy, and the brokers silent for a while.
+        expect(await gauge('weblog_healthy')).toBe(0);
+        expect(await gauge('weblog_kafka_silent_seconds')).toBeGreaterThanOrEqual(10);
         await waitUntil(
           'silence logged',
           async () => /"level":"warn".*"msg":"no answer from the Kafka brokers for \d+ s: a broker may hang; kafkajs keeps waiting"/.test(stderr) || undefined,
@@ -58,6 +64,8 @@ describe('a hung broker', () => {
         process.kill(brokerPid, 'SIGCONT');
       }
       await waitUntil('/healthz 200 again', async () => ((await health()) === 200 ? true : undefined), 90_000, 500);
+      expect(await gauge('weblog_healthy')).toBe(1);
+      expect(await gauge('weblog_kafka_silent_seconds')).toBeLessThan(10);
       await waitUntil('recovery logged', async () => stderr.includes('"msg":"the Kafka brokers answer again"') || undefined, 10_000, 100);
       expect(stderr).not.toContain('"level":"error"');
     },
