@@ -8,7 +8,7 @@ import { filterText, takesFilters } from '../report/filters.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { trafficSpan } from '../sink/queries.js';
 import { layoutReports } from './layout.js';
-import { renderPage, type PageConfig, type PageMeta } from './page.js';
+import { MAP_LIMIT, renderPage, type PageConfig, type PageMeta } from './page.js';
 
 const iso = (chTime: string) => `${chTime.replace(' ', 'T')}Z`;
 
@@ -47,6 +47,7 @@ export async function staticDashboard(ch: ClickHouse, params: ReportParams): Pro
       where: (params.where ?? []).map(filterText),
     },
     reports: await dashboardReports(ch, { ...params, limit }),
+    map: reportJson(await runReport(ch, 'countries', { ...params, compare: undefined, limit: MAP_LIMIT })),
   };
 }
 

@@ -15,6 +15,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ReportJson } from '../report/render.js';
 import { dashboardLayout } from './layout.js';
+import { worldMap } from './world.js';
+
+/** Rows of the countries report the map reads: every country. */
+export const MAP_LIMIT = 300;
 import { filterFields, takesFilters } from '../report/filters.js';
 import { listReports } from '../report/reports.js';
 
@@ -39,10 +43,12 @@ export type PageConfig =
       meta: PageMeta;
       query: { from: string | null; to: string | null; site: string; limit: number; where: string[] };
       reports: Record<string, ReportJson>;
+      /** Every country of the range, for the map (the countries table shows the top `limit`). */
+      map: ReportJson;
     }
   | { mode: 'live'; refreshMs: number; limit: number; alerts?: boolean };
 
-let assets: { uplotJs: string; uplotCss: string; uplotLicense: string; appJs: string; appCss: string } | undefined;
+let assets: { uplotJs: string; uplotCss: string; uplotLicense: string; worldLicense: string; appJs: string; appCss: string } | undefined;
 
 function loadAssets(): NonNullable<typeof assets> {
   const uplotDir = path.join(path.dirname(require.resolve('uplot/package.json')), 'dist');
@@ -51,6 +57,8 @@ function loadAssets(): NonNullable<typeof assets> {
     uplotCss: readFileSync(path.join(uplotDir, 'uPlot.min.css'), 'utf8'),
     // Its MIT license travels with every copy of the page.
     uplotLicense: readFileSync(path.join(uplotDir, '..', 'LICENSE'), 'utf8').replace(/--/g, '- -'),
+    // The map's borders come from world-atlas (ISC): its notice travels with the page too.
+    worldLicense: readFileSync(path.join(path.dirname(require.resolve('world-atlas/package.json')), 'LICENSE'), 'utf8').replace(/--/g, '- -'),
     appJs: readFileSync(path.join(here, 'assets', 'app.js'), 'utf8'),
     appCss: readFileSync(path.join(here, 'assets', 'app.css'), 'utf8'),
   };
@@ -71,7 +79,7 @@ export function renderPage(config: PageConfig): string {
   assets ??= loadAssets();
   // The filter bar: which columns a click filters by, and which reports take no filters (their rows are never filtered).
   const filters = { fields: Object.keys(filterFields), unfiltered: listReports().flatMap((r) => (takesFilters(r.sql) ? [] : [r.name])) };
-  const boot = { ...config, layout: dashboardLayout, filters };
+  const boot = { ...config, layout: dashboardLayout, filters, world: worldMap(), mapLimit: MAP_LIMIT };
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -87,6 +95,9 @@ export function renderPage(config: PageConfig): string {
 <div id="app"></div>
 <!-- uPlot (https://github.com/leeoniya/uPlot), inlined:
 ${assets.uplotLicense.trim()}
+-->
+<!-- The world map: Natural Earth (public domain) 1:110m borders from world-atlas (https://github.com/topojson/world-atlas):
+${assets.worldLicense.trim()}
 -->
 <script>${inlineScript(assets.uplotJs)}</script>
 <script id="weblog-config" type="application/json">${scriptJson(boot)}</script>

@@ -28,6 +28,8 @@
   let charts = [];
   let refreshing = false;
   let lastError = '';
+  /** The countries report with every country, for the map. */
+  let mapData = null;
   /** weblog serve with alert rules: what /api/alerts said last. */
   let alerts = null;
 
@@ -114,9 +116,16 @@
     const params = Object.assign(rangeParams(), { limit: config.limit });
     const names = allReportNames();
     const urlOf = (n) => apiUrl('api/reports/' + n, unfilteredReports.indexOf(n) >= 0 ? Object.assign({}, params, { where: [] }) : params);
-    const [m, a, ...results] = await Promise.all([getJson('api/meta'), config.alerts ? getJson('api/alerts') : null, ...names.map((n) => getJson(urlOf(n)))]);
+    const mapUrl = apiUrl('api/reports/countries', Object.assign({}, params, { limit: config.mapLimit }));
+    const [m, a, md, ...results] = await Promise.all([
+      getJson('api/meta'),
+      config.alerts ? getJson('api/alerts') : null,
+      getJson(mapUrl),
+      ...names.map((n) => getJson(urlOf(n))),
+    ]);
     meta = m;
     alerts = a;
+    mapData = md;
     const next = {};
     names.forEach((n, i) => (next[n] = results[i]));
     reports = next;
@@ -362,6 +371,77 @@
     return panel;
   }
 
+  /** Map colours: no hits, and a log scale from few to most hits (the busiest country is MAP_MAX exactly). */
+  const MAP_NONE = [229, 231, 235];
+  const MAP_MIN = [191, 219, 254];
+  const MAP_MAX = [30, 58, 138];
+  function mapColor(hits, max) {
+    if (!hits) return 'rgb(' + MAP_NONE.join(',') + ')';
+    const t = max > 1 ? Math.log(hits) / Math.log(max) : 1;
+    return 'rgb(' + MAP_MIN.map((c, i) => Math.round(c + (MAP_MAX[i] - c) * t)).join(',') + ')';
+  }
+
+  /** Hits by country on a world map (Equal Earth, drawn on a canvas); hover names a country, a click filters by it (live). */
+  function worldMapPanel() {
+    const w = config.world;
+    const r = mapData;
+    const panel = el('section', { class: 'panel map', 'data-chart': 'countries-map' }, [el('h2', {}, ['Hits by country'])]);
+    if (!w) return panel;
+    const hits = {};
+    let max = 0;
+    let unknown = 0;
+    for (const row of r ? r.rows : []) {
+      const h = Number(row.hits) || 0;
+      if (!row.country || row.country === '(unknown)') unknown += h;
+      else {
+        hits[row.country] = h;
+        max = Math.max(max, h);
+      }
+    }
+    const canvas = el('canvas', { width: w.width, height: w.height, 'aria-label': 'world map of hits by country' });
+    const ctx = canvas.getContext('2d');
+    const shapes = Object.keys(w.shapes).map((code) => ({ code: code, path: new Path2D(w.shapes[code]) }));
+    for (const s of shapes) {
+      ctx.fillStyle = mapColor(hits[s.code], max);
+      ctx.fill(s.path, 'evenodd');
+    }
+    ctx.strokeStyle = '#ffffff';
+    ctx.lineWidth = 0.6;
+    for (const s of shapes) ctx.stroke(s.path);
+    const at = (ev) => {
+      const box = canvas.getBoundingClientRect();
+      const x = ((ev.clientX - box.left) * canvas.width) / box.width;
+      const y = ((ev.clientY - box.top) * canvas.height) / box.height;
+      const hit = shapes.find((s) => ctx.isPointInPath(s.path, x, y, 'evenodd'));
+      return hit ? hit.code : null;
+    };
+    canvas.addEventListener('mousemove', (ev) => {
+      const code = at(ev);
+      canvas.title = code ? code + ': ' + nf.format(hits[code] || 0) + ' hits' : '';
+      canvas.style.cursor = code && live && hits[code] ? 'pointer' : '';
+    });
+    if (live)
+      canvas.addEventListener('click', (ev) => {
+        const code = at(ev);
+        if (code && hits[code]) addFilter('country', code);
+      });
+    const swatch = (rgb) => {
+      const sw = el('span', { class: 'swatch' });
+      sw.style.background = 'rgb(' + rgb.join(',') + ')'; // CSSOM: the page's CSP allows no style attributes
+      return sw;
+    };
+    const legend = el('div', { class: 'legend' }, [
+      swatch(MAP_MIN),
+      ' 1 hit … ',
+      swatch(MAP_MAX),
+      ' ' + nf.format(max) + ' hits (log scale); ',
+      swatch(MAP_NONE),
+      ' none' + (unknown ? '; ' + nf.format(unknown) + ' hits from no known country (private addresses, no GeoIP)' : '') + '. Borders: ' + w.attribution + '.',
+    ]);
+    panel.append(el('div', { class: 'map-box' }, [canvas]), legend);
+    return panel;
+  }
+
   function compare(a, b) {
     if (a === b) return 0;
     if (a === null || a === undefined) return 1;
@@ -439,7 +519,7 @@
     charts = [];
     const scrollY = window.scrollY;
     const built = layout.charts.map(chartPanel);
-    const main = el('main', {}, [cards(), el('div', { class: 'charts' }, built.map((b) => b.panel).concat([heatmap()]))]);
+    const main = el('main', {}, [cards(), el('div', { class: 'charts' }, built.map((b) => b.panel).concat([worldMapPanel(), heatmap()]))]);
     for (const s of layout.sections)
       main.append(
         el('section', { class: 'panel section', 'data-section': s.title }, [
@@ -478,20 +558,29 @@
     const p = rangeParams();
     history.replaceState(null, '', apiUrl(location.pathname, p));
   }
+  /** Counts changes of the range, site and filters: a load that began before the last change is stale. */
+  let changes = 0;
   async function refresh() {
-    if (refreshing) return;
+    if (refreshing) return; // a timer tick while loading: the load in flight will do (a change is caught below)
     refreshing = true;
     try {
-      await loadLive();
-      lastError = '';
-    } catch (err) {
-      lastError = err && err.message ? err.message : String(err);
+      let seen;
+      do {
+        seen = changes;
+        try {
+          await loadLive();
+          lastError = '';
+        } catch (err) {
+          lastError = err && err.message ? err.message : String(err);
+        }
+      } while (seen !== changes); // the range or the filters changed meanwhile: load again before showing
     } finally {
       refreshing = false;
     }
     render();
   }
   function changed() {
+    changes++;
     writeUrl();
     document.body.dataset.state = 'loading';
     void refresh();
@@ -513,11 +602,12 @@
   } else {
     meta = config.meta;
     reports = config.reports;
+    mapData = config.map;
     const q = config.query;
     state.from = q.from && q.from !== UNBOUNDED_FROM ? Date.parse(q.from) : null;
     state.to = q.to && q.to !== UNBOUNDED_TO ? Date.parse(q.to) : null;
     state.site = q.site;
     render();
   }
-  window.weblogDashboard = { state: state, reports: () => reports, utcText: utcText };
+  window.weblogDashboard = { state: state, reports: () => reports, utcText: utcText, mapData: () => mapData };
 })();
