@@ -63,7 +63,7 @@ export const dashboardLayout: DashboardLayout = {
     { title: 'Visitors', reports: ['referrers', 'countries', 'regions', 'cities', 'top-ips', 'asns', 'vhosts'] },
     { title: 'Browsers and devices', reports: ['browsers', 'os', 'devices'] },
     { title: 'Responses', reports: ['status', 'errors', 'response-time', 'bandwidth', 'bandwidth-p95'] },
-    { title: 'Bots', reports: ['bots', 'bot-categories', 'bot-names', 'ai-crawlers', 'scanners', 'bot-pages'] },
+    { title: 'Bots', reports: ['bots', 'bot-categories', 'bot-names', 'ai-crawlers', 'impostors', 'scanners', 'bot-pages'] },
     { title: 'Over time', reports: ['traffic-daily', 'traffic-hourly', 'visitors', 'traffic-monthly', 'visit-times'] },
     { title: 'Data quality', reports: ['rejects'] },
   ],

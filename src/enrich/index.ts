@@ -6,6 +6,7 @@ import type { AccessRecord } from '../parse/record.js';
 import { fnv1a64, toDecimal, type Hash64 } from './hash.js';
 import { BoundedCache } from './lru.js';
 import { anonymizeIp, normalizeIp } from './ip.js';
+import { CrawlerVerifier } from './crawler-ranges.js';
 import { GeoLookup, type GeoInfo } from './geoip.js';
 import { parseUserAgent, type UaInfo } from './useragent.js';
 import { maskIps, PrivateVisitorIds } from './privacy.js';
@@ -28,6 +29,10 @@ export interface EnrichedRecord extends AccessRecord, UaInfo, GeoInfo {
   is_loopback: boolean;
   /** 64-bit FNV-1a of (salt, ua_id, UTC day, ip), decimal. */
   visitor_id: string;
+  /** The crawler operator the user agent claims (google, bing, ...; crawler-ranges.ts), among those with bundled ranges; '' for none. */
+  bot_claim: string;
+  /** True when the address lies in the claimed operator's published ranges; a claim that is false is an impostor. */
+  bot_verified: boolean;
 }
 
 export interface EnrichOptions {
@@ -50,6 +55,8 @@ export interface EnrichOptions {
   uaCacheSize?: number | undefined;
   /** Bound of the GeoIP cache, in addresses (default 100,000). */
   geoCacheSize?: number | undefined;
+  /** The crawlers' published ranges (default: the bundled ones, data/crawler-ranges.json). */
+  crawlers?: CrawlerVerifier | undefined;
 }
 
 export interface Enricher {
@@ -63,6 +70,8 @@ const DAY_MS = 86_400_000;
 interface UaEntry {
   info: UaInfo;
   seed: Hash64;
+  /** The crawler operator the UA claims, among those with bundled ranges ('' for none). */
+  claim: string;
 }
 
 export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher> {
@@ -70,6 +79,7 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
   // One cache per UA string holds its parsed fields and the FNV state after
   // (salt, ua_id), from which visitor_id continues: one Map lookup per line.
   const uaCache = new BoundedCache<string, UaEntry>(opts.uaCacheSize ?? 10_000);
+  const crawlers = opts.crawlers ?? CrawlerVerifier.bundled();
   const salt = opts.visitorSalt ?? '';
   const privateIds = opts.privacyKey ? new PrivateVisitorIds(opts.privacyKey) : undefined;
   const anonymize = opts.anonymizeIp === true || privateIds !== undefined;
@@ -84,7 +94,7 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
     let e = uaCache.get(ua);
     if (e === undefined) {
       const info = parseUserAgent(ua);
-      e = { info, seed: fnv1a64(`${salt}\u0000${info.ua_id}\u0000`) };
+      e = { info, seed: fnv1a64(`${salt}\u0000${info.ua_id}\u0000`), claim: crawlers.claimOf(ua) };
       uaCache.set(ua, e);
     }
     return e;
@@ -158,6 +168,9 @@ export async function createEnricher(opts: EnrichOptions = {}): Promise<Enricher
         device_model: u.device_model,
         is_bot: u.is_bot,
         bot_category: u.bot_category,
+        // Checked on the full address, before any anonymisation.
+        bot_claim: ue.claim,
+        bot_verified: ue.claim !== '' && crawlers.verify(info.ip, ue.claim),
         ua_id: u.ua_id,
         country: g.country,
         region: g.region,

@@ -28,7 +28,7 @@ export const filterFields = {
   os: { kind: 'label', column: 'os', about: 'operating system family from the user agent' },
   device_type: { kind: 'label', column: 'device_type', about: 'device type from the user agent (mobile, tablet, ...)' },
   is_bot: { kind: 'bool', column: 'is_bot', about: 'true for crawlers and tools, false for people' },
-  bot_category: { kind: 'label', column: 'bot_category', about: 'the kind of bot (search-engine, ai-crawler, scanner, ...)' },
+  bot_category: { kind: 'label', column: 'bot_category', about: 'the kind of bot (search, ai_training, ai_search, ai_assistant, seo, scanner, ...)' },
   referrer: { kind: 'label', column: 'domain(referer)', about: 'domain of the Referer header' },
   vhost: { kind: 'label', column: 'vhost', about: 'virtual host (server name), where the log format has one' },
 } as const satisfies Record<string, { kind: FilterKind; column: string; about: string }>;

@@ -98,6 +98,8 @@ const table = [
   col('device_model', LC, 'String', 'string', 'r.device_model', 'ua'),
   col('is_bot', 'Bool', 'UInt8', 'bool', 'r.is_bot', 'ua'),
   col('bot_category', LC, undefined, 'string', 'r.bot_category', 'ua'),
+  col('bot_claim', LC, undefined, 'string', 'r.bot_claim'),
+  col('bot_verified', 'Bool', undefined, 'bool', 'r.bot_verified'),
   col('country', LC, 'String', 'string', 'r.country', 'geo'),
   col('region', LC, 'String', 'string', 'r.region', 'geo'),
   col('city', LC, 'String', 'string', 'r.city', 'geo'),

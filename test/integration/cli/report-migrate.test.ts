@@ -64,7 +64,7 @@ describe.each(serverTargets())('on $label', ({ url, dialect }) => {
     if (!probe.isLegacy) {
       expect(report.code, report.stderr).toBe(0);
       expect(report.stdout).toContain('(no data)');
-      expect(first.stdout).toContain('6 applied');
+      expect(first.stdout).toContain('7 applied');
     } else {
       expect(report.code).toBe(1);
       expect(first.stderr).toContain(`is ClickHouse ${probe.version}: applying the legacy test schema`);

@@ -13,11 +13,19 @@ describe('migrate on chdb', () => {
   it('applies every migration once, then nothing', async () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('m') });
     const first = await migrate(ch);
-    expect(first.applied).toEqual(['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles', '0005_dedup_rollups', '0006_bot_category']);
+    expect(first.applied).toEqual([
+      '0001_access_log',
+      '0002_rollups',
+      '0003_processor',
+      '0004_bundles',
+      '0005_dedup_rollups',
+      '0006_bot_category',
+      '0007_bot_verified',
+    ]);
     const second = await migrate(ch);
     expect(second).toEqual({
       applied: [],
-      alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles', '0005_dedup_rollups', '0006_bot_category'],
+      alreadyApplied: ['0001_access_log', '0002_rollups', '0003_processor', '0004_bundles', '0005_dedup_rollups', '0006_bot_category', '0007_bot_verified'],
     });
     const tables = await ch.query<{ name: string }>('SELECT name FROM system.tables WHERE database = currentDatabase() ORDER BY name');
     expect(tables.map((t) => t.name)).toEqual(

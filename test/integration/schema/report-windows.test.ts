@@ -58,6 +58,7 @@ const granularity: Record<string, Granularity> = {
   'ai-crawlers': 'own',
   scanners: 'own',
   'bot-categories': 'raw',
+  impostors: 'raw', // the edge rows claim Googlebot from 203.0.113.7: impostors all
 };
 
 function floorTo(t: number, g: Granularity): number {

@@ -37,6 +37,8 @@ const rec: EnrichedRecord = {
   device_model: '',
   is_bot: true,
   bot_category: 'search',
+  bot_claim: 'google',
+  bot_verified: true,
   ua_id: '18446744073709551615',
   country: 'GB',
   region: '',
@@ -66,8 +68,10 @@ describe('accessLogRow', () => {
       kafka_partition: 2,
       kafka_offset: 99,
       kafka_line: 3,
+      bot_claim: 'google',
+      bot_verified: true,
     });
-    expect(Object.keys(row)).toHaveLength(47);
+    expect(Object.keys(row)).toHaveLength(49);
   });
   it('writes the legacy layout: seconds, 0/1 booleans, no Map', () => {
     const row = JSON.parse(accessLogRow(rec, prov, { dialect: 'legacy', site: 's' })) as Record<string, unknown>;
