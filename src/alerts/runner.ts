@@ -11,14 +11,8 @@ import type { ClickHouse } from '../sink/clickhouse/types.js';
 import type { AlertRule } from './rules.js';
 import type { AlertEvent, Webhook } from './webhook.js';
 
-export interface Firing {
-  rule: string;
-  key: string;
-  summary: string;
-  value: number | null;
-  threshold: number;
-  since: string;
-}
+/** An alert firing now: its event's fields but the status and the time of the event. */
+export type Firing = Omit<AlertEvent, 'id' | 'status' | 'at'>;
 
 export interface AlertStatus {
   rules: { name: string; summary: string }[];

@@ -70,27 +70,25 @@ function readBounded(file: string): string {
 /** Keys that hold structured values read by one feature, not options: alert-rules (src/alerts/rules.ts). */
 export const structuredKeys = new Set(['alert-rules']);
 
-/** A structured key's value in `file` (undefined when the file lacks it). */
-export function readConfigValue(file: string, key: string): unknown {
-  let doc: unknown;
+/** The file's YAML (or JSON) document; a syntax error names the file and the first line of the parser's message. */
+function readDoc(file: string): unknown {
   try {
-    doc = parseYaml(readBounded(file));
+    return parseYaml(readBounded(file));
   } catch (err) {
     if (err instanceof WeblogError) throw err;
     throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
   }
+}
+
+/** A structured key's value in `file` (undefined when the file lacks it). */
+export function readConfigValue(file: string, key: string): unknown {
+  const doc = readDoc(file);
   return typeof doc === 'object' && doc !== null && !Array.isArray(doc) ? (doc as Record<string, unknown>)[key] : undefined;
 }
 
 /** The values `command` takes from `file`, by option name. */
 export function readConfigFile(file: string, command: CommandOptionNames, all: readonly CommandOptionNames[]): Map<string, FileValue> {
-  let doc: unknown;
-  try {
-    doc = parseYaml(readBounded(file));
-  } catch (err) {
-    if (err instanceof WeblogError) throw err;
-    throw new WeblogError('CONFIG_INVALID', `--config ${file}: ${(err as Error).message.split('\n')[0]}`, { cause: err });
-  }
+  const doc = readDoc(file);
   if (doc === null || doc === undefined) return new Map();
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new WeblogError('CONFIG_INVALID', `--config ${file}: expected keys and values (a mapping) at the top`);

@@ -4,8 +4,6 @@
  * live page in Chromium: a seeded error burst fires once and resolves once;
  * a scanner IP fires its own alert. `weblog alerts --once` on chdb.
  */
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -24,6 +22,7 @@ import { repoRoot } from '../../helpers/datasets.js';
 import { enrichLines, insertRecords } from '../../helpers/load.js';
 import { tempDir, uniqueName } from '../../helpers/names.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { startReceiver, type Receiver } from '../../helpers/receiver.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -54,22 +53,10 @@ alert-rules:
 `;
 
 /** A webhook receiver that answers 503 to its first `failFirst` posts. */
-async function receiver(failFirst: number): Promise<{ url: string; got: AlertEvent[]; posts: () => number }> {
-  const got: AlertEvent[] = [];
-  let posts = 0;
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      posts++;
-      if (posts <= failFirst) return res.writeHead(503).end();
-      got.push(JSON.parse(body) as AlertEvent);
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  cleanups.push(() => new Promise((r) => server.close(() => r())));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, posts: () => posts };
+async function receiver(failFirst: number): Promise<Receiver<AlertEvent>> {
+  const r = await startReceiver<AlertEvent>(Array<number>(failFirst).fill(503), 204);
+  cleanups.push(() => r.close());
+  return r;
 }
 
 describe('alerts', () => {

@@ -1,10 +1,9 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { decide } from '../../../src/alerts/runner.js';
 import { parseAlertRules, type AlertRule } from '../../../src/alerts/rules.js';
 import { Webhook, type AlertEvent } from '../../../src/alerts/webhook.js';
 import { silentLogger } from '../../../src/observe/log.js';
+import { startReceiver, type Receiver } from '../../helpers/receiver.js';
 
 const rule = (r: Record<string, unknown>): AlertRule => parseAlertRules([{ name: 'r', window: '5m', ...r }])[0] as AlertRule;
 
@@ -57,29 +56,15 @@ describe('alert rules', () => {
 });
 
 describe('the webhook', () => {
-  const servers: http.Server[] = [];
-  afterEach(() => {
-    for (const s of servers.splice(0)) s.close();
+  const receivers: Receiver<AlertEvent>[] = [];
+  afterEach(async () => {
+    for (const r of receivers.splice(0)) await r.close();
   });
-
-  /** A receiver that answers `codes` in turn (then 200), recording each body. */
-  async function receiver(codes: number[]): Promise<{ url: string; got: AlertEvent[]; posts: () => number }> {
-    const got: AlertEvent[] = [];
-    let posts = 0;
-    const server = http.createServer((req, res) => {
-      let body = '';
-      req.on('data', (c: Buffer) => (body += c.toString()));
-      req.on('end', () => {
-        posts++;
-        const code = codes.shift() ?? 200;
-        if (code === 200) got.push(JSON.parse(body) as AlertEvent);
-        res.writeHead(code).end();
-      });
-    });
-    servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, got, posts: () => posts };
-  }
+  const receiver = async (codes: number[]) => {
+    const r = await startReceiver<AlertEvent>(codes);
+    receivers.push(r);
+    return r;
+  };
   const ev = (status: 'firing' | 'resolved'): AlertEvent => ({
     id: `r//t/${status}`,
     status,
