@@ -255,28 +255,33 @@ describe('exactly once on the cluster', () => {
   }
 
   /**
-   * The rollup equals the raw rows hour by hour, unless an INSERT failed on its quorum after its part was
-   * written: 18.16 then skips the views when the retried block is dropped as a duplicate, and the rollup comes
-   * out short (current servers: deduplicate_blocks_in_dependent_materialized_views). Never above the raw rows.
+   * The rollup equals the raw rows hour by hour, unless an INSERT was cut off after its part was written: by a
+   * quorum failure, or by the processor killed during it (seen once in CI: 115,830 of 119,988 with processor
+   * kills only, no quorum failure). 18.16 then skips the views when the retried block is dropped as a duplicate,
+   * and the rollup comes out short (current servers: deduplicate_blocks_in_dependent_materialized_views). Never
+   * above the raw rows.
    */
-  function checkRollup(r: Awaited<ReturnType<typeof scenario>>, what: string): void {
+  function checkRollup(r: Awaited<ReturnType<typeof scenario>>, what: string, killedMidInsert: boolean): void {
     for (const o of r.out) {
       expect(o.rollupHits, o.url).toBeLessThanOrEqual(r.expected.rows);
-      if (!r.quorumFailedAfterWrite) {
-        expect(o.rollupHits, `${o.url}: no quorum failure, so the rollup must be whole`).toBe(r.expected.rows);
+      if (!r.quorumFailedAfterWrite && !killedMidInsert) {
+        expect(o.rollupHits, `${o.url}: no INSERT cut off, so the rollup must be whole`).toBe(r.expected.rows);
         expect(o.hoursOff, o.url).toEqual([]);
       }
-      process.stderr.write(
-        `[cluster] ${what}: ${o.url}: rollup holds ${o.rollupHits} of ${r.expected.rows} hits${r.quorumFailedAfterWrite ? ' (an INSERT failed on its quorum)' : ''}\n`,
-      );
+      const why = r.quorumFailedAfterWrite
+        ? ' (an INSERT failed on its quorum)'
+        : killedMidInsert && o.rollupHits < r.expected.rows
+          ? ' (a kill cut an INSERT off)'
+          : '';
+      process.stderr.write(`[cluster] ${what}: ${o.url}: rollup holds ${o.rollupHits} of ${r.expected.rows} hits${why}\n`);
     }
   }
 
-  it('kill -9 of the processor at seeded moments: each line once on every replica, the rollup whole unless a quorum failed', async () => {
-    checkRollup(await scenario({ processorKills: 3, killReplica: false }), 'processor kills');
+  it('kill -9 of the processor at seeded moments: each line once on every replica, the rollup never above the raw rows', async () => {
+    checkRollup(await scenario({ processorKills: 3, killReplica: false }), 'processor kills', true);
   }, 600_000);
 
   it('a replica killed (kill -9) and restarted mid-run: each line once on every replica, the rollup whole unless a quorum failed', async () => {
-    checkRollup(await scenario({ processorKills: 0, killReplica: true }), 'replica kill');
+    checkRollup(await scenario({ processorKills: 0, killReplica: true }), 'replica kill', false);
   }, 600_000);
 });

@@ -41,7 +41,7 @@ describe('the column table is the migrated schema', () => {
     cleanups.push(() => ch.close());
     await migrate(ch);
     check(await described(ch), 'modern');
-    expect(accessLogTable.filter((c) => c.type.legacy === undefined).map((c) => c.name)).toEqual(['extra', 'bot_category']);
+    expect(accessLogTable.filter((c) => c.type.legacy === undefined).map((c) => c.name)).toEqual(['extra', 'bot_category', 'bot_claim', 'bot_verified']);
   });
 
   it.each(serverTargets())('on $label (its dialect)', async ({ url, dialect }) => {
