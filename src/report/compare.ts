@@ -112,10 +112,17 @@ export function joinPrevious(cur: ReportResult, prev: ReportResult, spec: Compar
 }
 
 /** Checks that a report can be compared over this range, naming what is wrong. */
-export function checkCompare(name: string, def: Pick<ReportDef, 'sql'>, from: number, to: number, mode: string, comparable: readonly string[]): CompareSpec {
+export function checkCompare(
+  name: string,
+  def: Pick<ReportDef, 'sql'>,
+  from: number,
+  to: number,
+  mode: string,
+  comparable: () => readonly string[],
+): CompareSpec {
   if (!compareModes.includes(mode as CompareMode)) throw new WeblogError('CONFIG_INVALID', `--compare: expected previous or year, got "${mode}"`);
   const spec = compareSpec(def);
-  if (!spec) throw new WeblogError('CONFIG_INVALID', `the ${name} report has no --compare; reports that have: ${comparable.join(', ')}`);
+  if (!spec) throw new WeblogError('CONFIG_INVALID', `the ${name} report has no --compare; reports that have: ${comparable().join(', ')}`);
   if (from === ALL_TIME.from || to === ALL_TIME.to) throw new WeblogError('CONFIG_INVALID', '--compare needs a range: give --from and --to');
   return spec;
 }

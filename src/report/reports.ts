@@ -16,6 +16,7 @@ import { versionAtLeast } from '../schema/migrate.js';
 import { rawRetentionDays, retainedSince } from '../schema/retention.js';
 import { MIN_SERVER_VERSION, type ClickHouse } from '../sink/clickhouse/types.js';
 import { hasAccessLog } from '../sink/queries.js';
+import { sqlTime } from '../sink/clickhouse/sql.js';
 import { filterReportSql, type FilteredSql, type FilterSource } from '../schema/filters.js';
 import { filterText, type Filter } from './filters.js';
 import { UNKNOWN_LABEL } from './labels.js';
@@ -120,11 +121,6 @@ export function reportValue(v: unknown, type: string, label: boolean): unknown {
   return v;
 }
 
-/** ClickHouse DateTime64(3) text for a bound parameter. */
-function chTime(ms: number): string {
-  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-}
-
 export { ALL_TIME } from './time.js';
 
 /**
@@ -152,10 +148,11 @@ export async function runReport(ch: ClickHouse, name: string, params: ReportPara
   if (params.compare === undefined) return runOnce(ch, def, params);
   const from = params.from ?? ALL_TIME.from;
   const to = params.to ?? ALL_TIME.to;
-  const comparable = listReports()
-    .filter((r) => r.sql.includes('-- compare by:'))
-    .map((r) => r.name);
-  const spec = checkCompare(name, def, from, to, params.compare, comparable);
+  const spec = checkCompare(name, def, from, to, params.compare, () =>
+    listReports()
+      .filter((r) => r.sql.includes('-- compare by:'))
+      .map((r) => r.name),
+  );
   const shift = shiftFor(params.compare, from, to, spec.by);
   const prevFrom = shiftTime(from, shift, true);
   const prevTo = shiftTime(to, shift, true);
@@ -174,7 +171,7 @@ async function runOnce(ch: ClickHouse, def: ReportDef, params: ReportParams): Pr
     compare: params.compare,
   };
   const filtered = filterReportSql(def.name, def.sql, p.where);
-  const bound: Record<string, string | number> = { from: chTime(p.from), to: chTime(p.to), site: p.site, ...filtered.params };
+  const bound: Record<string, string | number> = { from: sqlTime(p.from), to: sqlTime(p.to), site: p.site, ...filtered.params };
   if (def.sql.includes('{limit:')) bound.limit = p.limit;
   if (def.sql.includes('{gap:')) bound.gap = p.visitGap;
   const table = await ch.queryTable(filtered.sql, bound);

@@ -2,6 +2,7 @@
  * The values alert rules measure (src/alerts/rules.ts), over the raw rows of
  * one window [from, to), filtered like reports. Values are bound.
  */
+import { sqlTime } from '../sink/clickhouse/sql.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
 import { filterCondition, type Filter } from './filters.js';
 
@@ -14,8 +15,6 @@ export interface AlertValue {
   hits: number;
 }
 
-const chTime = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
-
 /** The metric over [from, to); ip_rate returns the IPs over `atLeast` requests per minute (at most 100, busiest first). */
 export async function measureAlert(
   ch: ClickHouse,
@@ -25,7 +24,7 @@ export async function measureAlert(
   to: number,
   atLeast = 0,
 ): Promise<AlertValue[]> {
-  const params: Record<string, string | number> = { from: chTime(from), to: chTime(to) };
+  const params: Record<string, string | number> = { from: sqlTime(from), to: sqlTime(to) };
   const cond = where.length > 0 ? ` AND ${filterCondition(where, params, 'access_log')}` : '';
   const range = `access_log.time >= {from:DateTime64(3, 'UTC')} AND access_log.time < {to:DateTime64(3, 'UTC')}${cond}`;
   const minutes = (to - from) / 60_000;

@@ -8,6 +8,9 @@
 import { WeblogError } from '../../errors.js';
 import type { QueryParams } from './types.js';
 
+/** Epoch ms as the text of a DateTime64(3) query parameter ('2026-12-06 10:00:00.000', UTC). */
+export const sqlTime = (ms: number): string => new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
+
 /** A SQL string literal. */
 export const sqlString = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 
