@@ -5,6 +5,7 @@ import { rateMeter } from '../observe/status-line.js';
 import type { ShipMetrics } from '../pipeline/ship-metrics.js';
 import { Shipper, type FailedObject, type ShipOptions } from '../pipeline/ship.js';
 import { openSource, type SourceConfig } from '../source/open.js';
+import { parseQueueUri, SqsQueue } from '../source/sqs.js';
 import { KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { Closers } from './closers.js';
 import { startup } from './startup.js';
@@ -25,6 +26,8 @@ export const objectsDone = (m: ShipMetrics) => `${m.objects.total()} of ${m.obje
 
 export interface ShipJobConfig {
   source: SourceConfig;
+  /** sqs://QUEUE_URL: ship the objects S3 event notifications name, instead of listing. */
+  notifications?: string | undefined;
   kafka: KafkaTransportConfig;
   ship: Omit<ShipOptions, 'topic'>;
   worker: WorkerConfig;
@@ -48,15 +51,17 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   let worker: Awaited<ReturnType<typeof startWorker>>;
   let source: ReturnType<typeof openSource>;
   let transport: KafkaTransport;
+  let queue: SqsQueue | undefined;
   try {
     source = closers.add('source', openSource(cfg.source));
+    queue = cfg.notifications ? closers.add('notifications', new SqsQueue(parseQueueUri(cfg.notifications))) : undefined;
     transport = closers.add('kafka', new KafkaTransport(cfg.kafka));
     const registry = new Registry();
     const start = closers.add('start-up', await startup(log, registry, cfg.worker.metricsPort));
     await start.until('Kafka', () => transport.prepare({ ship: true }));
     start.done();
     const sink = transport.shipSink(); // closed by the transport
-    const s = (shipper = new Shipper(source, sink, { ...cfg.ship, topic: transport.topic }, log, registry));
+    const s = (shipper = new Shipper(source, sink, { ...cfg.ship, topic: transport.topic }, log, registry, queue));
     closers.defer('shipper', () => s.stop());
     const m = shipper.metrics;
     const rate = rateMeter(() => m.lines.total());
@@ -76,7 +81,8 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   log.info('shipping', {
     source: source.describe(),
     topic: transport.topic,
-    follow: cfg.ship.follow === true,
+    follow: cfg.ship.follow === true || cfg.notifications !== undefined,
+    ...(cfg.notifications ? { notifications: queue?.describe() } : {}),
     replica: `${cfg.ship.replicaIndex ?? 0}/${cfg.ship.replicas ?? 1}`,
   });
   let error: unknown;

@@ -41,3 +41,21 @@ export function listMetrics(r: Registry): ListMetrics {
     objects: r.counter('weblog_ship_listed_objects_total', 'Objects listed, over all passes'),
   };
 }
+
+/** Event notifications: messages by outcome, and those in hand. */
+export interface NotifyMetrics {
+  messages: ReturnType<Registry['counter']>;
+  inHand: ReturnType<Registry['gauge']>;
+  renewals: ReturnType<Registry['counter']>;
+}
+
+export function notifyMetrics(r: Registry): NotifyMetrics {
+  return {
+    messages: r.counter(
+      'weblog_ship_notifications_total',
+      'Notification messages by outcome: shipped (deleted once its objects were shipped), ignored (nothing of ours to ship), rejected (malformed or foreign), released (left for a later receive: an object postponed), other-replica (shown again at once for the replica whose object it names)',
+    ),
+    inHand: r.gauge('weblog_ship_notifications_in_hand', 'Notification messages received and not yet deleted or released'),
+    renewals: r.counter('weblog_ship_notification_renewals_total', 'Visibility timeouts renewed while an object shipped'),
+  };
+}

@@ -11,66 +11,23 @@ import { describeError, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import type { Registry } from '../observe/metrics.js';
 import { retry, sleep } from '../retry.js';
-import { bundleDefaults, itemSize } from '../source/bundles.js';
+import { itemSize } from '../source/bundles.js';
 import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
 import { ShipLister } from './lister.js';
-import { PollBackoff, type ListingOptions } from './listing.js';
+import { PollBackoff } from './listing.js';
+import { shipDefaults, type ShipOptions } from './ship-options.js';
 import { ProgressIndex } from './progress-index.js';
-import { listMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
+import { listMetrics, notifyMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
+import { NotifiedShipping } from './notified.js';
+import type { NotificationQueue } from '../source/sqs.js';
 import { shardOf } from './shard.js';
 import { replayUnfinished } from './replay.js';
 import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
 
-/** The shipper's defaults, in one place (the CLI shows them). */
-export const shipDefaults = {
-  // A transaction per 20,000 lines / 4 MiB: fewer commits (each waits for the broker) made shipping 2-3x faster than 5,000 / 1 MiB.
-  batchLines: 20_000,
-  batchBytes: 4 * 1024 * 1024,
-  linesPerMessage: 1000,
-  messageBytes: 64 * 1024,
-  maxLineBytes: bundleDefaults.maxLineBytes,
-  pollIntervalMs: 5000,
-  /** S3: the poll interval grows to this while nothing is new (local folders keep the interval: a readdir is cheap). */
-  pollMaxMs: 60_000,
-  replicas: 1,
-  replicaIndex: 0,
-} as const;
-
-export interface ShipOptions {
-  topic: string;
-  /** Message key: none (spread over partitions), source (one object -> one partition), ip (first field of the line; one line per message). Default none. */
-  key?: 'none' | 'source' | 'ip';
-  /** Lines per message at most (default 1,000); 1 sends each line alone, without its LF, as other shippers do. */
-  linesPerMessage?: number;
-  /** Bytes per message at most, for bundles (default 64 KiB; a longer line still travels alone). */
-  messageBytes?: number;
-  /** Lines per batch, one transaction (default 20,000). */
-  batchLines?: number;
-  /** Bytes per batch (default 4 MiB). */
-  batchBytes?: number;
-  /** Longest line in bytes; longer ones go on as rejects with a reason (default 64 KiB). */
-  maxLineBytes?: number;
-  /** This replica's index and the number of replicas: objects are sharded by a hash of their key. */
-  replicaIndex?: number;
-  replicas?: number;
-  /** Ship an object again from the start when its ETag changed (default true). */
-  reshipChanged?: boolean;
-  /** Try objects recorded as failed again (default false). */
-  retryFailed?: boolean;
-  /** Mark objects recorded as failed as skipped: they are no longer reported (default false). */
-  skipFailed?: boolean;
-  /** Keep polling (default false). */
-  follow?: boolean;
-  /** Poll interval with --follow, ms (default 5,000). */
-  pollIntervalMs?: number;
-  /** Longest poll interval while nothing is new, ms (default 60,000 for S3; the interval for local folders). */
-  pollMaxMs?: number | undefined;
-  /** What each pass lists (listing.ts). */
-  listing?: ListingOptions | undefined;
-}
+export { shipDefaults, type ShipOptions };
 
 /** An object that could not be read, with why. */
 export interface FailedObject {
@@ -99,7 +56,9 @@ export class Shipper {
     private readonly sink: ShipSink,
     private readonly opts: ShipOptions,
     private readonly log: Logger,
-    registry: Registry,
+    private readonly registry: Registry,
+    /** S3 event notifications: objects are shipped as they are named there, not listed. */
+    private readonly queue?: NotificationQueue,
   ) {
     this.metrics = shipMetrics(registry);
     this.listMetrics = listMetrics(registry);
@@ -162,6 +121,7 @@ export class Shipper {
     this.dropBehindFloor();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
     await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
+    if (this.queue) return this.notified(this.queue);
     const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
     const poll = new PollBackoff(base, this.opts.pollMaxMs ?? (this.source.appendable ? base : shipDefaults.pollMaxMs));
     do {
@@ -195,11 +155,22 @@ export class Shipper {
       this.warnedSkipped.add(e.key);
       this.log.warn('not shipped', { entry: e.key, why: e.why });
     }
-    const isMine = (o: SourceObject) =>
-      shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex) && this.lister.plan.inRange(o);
-    let mine = objects.filter(isMine);
-    mine = await this.resume.settled(mine);
-    const live = new Map(objects.map((o) => [o.etag, o]));
+    const isMine = (o: SourceObject) => this.ownShard(o) && this.lister.plan.inRange(o);
+    const mine = await this.resume.settled(objects.filter(isMine));
+    const shipped = await this.shipAll(mine, new Map(objects.map((o) => [o.etag, o])));
+    if (shipped === undefined) return false;
+    this.noteFailed(mine);
+    if (!this.stopped) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
+    this.dropBehindFloor();
+    return shipped > 0;
+  }
+
+  private ownShard(o: SourceObject): boolean {
+    return shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex);
+  }
+
+  /** Decides where each object resumes, records what must come first, ships them in order; how many had lines to ship (undefined: stopped). */
+  private async shipAll(mine: readonly SourceObject[], live: ReadonlyMap<string, SourceObject>): Promise<number | undefined> {
     const decisions: Decision[] = [];
     for (const o of mine) {
       try {
@@ -213,20 +184,38 @@ export class Shipper {
     try {
       await this.resume.apply(decisions);
     } catch (err) {
-      if (this.stopped) return false;
+      if (this.stopped) return undefined;
       throw err;
     }
     const todo = decisions.filter((d) => d.from !== undefined).map((d) => ({ o: d.object, from: d.from as number }));
     this.metrics.pending.set(todo.length);
     for (const t of todo) {
-      if (this.stopped) return true;
+      if (this.stopped) return todo.length;
       await this.shipObject(t.o, t.from);
       this.metrics.pending.set(Math.max(0, todo.length - this.metrics.objects.total()));
     }
-    this.noteFailed(mine);
-    if (!this.stopped) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
-    this.dropBehindFloor();
-    return todo.length > 0;
+    return todo.length;
+  }
+
+  /** Objects named by event notifications, until stopped (notified.ts). */
+  private async notified(queue: NotificationQueue): Promise<void> {
+    await new NotifiedShipping(
+      {
+        queue,
+        source: this.source,
+        mine: (o) => (!this.ownShard(o) ? { ok: false, otherReplica: true } : this.lister.plan.inRange(o) ? { ok: true } : { ok: false, otherReplica: false }),
+        ship: async (objects) => {
+          await this.shipAll(objects, new Map(objects.map((o) => [o.etag, o])));
+          this.noteFailed(objects);
+        },
+        settled: (o) => this.settled(o) || (this.progress.get(o.key)?.etag === o.etag && this.progress.get(o.key)?.failed !== undefined),
+        pass: () => this.pass(),
+        log: this.log,
+        metrics: notifyMetrics(this.registry),
+        signal: this.abort.signal,
+      },
+      this.opts.notify,
+    ).run();
   }
 
   /** Shipped to the end or skipped: a listing need not see it again (a failed one stays listed, and reported). */
@@ -236,6 +225,8 @@ export class Shipper {
   }
 
   private dropBehindFloor(): void {
+    // A notification may name any key again (S3 delivers at least once): every record stays at hand.
+    if (this.queue) return;
     const { floor, isOrdered } = this.lister.plan;
     if (floor !== undefined && isOrdered && this.progress.dropSettledUpTo(floor) > 0) this.dropped = true;
   }

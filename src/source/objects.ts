@@ -33,6 +33,13 @@ export interface ObjectSource {
   readonly skipped?: readonly { key: string; why: string }[];
   /** The first `length` bytes (local files only), to fingerprint content rewritten in place. */
   head?(obj: SourceObject, length: number): Promise<Buffer>;
+  /**
+   * Event notifications name a bucket and a key: undefined when it is one of this source's objects,
+   * else why not (another bucket is foreign; a key outside the prefix or --include is only not ours).
+   */
+  covers?(bucket: string, key: string): { foreign: boolean; why: string } | undefined;
+  /** The object under `key` now (S3: a HEAD request), or undefined when there is none. */
+  stat?(key: string): Promise<SourceObject | undefined>;
   /** Releases the connections it keeps (S3's keep-alive sockets); idempotent. */
   close(): Promise<void>;
 }

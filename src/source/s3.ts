@@ -1,6 +1,6 @@
 /** Log objects in an S3 bucket (or any S3-compatible store) under a prefix. */
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { WeblogError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { gunzipObject, type ObjectStream } from './gzip.js';
@@ -84,6 +84,32 @@ export class S3Source implements ObjectSource {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
     return sortObjects(out, this.o.order);
+  }
+
+  covers(bucket: string, key: string): { foreign: boolean; why: string } | undefined {
+    if (bucket !== this.o.bucket) return { foreign: true, why: `bucket "${bucket}" is not the source's bucket "${this.o.bucket}"` };
+    if (!key.startsWith(this.o.prefix)) return { foreign: false, why: `outside the prefix "${this.o.prefix}"` };
+    if (key.endsWith('/')) return { foreign: false, why: 'a folder placeholder' };
+    if (this.o.include && !this.o.include.test(key)) return { foreign: false, why: 'not matched by --include' };
+    return undefined;
+  }
+
+  async stat(key: string): Promise<SourceObject | undefined> {
+    let res;
+    try {
+      res = await this.client.send(new HeadObjectCommand({ Bucket: this.o.bucket, Key: key }));
+    } catch (err) {
+      const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+      if (e.$metadata?.httpStatusCode === 404 || e.name === 'NotFound' || e.name === 'NoSuchKey') return undefined;
+      throw s3Error(err, `head s3://${this.o.bucket}/${key}`);
+    }
+    return {
+      key,
+      etag: (res.ETag ?? '').replace(/"/g, ''),
+      size: res.ContentLength ?? 0,
+      lastModified: res.LastModified?.getTime() ?? 0,
+      gzip: isGzipKey(key),
+    };
   }
 
   async open(obj: SourceObject, from: number): Promise<ObjectStream> {

@@ -21,11 +21,11 @@ export function shipScope() {
     await deleteTopics(kafka, topics);
   });
 
-  function ship(args: string[]): ChildProcess {
+  function ship(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess {
     const child = spawn(
       process.execPath,
       [path.join(repoRoot, 'bin', 'weblog.js'), 'ship', '--brokers', inject('endpoints').kafkaBrokers.join(','), '--metrics-port', '0', ...args],
-      { cwd: repoRoot, env: { ...process.env, ...s3Env() }, stdio: ['ignore', 'ignore', 'pipe'] },
+      { cwd: repoRoot, env: { ...process.env, ...s3Env(), ...env }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
     children.push(child);
     return child;

@@ -34,6 +34,9 @@ export const stackConfig = {
   /** s3proxy version fetched from Maven Central (`org.gaul:s3proxy`). */
   s3proxyVersion: process.env.WEBLOG_STACK_S3PROXY_VERSION ?? '2.6.0',
   s3Port: port('WEBLOG_STACK_S3_PORT', 39200),
+  /** ElasticMQ (an SQS-compatible server) fetched from Maven Central (`org.elasticmq:elasticmq-server_2.13`). */
+  elasticmqVersion: process.env.WEBLOG_STACK_ELASTICMQ_VERSION ?? '1.6.14',
+  sqsPort: port('WEBLOG_STACK_SQS_PORT', 39300),
   s3AccessKeyId: 'weblog',
   s3SecretAccessKey: 'weblog-secret-key',
   /** The cluster (`up --cluster`): ZooKeeper and two ClickHouse 18.16 replicas of one shard. */
@@ -56,6 +59,8 @@ export interface Endpoints {
   /** A current ClickHouse server (the modern schema); undefined where none runs. */
   clickhouseCurrentUrl?: string | undefined;
   s3: { endpoint: string; region: string; accessKeyId: string; secretAccessKey: string };
+  /** An SQS-compatible server (queue URLs are ENDPOINT/000000000000/NAME on ElasticMQ); undefined where none runs. */
+  sqsEndpoint?: string | undefined;
 }
 
 export function localEndpoints(): Endpoints {
@@ -64,6 +69,7 @@ export function localEndpoints(): Endpoints {
     kafkaSaslBrokers: [`127.0.0.1:${stackConfig.kafkaSaslPort}`],
     clickhouseUrl: `http://127.0.0.1:${stackConfig.clickhouseHttpPort}`,
     clickhouseCurrentUrl: `http://127.0.0.1:${stackConfig.clickhouseCurrentHttpPort}`,
+    sqsEndpoint: `http://127.0.0.1:${stackConfig.sqsPort}`,
     s3: {
       endpoint: `http://127.0.0.1:${stackConfig.s3Port}`,
       region: 'us-east-1',

@@ -3,7 +3,8 @@
  * - Kafka (KRaft, broker + controller in one JVM) from Maven Central jars;
  * - ClickHouse server from Debian's `clickhouse-server` package (18.16);
  * - a current ClickHouse server (26.7) from chdb's library (clickhouse-current.ts);
- * - s3proxy (an S3 API over a filesystem folder) from Maven Central jars.
+ * - s3proxy (an S3 API over a filesystem folder) from Maven Central jars;
+ * - ElasticMQ (an SQS API, in memory) from Maven Central jars.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -330,7 +331,55 @@ export const s3: Service = {
   status: () => genericStatus('s3', s3Ready),
 };
 
-export const services: Service[] = [kafka, clickhouse, clickhouseCurrent, s3];
+// ---------------------------------------------------------------- SQS (ElasticMQ)
+async function sqsReady(): Promise<boolean> {
+  const res = await fetch(`http://127.0.0.1:${stackConfig.sqsPort}/?Action=ListQueues`, { signal: AbortSignal.timeout(1000) });
+  return res.status === 200;
+}
+
+export const sqs: Service = {
+  name: 'sqs',
+  install() {
+    mavenJars('elasticmq', stackConfig.elasticmqVersion, 'elasticmq.version');
+  },
+  start() {
+    return startWith('sqs', sqsReady, (f) => {
+      const jars = mavenJars('elasticmq', stackConfig.elasticmqVersion, 'elasticmq.version');
+      const conf = path.join(f.dir, 'elasticmq.conf');
+      const port = stackConfig.sqsPort;
+      writeFileSync(
+        conf,
+        [
+          'include classpath("application.conf")',
+          `node-address { protocol = http, host = 127.0.0.1, port = ${port}, context-path = "" }`,
+          `rest-sqs { enabled = true, bind-port = ${port}, bind-hostname = "127.0.0.1", sqs-limits = strict }`,
+          'rest-stats { enabled = false }',
+          '',
+        ].join('\n'),
+      );
+      const logback = path.join(f.dir, 'logback.xml');
+      writeFileSync(
+        logback,
+        `<configuration>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`,
+      );
+      return spawnDetached({
+        command: 'java',
+        args: ['-Xmx256m', `-Dconfig.file=${conf}`, `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, 'org.elasticmq.server.Main'],
+        cwd: f.dir,
+        logFile: f.logFile,
+        pidFile: f.pidFile,
+      });
+    });
+  },
+  stop: () => stopPid(serviceFiles('sqs').pidFile),
+  status: () => genericStatus('sqs', sqsReady),
+};
+
+export const services: Service[] = [kafka, clickhouse, clickhouseCurrent, s3, sqs];
 
 // ---------------------------------------------------------------- the cluster (up --cluster)
 function zookeeperReady(): Promise<boolean> {

@@ -10,8 +10,10 @@ import {
   type ListingMode,
   type ListingOptions,
 } from '../../pipeline/listing.js';
+import { notifyDefaults } from '../../pipeline/notified.js';
 import { shipDefaults } from '../../pipeline/ship.js';
 import { parseSource } from '../../source/objects.js';
+import { parseQueueUri } from '../../source/sqs.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import {
   compressionSpec,
@@ -89,7 +91,31 @@ export const shipCommand = defineCommand({
       type: 'string',
       default: 'off',
       arg: 'DURATION|off',
-      description: 'ordered listing: list the whole prefix this often (e.g. 1h), for objects that arrive later than --lookback',
+      description:
+        'ordered listing: list the whole prefix this often (e.g. 1h), for objects that arrive later than --lookback; with --notifications: a listing pass this often, for lost notifications',
+    },
+    {
+      name: 'notifications',
+      type: 'string',
+      arg: 'sqs://QUEUE_URL',
+      description:
+        'S3 only: ship the objects that S3 event notifications in this SQS queue name (S3 event JSON, via SNS or EventBridge too), instead of listing; runs until stopped. Each message is deleted once its objects are shipped',
+    },
+    {
+      name: 'visibility',
+      type: 'string',
+      default: `${notifyDefaults.visibilitySeconds}s`,
+      arg: 'DURATION',
+      description: 'with --notifications: a received message stays hidden from other shippers this long, renewed while its object ships',
+    },
+    {
+      name: 'max-receives',
+      type: 'number',
+      default: notifyDefaults.maxReceives,
+      min: 1,
+      max: 1000,
+      description:
+        "with --notifications: a malformed or foreign message is deleted after this many receives (kept for the queue's dead-letter queue if it has one)",
     },
     {
       name: 'since',
@@ -138,13 +164,24 @@ export const shipCommand = defineCommand({
     const listing: ListingOptions = {
       mode,
       lookback: parseLookback(String(opts.lookback)),
-      reconcileMs,
+      // With notifications, --reconcile times the passes; each pass is still ordered where keys sort by time.
+      reconcileMs: opts.notifications === undefined ? reconcileMs : undefined,
       since: opts.since === undefined ? undefined : parseTimeBound('since', String(opts.since), now),
       until: opts.until === undefined ? undefined : parseTimeBound('until', String(opts.until), now),
     };
-    if (source.uri) checkListing(listing, parseSource(source.uri).kind === 's3');
+    const s3 = source.uri ? parseSource(source.uri).kind === 's3' : false;
+    if (source.uri) checkListing(listing, s3);
+    const notifications = opts.notifications === undefined ? undefined : String(opts.notifications);
+    const visibilityMs = parseDurationMs(String(opts.visibility));
+    if (visibilityMs === undefined || visibilityMs < 1000 || visibilityMs > 43_200_000 || visibilityMs % 1000 !== 0)
+      throw new WeblogError('CONFIG_INVALID', `--visibility: expected whole seconds from 1s to 12h (30s, 5m), got "${String(opts.visibility)}"`);
+    if (notifications !== undefined) {
+      if (source.uri && !s3) throw new WeblogError('CONFIG_INVALID', '--notifications: S3 event notifications name S3 objects; the source is a local folder');
+      parseQueueUri(notifications); // refused before connecting to anything
+    }
     const summary = await runShip({
       source: { ...source, pageSize: opts['list-page-size'] },
+      notifications,
       kafka: { ...kafka, transactionalId: `weblog-ship-${kafka.progressTopic ?? kafkaDefaults.progressTopic}-${index}-of-${replicas}` },
       ship: {
         key,
@@ -161,6 +198,7 @@ export const shipCommand = defineCommand({
         pollIntervalMs: opts['poll-interval-ms'],
         pollMaxMs: opts['poll-max-ms'],
         listing,
+        notify: { visibilitySeconds: visibilityMs / 1000, maxReceives: opts['max-receives'], reconcileMs },
       },
       worker,
     });

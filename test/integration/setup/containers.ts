@@ -1,5 +1,5 @@
 /**
- * The same three servers as the local stack, as containers, for machines with
+ * The servers of the local stack (Kafka, ClickHouse, an S3 and an SQS server), as containers, for machines with
  * a Docker engine (users' laptops, CI with Docker). Our own CI has no Docker
  * engine, so this path is exercised only where one answers.
  */
@@ -29,7 +29,7 @@ export function dockerAnswers(): Promise<boolean> {
 
 export async function startContainers(): Promise<{ endpoints: Endpoints; stop: () => Promise<void> }> {
   const kafkaPort = 39092;
-  const [kafka, clickhouse, minio] = await Promise.all([
+  const [kafka, clickhouse, minio, elasticmq] = await Promise.all([
     new GenericContainer('apache/kafka:3.9.1')
       .withExposedPorts({ container: kafkaPort, host: kafkaPort })
       .withEnvironment({
@@ -58,16 +58,18 @@ export async function startContainers(): Promise<{ endpoints: Endpoints; stop: (
       .withEnvironment({ MINIO_ROOT_USER: 'weblog', MINIO_ROOT_PASSWORD: 'weblog-secret-key' })
       .withWaitStrategy(Wait.forHttp('/minio/health/ready', 9000))
       .start(),
+    new GenericContainer('softwaremill/elasticmq-native:1.6.14').withExposedPorts(9324).withWaitStrategy(Wait.forListeningPorts()).start(),
   ]);
   const url = (c: StartedTestContainer, port: number) => `http://${c.getHost()}:${c.getMappedPort(port)}`;
   return {
     endpoints: {
       kafkaBrokers: [`127.0.0.1:${kafkaPort}`],
       clickhouseUrl: url(clickhouse, 8123),
+      sqsEndpoint: url(elasticmq, 9324),
       s3: { endpoint: url(minio, 9000), region: 'us-east-1', accessKeyId: 'weblog', secretAccessKey: 'weblog-secret-key' },
     },
     stop: async () => {
-      await Promise.all([kafka.stop(), clickhouse.stop(), minio.stop()]);
+      await Promise.all([kafka.stop(), clickhouse.stop(), minio.stop(), elasticmq.stop()]);
     },
   };
 }

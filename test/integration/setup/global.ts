@@ -2,7 +2,8 @@
  * Finds the servers the integration tests talk to, in this order:
  * 1. endpoints from the environment (KAFKA_BROKERS, CLICKHOUSE_URL (18.16),
  *    CLICKHOUSE_CURRENT_URL (a current server, optional), S3_ENDPOINT
- *    with S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY or the AWS_* variables);
+ *    with S3_ACCESS_KEY_ID / S3_SECRET_ACCESS_KEY or the AWS_* variables,
+ *    SQS_ENDPOINT (an SQS-compatible server, optional));
  * 2. testcontainers, when a Docker engine answers;
  * 3. the local stack (test/stack): started here if it is not running, and
  *    stopped again at the end only if it was started here.
@@ -29,6 +30,7 @@ function fromEnv(): Endpoints | undefined {
     kafkaSaslBrokers: e.KAFKA_SASL_BROKERS?.split(','),
     clickhouseUrl: e.CLICKHOUSE_URL,
     clickhouseCurrentUrl: e.CLICKHOUSE_CURRENT_URL,
+    sqsEndpoint: e.SQS_ENDPOINT,
     s3: { endpoint: e.S3_ENDPOINT, region: e.AWS_REGION ?? 'us-east-1', accessKeyId: key, secretAccessKey: secret },
   };
 }
