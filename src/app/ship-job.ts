@@ -4,6 +4,7 @@ import { Registry } from '../observe/metrics.js';
 import { rateMeter } from '../observe/status-line.js';
 import type { ShipMetrics } from '../pipeline/ship-metrics.js';
 import { Shipper, type FailedObject, type ShipOptions } from '../pipeline/ship.js';
+import { shardOf } from '../pipeline/shard.js';
 import { openSource, type SourceConfig } from '../source/open.js';
 import { parseQueueUri, SqsQueue } from '../source/sqs.js';
 import { KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
@@ -28,6 +29,8 @@ export interface ShipJobConfig {
   source: SourceConfig;
   /** sqs://QUEUE_URL: ship the objects S3 event notifications name, instead of listing. */
   notifications?: string | undefined;
+  /** A shipper group: shippers share the objects by slots and take over a dead one's (instead of --replicas). */
+  group?: { name: string; slots?: number | undefined; sessionTimeoutMs?: number | undefined } | undefined;
   kafka: KafkaTransportConfig;
   ship: Omit<ShipOptions, 'topic'>;
   worker: WorkerConfig;
@@ -59,9 +62,11 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
     const registry = new Registry();
     const start = closers.add('start-up', await startup(log, registry, cfg.worker.metricsPort));
     await start.until('Kafka', () => transport.prepare({ ship: true }));
+    const group = cfg.group ? transport.shipGroup({ ...cfg.group, group: cfg.group.name }, shardOf) : undefined; // closed by the transport
+    if (group) await start.until('the shipper group', () => group.start());
+    const sink = group ?? transport.shipSink(); // closed by the transport
     start.done();
-    const sink = transport.shipSink(); // closed by the transport
-    const s = (shipper = new Shipper(source, sink, { ...cfg.ship, topic: transport.topic }, log, registry, queue));
+    const s = (shipper = new Shipper(source, sink, { ...cfg.ship, topic: transport.topic }, log, registry, { queue, ownership: group }));
     closers.defer('shipper', () => s.stop());
     const m = shipper.metrics;
     const rate = rateMeter(() => m.lines.total());
@@ -83,7 +88,7 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
     topic: transport.topic,
     follow: cfg.ship.follow === true || cfg.notifications !== undefined,
     ...(cfg.notifications ? { notifications: queue?.describe() } : {}),
-    replica: `${cfg.ship.replicaIndex ?? 0}/${cfg.ship.replicas ?? 1}`,
+    ...(cfg.group ? { group: cfg.group.name } : { replica: `${cfg.ship.replicaIndex ?? 0}/${cfg.ship.replicas ?? 1}` }),
   });
   let error: unknown;
   await shipper.run().catch((err: unknown) => (error = err));

@@ -49,6 +49,8 @@ export interface NotifiedDeps {
   settled(o: SourceObject): boolean;
   /** One listing pass (--reconcile). */
   pass(): Promise<boolean>;
+  /** In a shipper group: takes up a new assignment before the next messages. */
+  sync(): Promise<void>;
   log: Logger;
   metrics: NotifyMetrics;
   signal: AbortSignal;
@@ -91,6 +93,7 @@ export class NotifiedShipping {
     let lastPass = -Infinity;
     try {
       while (!this.stopped) {
+        await this.d.sync();
         const every = this.opts.reconcileMs;
         if (every !== undefined && Date.now() - lastPass >= every) {
           lastPass = Date.now();

@@ -14,7 +14,7 @@ import { retry, sleep } from '../retry.js';
 import { itemSize } from '../source/bundles.js';
 import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
-import type { OutboundMessage, ShipProgress, ShipSink } from '../transport/types.js';
+import { SlotLostError, type OutboundMessage, type ShipOwnership, type ShipProgress, type ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
 import { ShipLister } from './lister.js';
 import { PollBackoff } from './listing.js';
@@ -23,7 +23,7 @@ import { ProgressIndex } from './progress-index.js';
 import { listMetrics, notifyMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
 import { NotifiedShipping } from './notified.js';
 import type { NotificationQueue } from '../source/sqs.js';
-import { shardOf } from './shard.js';
+import { Owner } from './owner.js';
 import { replayUnfinished } from './replay.js';
 import { HEAD_BYTES, ResumeRule, type Decision } from './resume.js';
 
@@ -49,6 +49,7 @@ export class Shipper {
   private lister: ShipLister;
   /** Records behind the listing floor were dropped from memory: a whole listing loads them again first. */
   private dropped = false;
+  private readonly owner: Owner;
   private readonly listMetrics: ReturnType<typeof listMetrics>;
 
   constructor(
@@ -57,9 +58,10 @@ export class Shipper {
     private readonly opts: ShipOptions,
     private readonly log: Logger,
     private readonly registry: Registry,
-    /** S3 event notifications: objects are shipped as they are named there, not listed. */
-    private readonly queue?: NotificationQueue,
+    /** queue: S3 event notifications name the objects (not listed); ownership: a shipper group shares them. */
+    private readonly extra: { queue?: NotificationQueue | undefined; ownership?: ShipOwnership | undefined } = {},
   ) {
+    this.owner = new Owner(opts.replicas ?? shipDefaults.replicas, opts.replicaIndex ?? shipDefaults.replicaIndex, extra.ownership);
     this.metrics = shipMetrics(registry);
     this.listMetrics = listMetrics(registry);
     this.resume = this.resumeRule();
@@ -76,15 +78,10 @@ export class Shipper {
       log,
       () => this.metrics.tooLong.inc(),
     );
-    const n = opts.replicas ?? shipDefaults.replicas;
-    const i = opts.replicaIndex ?? shipDefaults.replicaIndex;
-    if (!(Number.isInteger(n) && n >= 1 && Number.isInteger(i) && i >= 0 && i < n)) {
-      throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${n - 1} and --replicas >= 1 (got ${i} of ${n})`);
-    }
   }
 
   private newLister(): ShipLister {
-    const scope = `${this.opts.replicaIndex ?? shipDefaults.replicaIndex}/${this.opts.replicas ?? shipDefaults.replicas}`;
+    const scope = this.owner.scope;
     const listing = { ...this.opts.listing, fullFirst: this.opts.retryFailed === true || this.opts.skipFailed === true };
     return new ShipLister(this.source, this.sink, listing, scope, this.progress, this.log, this.listMetrics);
   }
@@ -115,8 +112,13 @@ export class Shipper {
     return this.abort.signal.aborted;
   }
 
+  private get queue(): NotificationQueue | undefined {
+    return this.extra.queue;
+  }
+
   private async loop(): Promise<void> {
-    await this.loadProgress();
+    if (this.extra.ownership) await this.owner.sync(this.abort.signal, () => this.loadProgress());
+    else await this.loadProgress();
     this.lister = this.newLister();
     this.dropBehindFloor();
     this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
@@ -125,9 +127,10 @@ export class Shipper {
     const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
     const poll = new PollBackoff(base, this.opts.pollMaxMs ?? (this.source.appendable ? base : shipDefaults.pollMaxMs));
     do {
+      await this.owner.sync(this.abort.signal, () => this.loadProgress());
       const foundNew = await this.pass();
       if (!this.opts.follow || this.stopped) break;
-      await sleep(poll.next(foundNew), this.abort.signal).catch(() => undefined);
+      await this.owner.pause(poll.next(foundNew), this.abort.signal);
     } while (!this.stopped);
   }
 
@@ -166,7 +169,7 @@ export class Shipper {
   }
 
   private ownShard(o: SourceObject): boolean {
-    return shardOf(o.key, this.opts.replicas ?? shipDefaults.replicas) === (this.opts.replicaIndex ?? shipDefaults.replicaIndex);
+    return this.owner.owns(o.key);
   }
 
   /** Decides where each object resumes, records what must come first, ships them in order; how many had lines to ship (undefined: stopped). */
@@ -190,7 +193,7 @@ export class Shipper {
     const todo = decisions.filter((d) => d.from !== undefined).map((d) => ({ o: d.object, from: d.from as number }));
     this.metrics.pending.set(todo.length);
     for (const t of todo) {
-      if (this.stopped) return todo.length;
+      if (this.stopped || this.owner.stale) return todo.length;
       await this.shipObject(t.o, t.from);
       this.metrics.pending.set(Math.max(0, todo.length - this.metrics.objects.total()));
     }
@@ -210,6 +213,7 @@ export class Shipper {
         },
         settled: (o) => this.settled(o) || (this.progress.get(o.key)?.etag === o.etag && this.progress.get(o.key)?.failed !== undefined),
         pass: () => this.pass(),
+        sync: () => this.owner.sync(this.abort.signal, () => this.loadProgress()),
         log: this.log,
         metrics: notifyMetrics(this.registry),
         signal: this.abort.signal,
@@ -287,7 +291,7 @@ export class Shipper {
       const messages = batch;
       try {
         const start = offset;
-        await retry(() => this.sink.ship(this.opts.topic, messages, progress, start), {
+        await retry(() => (this.owner.stale ? Promise.reject(new SlotLostError(o.key)) : this.sink.ship(this.opts.topic, messages, progress, start)), {
           signal: this.abort.signal,
           onRetry: (err, attempt) => this.log.warn('ship: retrying', { attempt, error: describeError(err) }),
         });
@@ -333,6 +337,10 @@ export class Shipper {
         if (this.stopped) return;
         if (err instanceof ObjectMovedError) {
           this.log.info('object renamed since the listing: next pass', { object: o.key });
+          return;
+        }
+        if (err instanceof SlotLostError || !this.ownShard(o)) {
+          this.log.info('object moved to another shipper of the group: it resumes there', { object: o.key, offset });
           return;
         }
         if (!(err instanceof WeblogError && err.retriable) || attempt >= 5) {

@@ -130,8 +130,14 @@ export class KafkaShipSink implements ShipSink {
   }
 
   private connect(): Promise<void> {
-    // Connecting initialises the transactional id: it fences an older producer with the same id.
-    this.connected ??= this.producer.connect().catch((err: unknown) => {
+    // Connecting initialises the transactional id, which fences an older producer with the same id and aborts its
+    // open transaction. kafkajs does that only at the first transaction(), not at connect(): an empty transaction
+    // begun and aborted here does it (no request beyond InitProducerId), so the progress read next is final.
+    this.connected ??= (async () => {
+      await this.producer.connect();
+      const tx = await this.producer.transaction();
+      await tx.abort();
+    })().catch((err: unknown) => {
       this.connected = undefined; // the next attempt connects again
       throw err;
     });
@@ -148,59 +154,16 @@ export class KafkaShipSink implements ShipSink {
 
   private async readProgress(): Promise<Map<string, ShipProgress>> {
     await this.connect();
-    const topic = this.opts.progressTopic;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    let ends: { partition: number; high: string }[];
+    return readProgressTopic(this.kafka, this.opts.progressTopic, `${this.opts.transactionalId}.progress-reader`);
+  }
+
+  /** Initialises the transactional id now: an older producer with it is fenced, its open transaction aborted. */
+  async fence(): Promise<void> {
     try {
-      ends = await admin.fetchTopicOffsets(topic);
-    } finally {
-      await admin.disconnect();
+      await this.connect();
+    } catch (err) {
+      throw kafkaError(err, `take over the transactional id ${this.opts.transactionalId}`);
     }
-    const pending = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
-    const progress = new Map<string, ShipProgress>();
-    if (pending.size === 0) return progress;
-    const consumer = this.kafka.consumer({ groupId: `${this.opts.transactionalId}.progress-reader.${Date.now()}`, maxWaitTimeInMs: 200 });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        let idle: NodeJS.Timeout | undefined;
-        const bump = () => {
-          clearTimeout(idle);
-          // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
-          idle = setTimeout(resolve, 3000);
-        };
-        bump();
-        consumer
-          .run({
-            eachBatch: async ({ batch }) => {
-              bump();
-              try {
-                for (const m of batch.messages) {
-                  const key = m.key?.toString();
-                  if (!key) continue;
-                  if (m.value === null) progress.delete(key);
-                  else progress.set(key, progressRecord(topic, batch.partition, m.offset, key, m.value));
-                }
-              } catch (err) {
-                clearTimeout(idle);
-                reject(err as Error); // not kafkajs' to retry: the record stays what it is
-                return;
-              }
-              if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
-              if (pending.size === 0) {
-                clearTimeout(idle);
-                resolve();
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect();
-    }
-    return progress;
   }
 
   async ship(topic: string, messages: OutboundMessage[], progress: ShipProgress, _from?: number): Promise<void> {
@@ -241,4 +204,60 @@ export class KafkaShipSink implements ShipSink {
     })();
     return this.closing;
   }
+}
+
+/** Every progress record of the progress topic, read committed from its start to its end. */
+export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix: string): Promise<Map<string, ShipProgress>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let ends: { partition: number; high: string }[];
+  try {
+    ends = await admin.fetchTopicOffsets(topic);
+  } finally {
+    await admin.disconnect();
+  }
+  const pending = new Map(ends.filter((e) => Number(e.high) > 0).map((e) => [e.partition, Number(e.high)]));
+  const progress = new Map<string, ShipProgress>();
+  if (pending.size === 0) return progress;
+  const consumer = kafka.consumer({ groupId: `${groupPrefix}.${Date.now()}`, maxWaitTimeInMs: 200 });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let idle: NodeJS.Timeout | undefined;
+      const bump = () => {
+        clearTimeout(idle);
+        // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
+        idle = setTimeout(resolve, 3000);
+      };
+      bump();
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            bump();
+            try {
+              for (const m of batch.messages) {
+                const key = m.key?.toString();
+                if (!key) continue;
+                if (m.value === null) progress.delete(key);
+                else progress.set(key, progressRecord(topic, batch.partition, m.offset, key, m.value));
+              }
+            } catch (err) {
+              clearTimeout(idle);
+              reject(err as Error); // not kafkajs' to retry: the record stays what it is
+              return;
+            }
+            if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
+            if (pending.size === 0) {
+              clearTimeout(idle);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return progress;
 }

@@ -5,6 +5,7 @@ import { checkTopic, createKafka, ensureTopic, validateTopic, type KafkaAuth } f
 import { kafkaError } from './kafka-errors.js';
 import { KafkaLogConsumer, type ConsumerOptions } from './kafka-consumer.js';
 import { KafkaLogProducer, KafkaShipSink } from './kafka-producers.js';
+import { KafkaShipGroup } from './kafka-ship-group.js';
 import type { Kafka } from 'kafkajs';
 import type { LogProducer, ShipSink, Transport } from './types.js';
 
@@ -52,7 +53,7 @@ export class KafkaTransport implements Transport {
   private theConsumer: KafkaLogConsumer | undefined;
   private dlq: KafkaLogProducer | undefined;
   /** The ship sinks handed out: caughtUp() waits for the ends to pass what they committed. */
-  private readonly sinks: KafkaShipSink[] = [];
+  private readonly sinks: { readonly committedBatches: ReadonlyMap<number, number>; close(): Promise<void> }[] = [];
 
   constructor(private readonly cfg: KafkaTransportConfig) {
     this.topic = validateTopic(cfg.topic ?? kafkaDefaults.topic, '--topic');
@@ -90,9 +91,22 @@ export class KafkaTransport implements Transport {
     );
   }
 
-  private addSink(sink: KafkaShipSink): KafkaShipSink {
+  private addSink<T extends KafkaShipSink | KafkaShipGroup>(sink: T): T {
     this.sinks.push(sink);
     return sink;
+  }
+
+  /** A shipper group's membership and its ship sink: one transactional id per slot (kafka-ship-group.ts). */
+  shipGroup(
+    o: { group: string; slots?: number | undefined; sessionTimeoutMs?: number | undefined },
+    slotOf: (key: string, slots: number) => number,
+  ): KafkaShipGroup {
+    const g = new KafkaShipGroup(
+      this.kafka,
+      { ...o, progressTopic: this.progressTopic, compression: this.cfg.compression, createTopics: this.cfg.createTopics, log: this.cfg.log },
+      slotOf,
+    );
+    return this.addSink(g);
   }
 
   consumer(): KafkaLogConsumer {

@@ -6,6 +6,7 @@
  * - a batch's offsets are committed only after its handler resolved;
  * - a handler that throws, or a shutdown, commits nothing (redelivery).
  */
+import { WeblogError } from '../errors.js';
 
 /** Message headers written by the shipper. */
 export const headerNames = { source: 'weblog-source', sourceOffset: 'weblog-offset', etag: 'weblog-etag', reject: 'weblog-reject' } as const;
@@ -132,6 +133,34 @@ export interface ShipSink {
   reship?(u: UnfinishedShip, messages: OutboundMessage[]): Promise<void>;
   /** The lines of `u` cannot be read again (the file is gone or changed): their positions are never given to other lines. */
   abandon?(u: UnfinishedShip): void;
+}
+
+/**
+ * Which objects a shipper of a group owns: those whose key hashes to one of
+ * the slots the group assigned it. A new assignment takes effect through
+ * claim(), which fences the slots' former owners before their progress is
+ * read again.
+ */
+export interface ShipOwnership {
+  /** Slots in all (the work topic's partitions). */
+  readonly slots: number;
+  /** Grows with each assignment (and each rebalance that starts). */
+  readonly generation: number;
+  /** Whether this shipper owns the slot now (none while a rebalance runs). */
+  owns(slot: number): boolean;
+  /** Resolves once this shipper has an assignment (or `signal` aborts). */
+  ready(signal: AbortSignal): Promise<void>;
+  /** Takes over the slots assigned: their transactional ids (fencing a former owner), dropping the others. */
+  claim(): Promise<void>;
+  /** Called at each assignment and each rebalance that starts. */
+  onChange(fn: () => void): void;
+}
+
+/** A write for an object of a slot this shipper does not own (any more): the slot moved to another shipper of the group. */
+export class SlotLostError extends WeblogError {
+  constructor(key: string, slot?: number) {
+    super('ABORTED', slot === undefined ? `${key}: the group assigned its slots anew` : `${key}: slot ${slot} belongs to another shipper of the group now`);
+  }
 }
 
 /** A ship call whose lines were not all committed when the run stopped. */

@@ -1,0 +1,69 @@
+/**
+ * Which objects this shipper ships: its static share (`--replicas N
+ * --replica-index I`, by a hash of the key), or the slots its shipper group
+ * assigned it (transport's ShipOwnership), which change as shippers join and
+ * die.
+ */
+import { WeblogError } from '../errors.js';
+import { retry, sleep } from '../retry.js';
+import type { ShipOwnership } from '../transport/types.js';
+import { shardOf } from './shard.js';
+
+export class Owner {
+  /** The group assignment the progress was last read for. */
+  private seen = -1;
+
+  constructor(
+    private readonly replicas: number,
+    private readonly index: number,
+    private readonly group?: ShipOwnership,
+  ) {
+    if (!(Number.isInteger(replicas) && replicas >= 1 && Number.isInteger(index) && index >= 0 && index < replicas)) {
+      throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${replicas - 1} and --replicas >= 1 (got ${index} of ${replicas})`);
+    }
+  }
+
+  /** What the listing floor is kept under: one per static replica. */
+  get scope(): string {
+    return `${this.index}/${this.replicas}`;
+  }
+
+  owns(key: string): boolean {
+    if (this.group) return this.group.owns(shardOf(key, this.group.slots));
+    return shardOf(key, this.replicas) === this.index;
+  }
+
+  /**
+   * The group assigned slots anew (or began to) since the progress was last read: what was decided from it may be
+   * stale (another shipper may have shipped more of an object meanwhile), so the object in hand stops at its next
+   * batch and the pass ends; the next one starts from a sync().
+   */
+  get stale(): boolean {
+    return this.group !== undefined && this.group.generation !== this.seen;
+  }
+
+  /** Takes up a new assignment (fencing the slots' former owners), then `reload`s the progress; nothing to do without a group. */
+  async sync(signal: AbortSignal, reload: () => Promise<void>): Promise<void> {
+    const g = this.group;
+    while (g && g.generation !== this.seen && !signal.aborted) {
+      await g.ready(signal);
+      const gen = g.generation;
+      await retry(() => g.claim(), { signal, maxAttempts: 10 });
+      await reload();
+      this.seen = gen;
+    }
+  }
+
+  /** Waits `ms`, or less when the group assigns slots anew (a dead shipper's objects are taken over at once). */
+  async pause(ms: number, signal: AbortSignal): Promise<void> {
+    const wake = new AbortController();
+    const stop = () => wake.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    const seen = this.seen;
+    this.group?.onChange(() => {
+      if (this.group?.generation !== seen) stop();
+    });
+    await sleep(ms, wake.signal).catch(() => undefined);
+    signal.removeEventListener('abort', stop);
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * Shippers as a consumer group (`weblog ship --group`), on a real broker and
+ * S3 server: three shippers share a bucket by slots; one is killed -9 in the
+ * middle of an object and its slots move to the others within the session
+ * timeout, which resume its object where its last batch left it; a fourth
+ * joins later and takes slots without a restart of the others. Every line is
+ * in the topic once.
+ */
+import { describe, expect, it } from 'vitest';
+import { shardOf } from '../../../src/pipeline/shard.js';
+import { readTopicLines } from '../../helpers/kafka.js';
+import { killHard } from '../../helpers/processor.js';
+import { createBucket, put } from '../../helpers/s3.js';
+import { finished, shipScope } from '../../helpers/shipper.js';
+import { uniqueName } from '../../helpers/names.js';
+import { waitUntil } from '../../helpers/wait.js';
+
+const { kafka, s3, ship, names } = shipScope();
+
+function watch(child: ReturnType<typeof ship>) {
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return () => err;
+}
+
+type Log = { msg: string; time: string; [k: string]: unknown };
+const logs = (err: string): Log[] =>
+  err
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as Log);
+
+async function metric(port: number, name: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(new RegExp(`^${name} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+}
+
+function metricsPort(stderr: () => string): Promise<number> {
+  return waitUntil('metrics endpoint', async () => Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr())?.[1]) || undefined, 30_000, 50);
+}
+
+describe('a shipper group', () => {
+  it('three shippers, one killed -9 mid-object and one added later: its objects resume on the others within the session timeout; every line once', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    const objects = 12;
+    const perObject = 40_000;
+    const keys = Array.from({ length: objects }, (_, i) => `logs/web${String(i).padStart(2, '0')}.log`);
+    for (const k of keys) await put(s3, bucket, k, Array.from({ length: perObject }, (_, j) => `${k} ${j}`).join('\n') + '\n');
+    const sessionMs = 6000;
+    const args = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--group', uniqueName('shippers')].concat([
+      '--follow',
+      '--session-timeout-ms',
+      String(sessionMs),
+      '--batch-lines',
+      '1000',
+      '--lines-per-message',
+      '20',
+    ]);
+    const a = ship(args);
+    const errA = watch(a);
+    await waitUntil('the first shipper assigned', async () => errA().includes('slots assigned') || undefined, 60_000, 100);
+    const b = ship(args);
+    const errB = watch(b);
+    const c = ship(args);
+    const errC = watch(c);
+    const portB = await metricsPort(errB);
+    // B holds slots, and has committed part of an object: the kill lands mid-object.
+    await waitUntil(
+      'the second shipper mid-object',
+      async () => {
+        const n = await metric(portB, 'weblog_ship_lines_total').catch(() => 0);
+        return (n > 0 && n % perObject !== 0) || undefined;
+      },
+      120_000,
+      20,
+    );
+    const bLogs = logs(errB());
+    const bSlots = (bLogs.filter((l) => l.msg === 'shipper group: slots assigned').at(-1)?.slots as number[]) ?? [];
+    await killHard(b);
+    const killedAt = Date.now();
+    const bDone = new Set(
+      logs(errB())
+        .filter((l) => l.msg === 'shipped')
+        .map((l) => l.object as string),
+    );
+    const bUnfinished = keys.filter((k) => bSlots.includes(shardOf(k, 12)) && !bDone.has(k));
+    expect(bUnfinished.length).toBeGreaterThan(0);
+    const d = ship(args); // joins later
+    const errD = watch(d);
+    const want = objects * perObject;
+    await waitUntil(
+      "the dead shipper's objects finished",
+      async () => {
+        const done = new Set(
+          [errA(), errC(), errD()].flatMap((e) =>
+            logs(e)
+              .filter((l) => l.msg === 'shipped')
+              .map((l) => l.object as string),
+          ),
+        );
+        return bUnfinished.every((k) => done.has(k)) || undefined;
+      },
+      120_000,
+      200,
+    );
+    // The survivors took its slots once the session timed out (or the newcomer's join moved them sooner).
+    const takeover = [errA(), errC(), errD()]
+      .flatMap((e) => logs(e))
+      .filter((l) => l.msg === 'shipper group: slots assigned' && Date.parse(l.time) >= killedAt)
+      .map((l) => Date.parse(l.time) - killedAt);
+    expect(Math.min(...takeover)).toBeLessThanOrEqual(sessionMs + 5000);
+    // An object the dead shipper had begun went on from where it was left, not from its start.
+    const resumed = [errA(), errC(), errD()].flatMap((e) => logs(e)).filter((l) => l.msg === 'shipped' && bUnfinished.includes(l.object as string));
+    expect(resumed.some((l) => (l.from as number) > 0)).toBe(true);
+    expect(logs(errD()).some((l) => l.msg === 'shipper group: slots assigned' && (l.slots as number[]).length > 0)).toBe(true);
+    await waitUntil(
+      'every line in the topic',
+      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      120_000,
+      500,
+    );
+    const ends = [a, c, d].map((x) => finished(x));
+    for (const x of [a, c, d]) x.kill('SIGTERM');
+    expect((await Promise.all(ends)).map((e) => e.code)).toEqual([0, 0, 0]);
+    const { lines } = await readTopicLines(kafka, topic, want + 1, 3000);
+    expect(lines).toHaveLength(want);
+    expect(new Set(lines.map((l) => l.value)).size).toBe(want);
+  }, 300_000);
+
+  it('--group is refused with --replicas, without --follow or --notifications, with --listing ordered and with a local folder', async () => {
+    const { topic } = names();
+    const base = ['--topic', topic, '--group', 'g'];
+    const cases: [string[], RegExp][] = [
+      [['--source', 's3://b/p/', '--follow', '--replicas', '2'], /cannot go with --replicas/],
+      [['--source', 's3://b/p/'], /needs --follow or --notifications/],
+      [['--source', 's3://b/p/', '--follow', '--listing', 'ordered'], /cannot go with --listing ordered/],
+      [['--source', '/tmp', '--follow'], /a local folder is shipped by the host that has it/],
+    ];
+    for (const [extra, message] of cases) {
+      const r = await finished(ship([...base, ...extra]));
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+  }, 60_000);
+});
