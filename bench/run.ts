@@ -1,12 +1,13 @@
 /**
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
- * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]
+ * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchListing } from './listing.js';
+import { benchListingS3 } from './listing-s3.js';
 import { benchParse } from './parse.js';
 import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
@@ -16,7 +17,7 @@ import { benchUserRun } from './user-run.js';
 import { benchVisits } from './visits.js';
 
 const { values, positionals } = parseArgs({
-  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' }, objects: { type: 'string' } },
+  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' }, objects: { type: 'string' }, bucket: { type: 'string' } },
   allowPositionals: true,
 });
 const which = positionals[0] ?? 'parse';
@@ -46,6 +47,11 @@ if (which === 'visits' || which === 'all') {
 if (which === 'listing' || which === 'all') {
   console.log(`## listing\n`);
   console.log(await benchListing(values.objects ? Number(values.objects) : 1_000_000));
+  console.log();
+}
+if (which === 'listing-s3') {
+  console.log(`## listing-s3\n`);
+  console.log(await benchListingS3(values.objects ? Number(values.objects) : 100_000, values.bucket));
   console.log();
 }
 if (which === 'process-memory') {

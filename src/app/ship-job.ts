@@ -62,7 +62,7 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
     const registry = new Registry();
     const start = closers.add('start-up', await startup(log, registry, cfg.worker.metricsPort));
     await start.until('Kafka', () => transport.prepare({ ship: true }));
-    const group = cfg.group ? transport.shipGroup({ ...cfg.group, group: cfg.group.name }, shardOf) : undefined; // closed by the transport
+    const group = cfg.group ? transport.shipGroup({ ...cfg.group, group: `weblog-shippers.${cfg.group.name}` }, shardOf) : undefined; // closed by the transport
     if (group) await start.until('the shipper group', () => group.start());
     const sink = group ?? transport.shipSink(); // closed by the transport
     start.done();

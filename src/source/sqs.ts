@@ -53,7 +53,9 @@ export function parseQueueUri(uri: string, env: NodeJS.ProcessEnv = process.env)
   }
   if (url.pathname.split('/').filter(Boolean).length < 2)
     throw new WeblogError('CONFIG_INVALID', `--notifications: the queue URL needs /ACCOUNT/QUEUE in its path, got "${redactUrl(url.href)}"`);
-  const region = /^sqs[.-]([a-z0-9-]+)\.amazonaws\.com/i.exec(url.hostname)?.[1] ?? env.AWS_REGION ?? 'us-east-1';
+  // sqs.REGION.amazonaws.com, or the legacy REGION.queue.amazonaws.com
+  const aws = /^sqs[.-]([a-z0-9-]+)\.amazonaws\.com/i.exec(url.hostname) ?? /^([a-z0-9-]+)\.queue\.amazonaws\.com/i.exec(url.hostname);
+  const region = aws?.[1] ?? env.AWS_REGION ?? 'us-east-1';
   const key = env.SQS_ACCESS_KEY_ID ?? env.AWS_ACCESS_KEY_ID;
   const secret = env.SQS_SECRET_ACCESS_KEY ?? env.AWS_SECRET_ACCESS_KEY;
   return { url: url.href.replace(/\/$/, ''), region, credentials: key && secret ? { accessKeyId: key, secretAccessKey: secret } : undefined };

@@ -71,11 +71,11 @@ export const shipCommand = defineCommand({
     compressionSpec,
     { name: 'batch-lines', type: 'number', default: shipDefaults.batchLines, min: 1, unit: 'lines', description: 'lines per Kafka transaction' },
     {
-      name: 'group',
+      name: 'ship-group',
       type: 'string',
       arg: 'NAME',
       description:
-        'join the shipper group NAME (a Kafka consumer group): shippers share the objects by slots and take over the objects of one that dies or leaves, with no restart of the others (instead of --replicas); needs --follow or --notifications',
+        'join the shipper group NAME (the Kafka consumer group weblog-shippers.NAME): shippers share the objects by slots and take over the objects of one that dies or leaves, with no restart of the others (instead of --replicas); needs --follow or --notifications',
     },
     {
       name: 'slots',
@@ -83,7 +83,7 @@ export const shipCommand = defineCommand({
       default: shipGroupDefaults.slots,
       min: 1,
       max: 1000,
-      description: 'with --group: partitions of the work topic when it is created here, the most shippers that share the work',
+      description: 'with --ship-group: partitions of the work topic when it is created here, the most shippers that share the work',
     },
     {
       name: 'session-timeout-ms',
@@ -92,7 +92,7 @@ export const shipCommand = defineCommand({
       min: 6000,
       max: 300_000,
       unit: 'ms',
-      description: "with --group: how soon a dead shipper's objects move to the others",
+      description: "with --ship-group: how soon a dead shipper's objects move to the others",
     },
     { name: 'replica-index', type: 'number', default: shipDefaults.replicaIndex, description: 'this replica (0-based); objects are sharded by key hash' },
     { name: 'replicas', type: 'number', default: shipDefaults.replicas, min: 1, max: 10000, description: 'number of shipper replicas' },
@@ -172,7 +172,7 @@ export const shipCommand = defineCommand({
     const replicas = opts.replicas;
     const index = opts['replica-index'];
     const kafka = kafkaConfig(opts, worker.log);
-    const group = opts.group === undefined ? undefined : String(opts.group);
+    const group = opts['ship-group'] === undefined ? undefined : String(opts['ship-group']);
     let mode = String(opts.listing) as ListingMode;
     if (mode !== 'auto' && mode !== 'ordered' && mode !== 'full')
       throw new WeblogError('CONFIG_INVALID', `--listing: expected auto, ordered or full, got "${mode}"`);
@@ -182,15 +182,19 @@ export const shipCommand = defineCommand({
       mode = 'full';
     }
     if (group !== undefined) {
-      if (!/^[A-Za-z0-9._-]{1,200}$/.test(group)) throw new WeblogError('CONFIG_INVALID', `--group: letters, digits, '.', '_' and '-' only, got "${group}"`);
-      if (replicas !== 1) throw new WeblogError('CONFIG_INVALID', '--group shares the objects by itself: it cannot go with --replicas');
+      if (!/^[A-Za-z0-9._-]{1,200}$/.test(group))
+        throw new WeblogError('CONFIG_INVALID', `--ship-group: letters, digits, '.', '_' and '-' only, got "${group}"`);
+      if (replicas !== 1) throw new WeblogError('CONFIG_INVALID', '--ship-group shares the objects by itself: it cannot go with --replicas');
       if (!opts.follow && opts.notifications === undefined)
-        throw new WeblogError('CONFIG_INVALID', '--group needs --follow or --notifications: a shipper that finishes and leaves hands its slots to the others');
+        throw new WeblogError(
+          'CONFIG_INVALID',
+          '--ship-group needs --follow or --notifications: a shipper that finishes and leaves hands its slots to the others',
+        );
       // A listing floor belongs to one shipper's share, which a group moves: each pass lists the whole prefix.
       if (mode === 'ordered')
         throw new WeblogError(
           'CONFIG_INVALID',
-          '--group lists the whole prefix each pass: it cannot go with --listing ordered (use --notifications to avoid listing)',
+          '--ship-group lists the whole prefix each pass: it cannot go with --listing ordered (use --notifications to avoid listing)',
         );
       mode = 'full';
     }
@@ -215,7 +219,7 @@ export const shipCommand = defineCommand({
     if (visibilityMs === undefined || visibilityMs < 1000 || visibilityMs > 43_200_000 || visibilityMs % 1000 !== 0)
       throw new WeblogError('CONFIG_INVALID', `--visibility: expected whole seconds from 1s to 12h (30s, 5m), got "${String(opts.visibility)}"`);
     if (group !== undefined && source.uri && !s3)
-      throw new WeblogError('CONFIG_INVALID', '--group: shippers of a group share one S3 prefix; a local folder is shipped by the host that has it');
+      throw new WeblogError('CONFIG_INVALID', '--ship-group: shippers of a group share one S3 prefix; a local folder is shipped by the host that has it');
     if (notifications !== undefined) {
       if (source.uri && !s3) throw new WeblogError('CONFIG_INVALID', '--notifications: S3 event notifications name S3 objects; the source is a local folder');
       parseQueueUri(notifications); // refused before connecting to anything

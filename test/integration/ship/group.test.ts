@@ -1,5 +1,5 @@
 /**
- * Shippers as a consumer group (`weblog ship --group`), on a real broker and
+ * Shippers as a consumer group (`weblog ship --ship-group`), on a real broker and
  * S3 server: three shippers share a bucket by slots; one is killed -9 in the
  * middle of an object and its slots move to the others within the session
  * timeout, which resume its object where its last batch left it; a fourth
@@ -48,7 +48,7 @@ describe('a shipper group', () => {
     const keys = Array.from({ length: objects }, (_, i) => `logs/web${String(i).padStart(2, '0')}.log`);
     for (const k of keys) await put(s3, bucket, k, Array.from({ length: perObject }, (_, j) => `${k} ${j}`).join('\n') + '\n');
     const sessionMs = 6000;
-    const args = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--group', uniqueName('shippers')].concat([
+    const args = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--ship-group', uniqueName('shippers')].concat([
       '--follow',
       '--session-timeout-ms',
       String(sessionMs),
@@ -128,9 +128,9 @@ describe('a shipper group', () => {
     expect(new Set(lines.map((l) => l.value)).size).toBe(want);
   }, 300_000);
 
-  it('--group is refused with --replicas, without --follow or --notifications, with --listing ordered and with a local folder', async () => {
+  it('--ship-group is refused with --replicas, without --follow or --notifications, with --listing ordered and with a local folder', async () => {
     const { topic } = names();
-    const base = ['--topic', topic, '--group', 'g'];
+    const base = ['--topic', topic, '--ship-group', 'g'];
     const cases: [string[], RegExp][] = [
       [['--source', 's3://b/p/', '--follow', '--replicas', '2'], /cannot go with --replicas/],
       [['--source', 's3://b/p/'], /needs --follow or --notifications/],

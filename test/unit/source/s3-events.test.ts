@@ -85,6 +85,7 @@ describe('parseQueueUri', () => {
       credentials: undefined,
     });
     expect(parseQueueUri('sqs://sqs.us-east-2.amazonaws.com/1/q', {}).url).toBe('https://sqs.us-east-2.amazonaws.com/1/q');
+    expect(parseQueueUri('sqs://https://eu-central-1.queue.amazonaws.com/1/q', {}).region).toBe('eu-central-1');
     const local = parseQueueUri('sqs://http://127.0.0.1:9324/000000000000/q', {
       AWS_REGION: 'ap-northeast-1',
       SQS_ACCESS_KEY_ID: 'k',
