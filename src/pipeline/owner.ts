@@ -12,6 +12,8 @@ import { shardOf } from './shard.js';
 export class Owner {
   /** The group assignment the progress was last read for. */
   private seen = -1;
+  /** Ends the current pause(). */
+  private wake: AbortController | undefined;
 
   constructor(
     private readonly replicas: number,
@@ -21,6 +23,10 @@ export class Owner {
     if (!(Number.isInteger(replicas) && replicas >= 1 && Number.isInteger(index) && index >= 0 && index < replicas)) {
       throw new WeblogError('CONFIG_INVALID', `--replica-index must be 0..${replicas - 1} and --replicas >= 1 (got ${index} of ${replicas})`);
     }
+    // One listener for the whole run (one per pause would pile up over days of polling).
+    group?.onChange(() => {
+      if (group.generation !== this.seen) this.wake?.abort();
+    });
   }
 
   /** What the listing floor is kept under: one per static replica. */
@@ -56,14 +62,12 @@ export class Owner {
 
   /** Waits `ms`, or less when the group assigns slots anew (a dead shipper's objects are taken over at once). */
   async pause(ms: number, signal: AbortSignal): Promise<void> {
-    const wake = new AbortController();
+    if (this.stale) return;
+    const wake = (this.wake = new AbortController());
     const stop = () => wake.abort();
     signal.addEventListener('abort', stop, { once: true });
-    const seen = this.seen;
-    this.group?.onChange(() => {
-      if (this.group?.generation !== seen) stop();
-    });
     await sleep(ms, wake.signal).catch(() => undefined);
     signal.removeEventListener('abort', stop);
+    this.wake = undefined;
   }
 }

@@ -42,6 +42,8 @@ export class KafkaShipGroup implements ShipOwnership, ShipSink {
   private gen = 0;
   private count = 0;
   private readonly listeners: (() => void)[] = [];
+  /** ready() calls waiting for an assignment. */
+  private readonly waiting = new Set<() => void>();
   private readonly sinks = new Map<number, KafkaShipSink>();
   private readonly workTopic: string;
 
@@ -73,6 +75,7 @@ export class KafkaShipGroup implements ShipOwnership, ShipSink {
   private changed(): void {
     this.gen++;
     for (const fn of this.listeners) fn();
+    if (!this.changing) for (const done of [...this.waiting]) done();
   }
 
   /** Joins the group (creating the work topic if allowed); assignments follow. */
@@ -120,11 +123,13 @@ export class KafkaShipGroup implements ShipOwnership, ShipSink {
   ready(signal: AbortSignal): Promise<void> {
     if (!this.changing) return Promise.resolve();
     return new Promise((resolve) => {
-      const done = () => resolve();
+      const done = () => {
+        signal.removeEventListener('abort', done);
+        this.waiting.delete(done);
+        resolve();
+      };
       signal.addEventListener('abort', done, { once: true });
-      this.onChange(() => {
-        if (!this.changing) done();
-      });
+      this.waiting.add(done);
     });
   }
 

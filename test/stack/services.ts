@@ -281,6 +281,20 @@ export const clickhouseCurrent: Service = {
   status: () => genericStatus('clickhouse-current', currentReady),
 };
 
+/** A logback configuration that logs warnings and errors only, for the stack's Java servers (s3proxy, ElasticMQ); its path. */
+function warningsOnly(dir: string): string {
+  const file = path.join(dir, 'logback.xml');
+  writeFileSync(
+    file,
+    `<configuration>
+  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
+  <root level="WARN"><appender-ref ref="STDOUT"/></root>
+</configuration>
+`,
+  );
+  return file;
+}
+
 // ---------------------------------------------------------------- S3 (s3proxy)
 async function s3Ready(): Promise<boolean> {
   // Any HTTP answer (403 for an unsigned request) means the S3 API is up.
@@ -309,15 +323,7 @@ export const s3: Service = {
           '',
         ].join('\n'),
       );
-      const logback = path.join(f.dir, 'logback.xml');
-      writeFileSync(
-        logback,
-        `<configuration>
-  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
-  <root level="WARN"><appender-ref ref="STDOUT"/></root>
-</configuration>
-`,
-      );
+      const logback = warningsOnly(f.dir);
       return spawnDetached({
         command: 'java',
         args: ['-Xmx256m', `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, 'org.gaul.s3proxy.Main', '--properties', conf],
@@ -357,15 +363,7 @@ export const sqs: Service = {
           '',
         ].join('\n'),
       );
-      const logback = path.join(f.dir, 'logback.xml');
-      writeFileSync(
-        logback,
-        `<configuration>
-  <appender name="STDOUT" class="ch.qos.logback.core.ConsoleAppender"><encoder><pattern>%d %level %logger{20} - %msg%n</pattern></encoder></appender>
-  <root level="WARN"><appender-ref ref="STDOUT"/></root>
-</configuration>
-`,
-      );
+      const logback = warningsOnly(f.dir);
       return spawnDetached({
         command: 'java',
         args: ['-Xmx256m', `-Dconfig.file=${conf}`, `-Dlogback.configurationFile=${logback}`, '-cp', `${jars}/*`, 'org.elasticmq.server.Main'],
