@@ -57,7 +57,9 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   let queue: SqsQueue | undefined;
   try {
     source = closers.add('source', openSource(cfg.source));
-    queue = cfg.notifications ? closers.add('notifications', new SqsQueue(parseQueueUri(cfg.notifications))) : undefined;
+    queue = cfg.notifications
+      ? closers.add('notifications', new SqsQueue({ ...parseQueueUri(cfg.notifications), timeoutMs: cfg.source.timeoutMs }))
+      : undefined;
     transport = closers.add('kafka', new KafkaTransport(cfg.kafka));
     const registry = new Registry();
     const start = closers.add('start-up', await startup(log, registry, cfg.worker.metricsPort));

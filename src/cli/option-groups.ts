@@ -19,6 +19,7 @@ import { workerDefaults } from '../app/worker.js';
 import { defaultDataDir, type ClickHouseConfig } from '../sink/clickhouse/open.js';
 import { clickhouseDefaults } from '../sink/clickhouse/types.js';
 import type { SourceConfig } from '../source/open.js';
+import { sourceTimeoutDefaults } from '../source/timeouts.js';
 import { kafkaDefaults, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { checkKafkaAuth } from '../transport/kafka.js';
 import type { OptionSpec, ParsedOptions } from './options.js';
@@ -109,6 +110,15 @@ export const sourceOptions = [
   { name: 'region', type: 'string', arg: 'NAME', env: ['AWS_REGION'], default: 'us-east-1', description: 'S3 region' },
   { name: 'include', type: 'string', arg: 'REGEX', description: 'ship only keys matching this regular expression' },
   { name: 'order', type: 'string', default: 'key', arg: 'key|modified', description: 'order objects by key or by last-modified time' },
+  {
+    name: 'source-timeout-ms',
+    type: 'number',
+    default: sourceTimeoutDefaults.timeoutMs,
+    min: 100,
+    unit: 'ms',
+    description:
+      'S3 and SQS: a request that gets no byte from the server for this long (beyond a long poll) is given up and retried, so a hung server cannot stall the shipper',
+  },
   { name: 'follow', type: 'boolean', default: false, description: 'keep polling for new objects and appended lines (real time)' },
   { name: 'poll-interval-ms', type: 'number', default: shipDefaults.pollIntervalMs, min: 10, unit: 'ms', description: 'poll interval with --follow' },
   {
@@ -136,7 +146,14 @@ export const failedObjectOptions = [
 /** The source options as a SourceConfig (openSource checks them and names the option that is wrong). */
 export function sourceConfig(opts: ParsedOptions): SourceConfig {
   const order = (str(opts.order) ?? 'key') as SourceConfig['order'];
-  return { uri: str(opts.source) ?? '', endpoint: str(opts.endpoint), region: str(opts.region), include: str(opts.include), order };
+  return {
+    uri: str(opts.source) ?? '',
+    endpoint: str(opts.endpoint),
+    region: str(opts.region),
+    include: str(opts.include),
+    order,
+    timeoutMs: typeof opts['source-timeout-ms'] === 'number' ? opts['source-timeout-ms'] : undefined,
+  };
 }
 
 // ------------------------------------------------------------------ Kafka

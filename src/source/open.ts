@@ -17,6 +17,8 @@ export interface SourceConfig {
   pageSize?: number | undefined;
   /** Default: S3_ACCESS_KEY_ID / AWS_ACCESS_KEY_ID and their secrets from the environment, else the AWS SDK chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** S3 (and SQS) requests silent this long are given up and retried (default sourceTimeoutDefaults). */
+  timeoutMs?: number | undefined;
 }
 
 export function openSource(cfg: SourceConfig): ObjectSource {
@@ -44,5 +46,6 @@ export function openSource(cfg: SourceConfig): ObjectSource {
     include,
     order,
     pageSize: cfg.pageSize,
+    timeoutMs: cfg.timeoutMs,
   });
 }

@@ -4,6 +4,7 @@ import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, S3Client } f
 import { WeblogError } from '../errors.js';
 import { redactUrl } from '../redact.js';
 import { gunzipObject, type ObjectStream } from './gzip.js';
+import { requestHandlerOptions } from './timeouts.js';
 import { compareKeys, isGzipKey, sortObjects, type ObjectSource, type SourceObject, type SourceOptions } from './objects.js';
 
 export interface S3SourceOptions extends SourceOptions {
@@ -17,9 +18,11 @@ export interface S3SourceOptions extends SourceOptions {
   forcePathStyle?: boolean;
   /** Keys per listing page (S3's MaxKeys; default and most 1,000). */
   pageSize?: number | undefined;
+  /** A request that gets no byte for this long is given up and retried (timeouts.ts). */
+  timeoutMs?: number | undefined;
 }
 
-export function s3Client(o: Pick<S3SourceOptions, 'endpoint' | 'region' | 'credentials' | 'forcePathStyle'>): S3Client {
+export function s3Client(o: Pick<S3SourceOptions, 'endpoint' | 'region' | 'credentials' | 'forcePathStyle' | 'timeoutMs'>): S3Client {
   return new S3Client({
     region: o.region ?? process.env.AWS_REGION ?? 'us-east-1',
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
@@ -28,6 +31,7 @@ export function s3Client(o: Pick<S3SourceOptions, 'endpoint' | 'region' | 'crede
     // SDK >= 3.729 sends CRC32 checksums by default; many S3-compatible servers reject them.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    requestHandler: requestHandlerOptions(o.timeoutMs),
   });
 }
 

@@ -7,6 +7,10 @@
 import { ChangeMessageVisibilityCommand, DeleteMessageCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { WeblogError } from '../errors.js';
 import { redactUrl } from '../redact.js';
+import { requestHandlerOptions } from './timeouts.js';
+
+/** The longest long poll SQS allows. */
+const MAX_WAIT_SECONDS = 20;
 
 export interface QueueMessage {
   id: string;
@@ -33,6 +37,8 @@ export interface SqsQueueOptions {
   url: string;
   region: string;
   credentials?: { accessKeyId: string; secretAccessKey: string } | undefined;
+  /** A request that gets no byte for this long (beyond a long poll's wait) is given up and retried (timeouts.ts). */
+  timeoutMs?: number | undefined;
 }
 
 /**
@@ -89,6 +95,10 @@ export class SqsQueue implements NotificationQueue {
       // The queue URL names its host: a local server's, or AWS's own.
       ...(/\.amazonaws\.com$/i.test(new URL(o.url).hostname) ? {} : { endpoint }),
       ...(o.credentials ? { credentials: o.credentials } : {}),
+      // A long poll keeps the connection silent for up to its 20 s wait.
+      requestHandler: requestHandlerOptions(o.timeoutMs, MAX_WAIT_SECONDS * 1000),
+      // Retried by the shipper, with backoff and a log line (the SDK's own 3 attempts would hide a hung server 3 times as long).
+      maxAttempts: 1,
     });
   }
 
@@ -114,7 +124,7 @@ export class SqsQueue implements NotificationQueue {
         new ReceiveMessageCommand({
           QueueUrl: this.o.url,
           MaxNumberOfMessages: Math.min(10, Math.max(1, max)),
-          WaitTimeSeconds: Math.min(20, Math.max(0, Math.round(waitSeconds))),
+          WaitTimeSeconds: Math.min(MAX_WAIT_SECONDS, Math.max(0, Math.round(waitSeconds))),
           VisibilityTimeout: visibilitySeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
         }),
