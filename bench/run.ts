@@ -1,6 +1,7 @@
 /**
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
- * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING]
+ * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
+ * npm run bench -- ship-start [--objects 1000000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -8,6 +9,7 @@ import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { benchListing } from './listing.js';
 import { benchListingS3 } from './listing-s3.js';
+import { benchShipStart } from './ship-start.js';
 import { benchParse } from './parse.js';
 import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
@@ -52,6 +54,11 @@ if (which === 'listing' || which === 'all') {
 if (which === 'listing-s3') {
   console.log(`## listing-s3\n`);
   console.log(await benchListingS3(values.objects ? Number(values.objects) : 100_000, values.bucket));
+  console.log();
+}
+if (which === 'ship-start') {
+  console.log(`## ship-start\n`);
+  console.log(await benchShipStart(values.objects ? Number(values.objects) : 1_000_000));
   console.log();
 }
 if (which === 'process-memory') {

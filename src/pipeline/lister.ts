@@ -14,6 +14,9 @@ import type { ListMetrics } from './ship-metrics.js';
 /** Key prefix of the floor records in the progress topic; no object has such a name. */
 export const FLOOR = '\u0000floor:';
 
+/** The key of one shipper's floor record: its source and its share (`scope`). */
+export const floorKeyOf = (source: ObjectSource, scope: string): string => `${FLOOR}${source.describe()} ${scope}`;
+
 export class ShipLister {
   readonly plan: ListingPlan;
   private readonly floorKey: string;
@@ -31,7 +34,7 @@ export class ShipLister {
     private readonly log: Logger,
     private readonly metrics: ListMetrics,
   ) {
-    this.floorKey = `${FLOOR}${source.describe()} ${scope}`;
+    this.floorKey = floorKeyOf(source, scope);
     const stored = progress.get(this.floorKey)?.etag || undefined;
     this.plan = new ListingPlan(opts, stored, source.listsFrom === true);
     if (this.plan.floor !== undefined) this.log.info('listing from the floor kept in the progress topic', { after: this.plan.floor });

@@ -6,8 +6,19 @@
  * compressed later: `a.log.1` becoming `a.log.1.gz`). Every lookup is a map
  * read, so a new file costs the same whatever the number of objects shipped.
  */
+import { retry } from '../retry.js';
 import { compareKeys } from '../source/objects.js';
-import type { ShipProgress } from '../transport/types.js';
+import type { ShipProgress, ShipSink } from '../transport/types.js';
+
+/**
+ * Whether an ordered listing never needs `p` again: an object shipped to the
+ * end (or skipped) whose key sorts at or before `floor`. Records of
+ * unfinished or failed objects are needed (a restart resumes them; failures
+ * stay reported), and so are the floor records themselves.
+ */
+export function behindFloor(p: ShipProgress, floor: string): boolean {
+  return compareKeys(p.key, floor) <= 0 && !p.key.startsWith('\u0000') && (p.done || p.skipped !== undefined) && p.failed === undefined;
+}
 
 export class ProgressIndex {
   private readonly byKey = new Map<string, ShipProgress>();
@@ -49,16 +60,15 @@ export class ProgressIndex {
   }
 
   /**
-   * Forgets the records of objects shipped to the end (or skipped) whose key
-   * sorts at or before `floor`: an ordered listing never lists them again, so
-   * memory follows the lookback window, not every object ever shipped. A pass
-   * that lists the whole prefix loads them again first. Records of unfinished
-   * or failed objects stay (a restart resumes them; failures stay reported).
+   * Forgets the records behind the floor (behindFloor): an ordered listing
+   * never lists them again, so memory follows the lookback window, not every
+   * object ever shipped. A pass that lists the whole prefix loads them again
+   * first.
    */
   dropSettledUpTo(floor: string): number {
     let n = 0;
     for (const [key, p] of this.byKey) {
-      if (compareKeys(key, floor) > 0 || key.startsWith('\u0000') || !(p.done || p.skipped !== undefined) || p.failed !== undefined) continue;
+      if (!behindFloor(p, floor)) continue;
       this.byKey.delete(key);
       if (this.byEtag.get(p.etag) === p) this.byEtag.delete(p.etag);
       this.unindexHead(p);
@@ -96,4 +106,22 @@ export class ProgressIndex {
       else this.headLengthCount.set(p.headLength, n);
     }
   }
+}
+
+/**
+ * The progress records from the sink. With `floorKey` (a shipper that may
+ * list from a floor) the floor record is read first, then only the records a
+ * listing from that floor can meet: a start's time and memory then follow the
+ * lookback window and the unfinished objects, not every object ever shipped.
+ * Without it, or without a floor yet, every record.
+ */
+export async function readProgress(
+  sink: ShipSink,
+  floorKey: string | undefined,
+  signal: AbortSignal,
+): Promise<{ progress: ProgressIndex; floor: string | undefined }> {
+  const load = (filter?: Parameters<ShipSink['loadProgress']>[0]) => retry(() => sink.loadProgress(filter), { signal });
+  const floor = floorKey === undefined ? undefined : (await load({ key: (k) => k === floorKey })).get(floorKey)?.etag || undefined;
+  const records = await load(floor === undefined ? undefined : { record: (p) => !behindFloor(p, floor) });
+  return { progress: new ProgressIndex(records.values()), floor };
 }

@@ -16,10 +16,10 @@ import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import { SlotLostError, type OutboundMessage, type ShipOwnership, type ShipProgress, type ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
-import { ShipLister } from './lister.js';
-import { PollBackoff } from './listing.js';
+import { floorKeyOf, ShipLister } from './lister.js';
+import { listingDefaults, PollBackoff } from './listing.js';
 import { shipDefaults, type ShipOptions } from './ship-options.js';
-import { ProgressIndex } from './progress-index.js';
+import { ProgressIndex, readProgress } from './progress-index.js';
 import { listMetrics, notifyMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
 import { NotifiedShipping } from './notified.js';
 import type { NotificationQueue } from '../source/sqs.js';
@@ -86,9 +86,17 @@ export class Shipper {
     return new ShipLister(this.source, this.sink, listing, scope, this.progress, this.log, this.listMetrics);
   }
 
-  /** Every progress record of the progress topic, and the resume rule over them. */
-  private async loadProgress(): Promise<void> {
-    this.progress = new ProgressIndex((await retry(() => this.sink.loadProgress(), { signal: this.abort.signal })).values());
+  /**
+   * The progress records, and the resume rule over them: where the listing may go from a floor (S3, not forced
+   * whole, no notifications or group), only those a listing from it can meet (readProgress); `whole`: all.
+   */
+  private async loadProgress(whole = false): Promise<void> {
+    const { listing, retryFailed, skipFailed } = this.opts;
+    const floors = (listing?.mode ?? listingDefaults.mode) !== 'full' && !this.queue && !this.extra.ownership && !retryFailed && !skipFailed;
+    const floorKey = !whole && floors && this.source.listsFrom === true ? floorKeyOf(this.source, this.owner.scope) : undefined;
+    const read = await readProgress(this.sink, floorKey, this.abort.signal);
+    this.progress = read.progress;
+    if (read.floor !== undefined) this.dropped = true;
     this.resume = this.resumeRule();
   }
 
@@ -121,7 +129,7 @@ export class Shipper {
     else await this.loadProgress();
     this.lister = this.newLister();
     this.dropBehindFloor();
-    this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe() });
+    this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe(), from_floor: this.lister.plan.floor ?? null });
     await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
     if (this.queue) return this.notified(this.queue);
     const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
@@ -141,7 +149,7 @@ export class Shipper {
     try {
       ({ objects, from } = await this.lister.list(this.abort.signal, this.opts.follow === true));
       if (from === undefined && this.dropped) {
-        await this.loadProgress();
+        await this.loadProgress(true);
         this.dropped = false;
       }
     } catch (err) {

@@ -3,7 +3,7 @@ import type { CompressionTypes, Kafka, Producer } from 'kafkajs';
 import { WeblogError } from '../errors.js';
 import { kafkaError } from './kafka-errors.js';
 import { compressionOf, producerConfig, validateTopic } from './kafka.js';
-import type { LogProducer, OutboundMessage, ShipProgress, ShipSink } from './types.js';
+import type { LogProducer, OutboundMessage, ProgressFilter, ShipProgress, ShipSink } from './types.js';
 
 export interface ProducerOptions {
   /** Compression of record batches (default gzip, built into kafkajs). */
@@ -144,17 +144,17 @@ export class KafkaShipSink implements ShipSink {
     return this.connected;
   }
 
-  async loadProgress(): Promise<Map<string, ShipProgress>> {
+  async loadProgress(filter?: ProgressFilter): Promise<Map<string, ShipProgress>> {
     try {
-      return await this.readProgress();
+      return await this.readProgress(filter);
     } catch (err) {
       throw kafkaError(err, `read the ship progress from ${this.opts.progressTopic}`);
     }
   }
 
-  private async readProgress(): Promise<Map<string, ShipProgress>> {
+  private async readProgress(filter?: ProgressFilter): Promise<Map<string, ShipProgress>> {
     await this.connect();
-    return readProgressTopic(this.kafka, this.opts.progressTopic, `${this.opts.transactionalId}.progress-reader`);
+    return readProgressTopic(this.kafka, this.opts.progressTopic, `${this.opts.transactionalId}.progress-reader`, filter);
   }
 
   /** Initialises the transactional id now: an older producer with it is fenced, its open transaction aborted. */
@@ -206,8 +206,8 @@ export class KafkaShipSink implements ShipSink {
   }
 }
 
-/** Every progress record of the progress topic, read committed from its start to its end. */
-export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix: string): Promise<Map<string, ShipProgress>> {
+/** The progress records of the progress topic (newest per key, those `filter` keeps), read committed from its start to its end. */
+export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix: string, filter?: ProgressFilter): Promise<Map<string, ShipProgress>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: { partition: number; high: string }[];
@@ -238,9 +238,14 @@ export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix
             try {
               for (const m of batch.messages) {
                 const key = m.key?.toString();
-                if (!key) continue;
-                if (m.value === null) progress.delete(key);
-                else progress.set(key, progressRecord(topic, batch.partition, m.offset, key, m.value));
+                if (!key || (filter?.key && !filter.key(key))) continue;
+                if (m.value === null) {
+                  progress.delete(key);
+                  continue;
+                }
+                const p = progressRecord(topic, batch.partition, m.offset, key, m.value);
+                if (filter?.record && !filter.record(p)) progress.delete(key);
+                else progress.set(key, p);
               }
             } catch (err) {
               clearTimeout(idle);

@@ -16,7 +16,7 @@ import type { Logger } from '../observe/log.js';
 import { ensureTopic } from './kafka.js';
 import { kafkaError } from './kafka-errors.js';
 import { KafkaShipSink, readProgressTopic } from './kafka-producers.js';
-import { SlotLostError, type OutboundMessage, type ShipOwnership, type ShipProgress, type ShipSink } from './types.js';
+import { SlotLostError, type OutboundMessage, type ProgressFilter, type ShipOwnership, type ShipProgress, type ShipSink } from './types.js';
 
 export const shipGroupDefaults = {
   /** Partitions of the work topic when it is created here: the most shippers that can share the work. */
@@ -159,9 +159,9 @@ export class KafkaShipGroup implements ShipOwnership, ShipSink {
     return out;
   }
 
-  async loadProgress(): Promise<Map<string, ShipProgress>> {
+  async loadProgress(filter?: ProgressFilter): Promise<Map<string, ShipProgress>> {
     try {
-      return await readProgressTopic(this.kafka, this.opts.progressTopic, `${this.opts.group}.progress-reader`);
+      return await readProgressTopic(this.kafka, this.opts.progressTopic, `${this.opts.group}.progress-reader`, filter);
     } catch (err) {
       throw kafkaError(err, `read the ship progress from ${this.opts.progressTopic}`);
     }

@@ -314,7 +314,8 @@ export class MemoryTransport implements Transport {
   /** A ShipSink over this queue: progress is saved once the processor committed the lines. */
   shipSink(): ShipSink {
     return {
-      loadProgress: async () => new Map(Object.entries(this.state.progress)),
+      loadProgress: async (filter) =>
+        new Map(Object.entries(this.state.progress).filter(([k, p]) => (filter?.key?.(k) ?? true) && (filter?.record?.(p) ?? true))),
       ship: async (_topic, messages, progress, from) => {
         await this.push(
           messages,

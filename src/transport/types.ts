@@ -114,9 +114,20 @@ export interface ShipProgress {
   updatedAt: number;
 }
 
+/**
+ * Which progress records a load keeps: `key` is asked before a record is
+ * parsed, `record` after. A record not kept also drops the older records of
+ * its key, so what is kept is the newest record of each key, where kept.
+ */
+export interface ProgressFilter {
+  key?: ((key: string) => boolean) | undefined;
+  record?: ((p: ShipProgress) => boolean) | undefined;
+}
+
 /** Where the shipper puts lines: the messages and the progress record land together or not at all. */
 export interface ShipSink {
-  loadProgress(): Promise<Map<string, ShipProgress>>;
+  /** The progress records, newest per key; `filter` keeps fewer (a start from a listing floor). */
+  loadProgress(filter?: ProgressFilter): Promise<Map<string, ShipProgress>>;
   /** `from`: the byte offset in the object where the batch's lines begin. */
   ship(topic: string, messages: OutboundMessage[], progress: ShipProgress, from: number): Promise<void>;
   /** Records progress alone (e.g. a failure). */

@@ -137,6 +137,10 @@ describe('ordered listing', () => {
     const listed = JSON.parse(quiet.stderr.split('\n').find((l) => l.includes('"msg":"listed"')) ?? '{}') as { after?: string; requests?: number };
     expect(listed.after).toBeTruthy();
     expect(listed.requests).toBeLessThanOrEqual(2);
+    // ... and reads only the progress records a listing from the floor can meet, not the 40 objects' (bounded start).
+    const loaded = JSON.parse(quiet.stderr.split('\n').find((l) => l.includes('"msg":"progress loaded"')) ?? '{}') as { objects?: number; from_floor?: string };
+    expect(loaded.from_floor).toBe(listed.after);
+    expect(loaded.objects).toBeLessThan(10);
   }, 300_000);
 
   it('--since / --until ship the objects whose key time is in range, once', async () => {

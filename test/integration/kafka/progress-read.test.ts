@@ -1,0 +1,69 @@
+/**
+ * A shipper that lists from a floor reads only the progress records a
+ * listing from it can meet (ordered listing, issue 26): its floor record
+ * first, then the records after the floor, unfinished or failed. On the real
+ * broker, records of one key come several times (a compacted topic keeps the
+ * newest, but not at once): a newer record that is not kept must also drop
+ * the older one that was, or a finished object would look unfinished.
+ */
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { FLOOR } from '../../../src/pipeline/lister.js';
+import { readProgress } from '../../../src/pipeline/progress-index.js';
+import { createKafka } from '../../../src/transport/kafka.js';
+import { KafkaShipSink } from '../../../src/transport/kafka-producers.js';
+import type { ShipProgress } from '../../../src/transport/types.js';
+import { createTopic, deleteTopics, testKafka } from '../../helpers/kafka.js';
+import { uniqueName } from '../../helpers/names.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined);
+});
+
+const rec = (key: string, o: Partial<ShipProgress> = {}): ShipProgress => ({
+  key,
+  etag: `e-${key}`,
+  offset: 10,
+  lines: 1,
+  done: true,
+  updatedAt: Date.now(),
+  ...o,
+});
+
+describe('reading the ship progress from a floor', () => {
+  it('keeps the floor records, the records after the floor, and unfinished or failed ones behind it; a newer record not kept drops the older one', async () => {
+    const progressTopic = uniqueName('progress');
+    const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
+    await createTopic(testKafka(), progressTopic, 1);
+    cleanups.push(() => deleteTopics(testKafka(), [progressTopic]));
+    const sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: uniqueName('ship-id') });
+    cleanups.push(() => sink.close());
+    const floorKey = `${FLOOR}s3://b/logs/ 0/1`;
+    const writes: ShipProgress[] = [
+      rec('logs/01', { done: false, offset: 5 }), // unfinished first ...
+      rec('logs/01'), // ... then done: behind the floor, not kept, and its unfinished record must go too
+      rec('logs/02', { done: false }), // unfinished behind the floor: a restart resumes it
+      rec('logs/03', { done: false, failed: 'corrupt gzip' }), // failed behind the floor: stays reported
+      rec('logs/04', { done: false, skipped: 'skipped by --skip-failed' }), // skipped: settled
+      rec('logs/05'), // the floor itself: done, behind
+      rec(`${FLOOR}s3://b/logs/ 1/2`, { etag: 'logs/09' }), // another share's floor
+      rec('logs/06'), // after the floor
+      rec(floorKey, { etag: 'logs/04' }),
+      rec(floorKey, { etag: 'logs/05' }), // the floor moved on
+    ];
+    for (const w of writes) await sink.record(w);
+
+    const from = await readProgress(sink, floorKey, new AbortController().signal);
+    expect(from.floor).toBe('logs/05');
+    expect([...from.progress.values()].map((p) => p.key).sort()).toEqual([`${FLOOR}s3://b/logs/ 1/2`, floorKey, 'logs/02', 'logs/03', 'logs/06'].sort());
+    expect(from.progress.get('logs/02')?.done).toBe(false);
+
+    // Without a floor key (a whole listing, notifications, a group): every key, newest record each.
+    const all = await readProgress(sink, undefined, new AbortController().signal);
+    expect(all.floor).toBeUndefined();
+    expect(all.progress.size).toBe(8);
+    expect(all.progress.get('logs/01')?.done).toBe(true);
+    // A floor key with no record yet: every record too.
+    expect((await readProgress(sink, `${FLOOR}s3://other/ 0/1`, new AbortController().signal)).progress.size).toBe(8);
+  });
+});
