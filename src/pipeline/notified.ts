@@ -226,7 +226,11 @@ export class NotifiedShipping {
     this.d.metrics.inHand.set(this.inHand.size);
     if (outcome) this.d.metrics.messages.inc({ outcome });
     try {
-      await retry(() => this.d.queue.delete(m), { signal: this.d.signal, maxAttempts: 5 });
+      await retry(() => this.d.queue.delete(m), {
+        signal: this.d.signal,
+        maxAttempts: 5,
+        onRetry: (err, attempt) => this.d.log.warn('notifications: delete failed, retrying', { message: m.id, attempt, error: describeError(err) }),
+      });
     } catch (err) {
       // Received again later, its objects are settled by then: it is deleted that time.
       if (!this.stopped) this.d.log.warn('could not delete a notification: it comes back and is deleted then', { message: m.id, error: describeError(err) });

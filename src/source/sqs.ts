@@ -86,20 +86,23 @@ export function sqsError(err: unknown, what: string): WeblogError {
 }
 
 export class SqsQueue implements NotificationQueue {
+  /** Receives: a long poll keeps the connection silent for up to its 20 s wait, on top of the timeout. */
+  private readonly poller: SQSClient;
+  /** Everything else (delete, renew, attributes): silent for the timeout alone. */
   private readonly client: SQSClient;
 
   constructor(private readonly o: SqsQueueOptions) {
     const endpoint = new URL(o.url).origin;
-    this.client = new SQSClient({
+    const config = {
       region: o.region,
       // The queue URL names its host: a local server's, or AWS's own.
       ...(/\.amazonaws\.com$/i.test(new URL(o.url).hostname) ? {} : { endpoint }),
       ...(o.credentials ? { credentials: o.credentials } : {}),
-      // A long poll keeps the connection silent for up to its 20 s wait.
-      requestHandler: requestHandlerOptions(o.timeoutMs, MAX_WAIT_SECONDS * 1000),
       // Retried by the shipper, with backoff and a log line (the SDK's own 3 attempts would hide a hung server 3 times as long).
       maxAttempts: 1,
-    });
+    };
+    this.poller = new SQSClient({ ...config, requestHandler: requestHandlerOptions(o.timeoutMs, MAX_WAIT_SECONDS * 1000) });
+    this.client = new SQSClient({ ...config, requestHandler: requestHandlerOptions(o.timeoutMs) });
   }
 
   describe(): string {
@@ -120,7 +123,7 @@ export class SqsQueue implements NotificationQueue {
   async receive(max: number, waitSeconds: number, visibilitySeconds: number, signal?: AbortSignal): Promise<QueueMessage[]> {
     let r;
     try {
-      r = await this.client.send(
+      r = await this.poller.send(
         new ReceiveMessageCommand({
           QueueUrl: this.o.url,
           MaxNumberOfMessages: Math.min(10, Math.max(1, max)),
@@ -160,6 +163,7 @@ export class SqsQueue implements NotificationQueue {
   }
 
   async close(): Promise<void> {
+    this.poller.destroy();
     this.client.destroy();
   }
 }

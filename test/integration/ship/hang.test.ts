@@ -92,11 +92,18 @@ describe.skipIf(!ownStack)('a hung source server', () => {
     await put(s3, bucket, 'a.log', 'first line\nsecond line\n');
     await sqs.send(queue, s3Event(s3EventRecord(bucket, 'a.log')));
     await waitUntil('the first object shipped', async () => ((await topicHigh(topic)) > 0 ? true : undefined), 60_000, 50);
+    // Its message deleted: what hangs next is the long poll.
+    await waitUntil(
+      'the first message deleted',
+      async () => (await sqs.depth(queue)).inFlight + (await sqs.depth(queue)).visible === 0 || undefined,
+      30_000,
+      100,
+    );
     await hung('sqs', async () => {
       await waitUntil(
         'the silent receive given up',
         async () => (/notifications: receive failed, retrying.*(TimeoutError|timed out)/.test(stderr) ? true : undefined),
-        40_000,
+        60_000,
         200,
       ).catch((err: unknown) => {
         throw new Error(`${String(err)}\n${stderr.split('\n').slice(-15).join('\n')}`);
