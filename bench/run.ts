@@ -1,7 +1,7 @@
 /**
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
- * npm run bench -- ship-start [--objects 1000000]
+ * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { benchListing } from './listing.js';
 import { benchListingS3 } from './listing-s3.js';
 import { benchShipStart } from './ship-start.js';
+import { benchShipEncoder } from './ship-encoder.js';
 import { benchParse } from './parse.js';
 import { benchProcess, benchProcessMemory } from './process.js';
 import { benchShip, benchShipMemory } from './ship.js';
@@ -54,6 +55,11 @@ if (which === 'listing' || which === 'all') {
 if (which === 'listing-s3') {
   console.log(`## listing-s3\n`);
   console.log(await benchListingS3(values.objects ? Number(values.objects) : 100_000, values.bucket));
+  console.log();
+}
+if (which === 'ship-encoder') {
+  console.log(`## ship-encoder\n`);
+  console.log(await benchShipEncoder(lines ?? 1_000_000, values.rounds ? Number(values.rounds) : 3));
   console.log();
 }
 if (which === 'ship-start') {

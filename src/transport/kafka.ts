@@ -11,6 +11,7 @@ import type { Logger } from '../observe/log.js';
 import { isPermanentKafkaError, kafkaError, kafkaErrorType } from './kafka-errors.js';
 import { kafkajsErrorLevel } from './kafka-log.js';
 import { installFastRecordDecoder } from './kafkajs-decoder.js';
+import { installExactProduceEncoder } from './kafkajs-encoder.js';
 
 /** SASL mechanisms kafkajs speaks, as --kafka-sasl names them. */
 export const saslMechanisms = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
@@ -87,6 +88,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   const log = opts.logger;
   // Before kafkajs loads its Fetch decoders (on the first fetch): see kafkajs-decoder.ts.
   const decoder = installFastRecordDecoder();
+  // Before the first Produce request: see kafkajs-encoder.ts.
+  installExactProduceEncoder();
   installFastGzip();
   if (decoder === 'too-late' || decoder === 'unsupported-version')
     log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
