@@ -283,11 +283,16 @@ export function installFastRecordDecoder(env: NodeJS.ProcessEnv = process.env): 
   const target = require.resolve('kafkajs/src/protocol/recordBatch/v0/decoder');
   if (isWeblogDecoder(require.cache[target]?.exports)) return 'already-installed';
   if (require.cache[require.resolve('kafkajs/src/protocol/requests/fetch/v4/decodeMessages')]) return 'too-late';
+  putInModuleCache(target, decodeRecordBatch);
+  return 'installed';
+}
+
+/** Makes `require(target)` return `exports` from now on (a kafkajs module replaced before kafkajs loads it). */
+export function putInModuleCache(target: string, exports: unknown): void {
   const Module = require('node:module') as { new (id: string): NodeJS.Module };
   const m = new Module(target);
   m.filename = target;
   m.loaded = true;
-  m.exports = decodeRecordBatch;
+  m.exports = exports;
   require.cache[target] = m;
-  return 'installed';
 }

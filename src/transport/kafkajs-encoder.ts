@@ -27,7 +27,7 @@
  * keeps kafkajs' own.
  */
 import { createRequire } from 'node:module';
-import { supportedKafkajsVersion } from './kafkajs-decoder.js';
+import { putInModuleCache, supportedKafkajsVersion } from './kafkajs-decoder.js';
 
 const require = createRequire(import.meta.url);
 
@@ -263,11 +263,6 @@ export function installExactProduceEncoder(
   const loaded = require.cache[target]?.exports as Record<symbol, unknown> | undefined;
   if (loaded?.[mark] === true) return 'already-installed';
   if (loaded) return 'too-late';
-  const Module = require('node:module') as { new (id: string): NodeJS.Module };
-  const m = new Module(target);
-  m.filename = target;
-  m.loaded = true;
-  m.exports = produceRequestV3;
-  require.cache[target] = m;
+  putInModuleCache(target, produceRequestV3);
   return 'installed';
 }
