@@ -115,6 +115,7 @@ export const sourceOptions = [
     type: 'number',
     default: sourceTimeoutDefaults.timeoutMs,
     min: 100,
+    max: 3_600_000,
     unit: 'ms',
     description:
       'S3 and SQS: a request that gets no byte from the server for this long (beyond a long poll) is given up and retried, so a hung server cannot stall the shipper',
