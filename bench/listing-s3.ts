@@ -11,44 +11,15 @@
  * not Kafka).
  */
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { FLOOR } from '../src/pipeline/lister.js';
+import { floorKeyOf } from '../src/pipeline/lister.js';
 import { silentLogger } from '../src/observe/log.js';
 import { Registry } from '../src/observe/metrics.js';
 import type { ListingMode } from '../src/pipeline/listing.js';
 import { Shipper } from '../src/pipeline/ship.js';
 import { S3Source, s3Client } from '../src/source/s3.js';
-import type { ShipProgress, ShipSink } from '../src/transport/types.js';
+import type { ShipProgress } from '../src/transport/types.js';
+import { accessLogKey, ShippedSink } from './shipped.js';
 import { benchEndpoints } from './stack.js';
-
-const keyOf = (i: number) => {
-  const d = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-  return `logs/${d.slice(0, 10)}-${d.slice(11, 13)}-${d.slice(14, 16)}-00-0123456789ABCDEF`;
-};
-
-/** The progress topic: the first `shipped` keys done, plus what was written since. */
-class MemorySink implements ShipSink {
-  private readonly written = new Map<string, ShipProgress>();
-  constructor(
-    private readonly shipped: number,
-    private readonly etag: string,
-    /** The listing floor a former run kept (the key before the 1-hour lookback window). */
-    private readonly floor: { key: string; after: string },
-  ) {}
-  async loadProgress() {
-    const m = new Map<string, ShipProgress>();
-    m.set(this.floor.key, { key: this.floor.key, etag: this.floor.after, offset: 0, lines: 0, done: true, updatedAt: 0 });
-    for (let i = 0; i < this.shipped; i++) m.set(keyOf(i), { key: keyOf(i), etag: this.etag, offset: 6, lines: 1, done: true, updatedAt: i });
-    for (const [k, p] of this.written) m.set(k, p);
-    return m;
-  }
-  async ship(_t: string, _m: unknown[], p: ShipProgress) {
-    this.written.set(p.key, p);
-  }
-  async record(p: ShipProgress) {
-    this.written.set(p.key, p);
-  }
-  async close() {}
-}
 
 type Row = { mode: ListingMode; fresh: number; requests: number; listed: number; ms: number };
 
@@ -65,7 +36,7 @@ export async function benchListingS3(objects: number, reuse?: string): Promise<s
       Array.from({ length: 32 }, async () => {
         while (next < to) {
           const i = next++;
-          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: keyOf(i), Body: body }));
+          await s3.send(new PutObjectCommand({ Bucket: bucket, Key: accessLogKey(i), Body: body }));
           if (++put % 5000 === 0) process.stderr.write(`\rlisting-s3: ${put.toLocaleString('en-US')} objects put   `);
         }
       }),
@@ -96,13 +67,19 @@ export async function benchListingS3(objects: number, reuse?: string): Promise<s
   }
   // Every object has the same content: the ETag of one is the ETag of all.
   const probe = new S3Source({ bucket, prefix: 'logs/', endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds, pageSize: 1 });
-  const etag = (await probe.stat(keyOf(0)))?.etag ?? '';
+  const etag = (await probe.stat(accessLogKey(0)))?.etag ?? '';
   await probe.close();
   const rows: Row[] = [];
   let next = objects;
   const source = new S3Source({ bucket, prefix: 'logs/', endpoint: ep.s3.endpoint, region: ep.s3.region, credentials: creds });
-  const floor = { key: `${FLOOR}${source.describe()} 0/1`, after: keyOf(objects - 61) };
-  const shipper = new Shipper(source, new MemorySink(next, etag, floor), { topic: 't', listing: { mode: 'ordered' } }, silentLogger, new Registry());
+  // The progress a former run left: every key done, and its floor (the key before the 1-hour lookback window).
+  const floor: ShipProgress = { key: floorKeyOf(source, '0/1'), etag: accessLogKey(objects - 61), offset: 0, lines: 0, done: true, updatedAt: 0 };
+  const shipped = next;
+  const sink = new ShippedSink(function* () {
+    yield floor;
+    for (let i = 0; i < shipped; i++) yield { key: accessLogKey(i), etag, offset: 6, lines: 1, done: true, updatedAt: i };
+  });
+  const shipper = new Shipper(source, sink, { topic: 't', listing: { mode: 'ordered' } }, silentLogger, new Registry());
   await shipper.run(); // lists from the floor kept by a former run, as a restarted shipper does
   for (const fresh of [0, 10, 1000]) {
     await putKeys(next, next + fresh);

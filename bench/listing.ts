@@ -18,16 +18,9 @@ import type { ListingMode } from '../src/pipeline/listing.js';
 import { Shipper } from '../src/pipeline/ship.js';
 import type { ObjectStream } from '../src/source/gzip.js';
 import type { ObjectSource, SourceObject } from '../src/source/objects.js';
-import type { ShipProgress, ShipSink } from '../src/transport/types.js';
+import { accessLogKey, ShippedSink } from './shipped.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** An S3 server-access-log key, one a minute from 2025-01-01 UTC. */
-const keyOf = (i: number) => {
-  const d = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-  // One flat string (a concatenation stays a tree until first read, which would show up as the shipper's memory).
-  return Buffer.from(`logs/${d.slice(0, 10)}-${d.slice(11, 13)}-${d.slice(14, 16)}-00-0123456789ABCDEF`).toString('latin1');
-};
 
 /** A bucket that pages as S3 does: keys in order, 1,000 a request, from StartAfter. */
 class FakeBucket implements ObjectSource {
@@ -65,32 +58,14 @@ class FakeBucket implements ObjectSource {
   async close() {}
 }
 
-/** The progress topic: every listed key shipped (made on each read, as a consumer of the topic would), plus what was written since. */
-class FakeSink implements ShipSink {
-  private readonly written = new Map<string, ShipProgress>();
-  constructor(private readonly shipped: readonly string[]) {}
-  async loadProgress() {
-    const m = new Map<string, ShipProgress>();
-    this.shipped.forEach((key, i) => m.set(key, { key, etag: key, offset: 20, lines: 1, done: true, updatedAt: i }));
-    for (const [k, p] of this.written) m.set(k, p);
-    return m;
-  }
-  async ship(_t: string, _m: unknown[], p: ShipProgress) {
-    this.written.set(p.key, p);
-  }
-  async record(p: ShipProgress) {
-    this.written.set(p.key, p);
-  }
-  async close() {}
-}
-
 type Row = { n: number; mode: ListingMode; fresh: number; requests: number; listed: number; ms: number; rssMb: number; heapMb: number };
 
 async function child(n: number, mode: ListingMode): Promise<Row[]> {
   const bucket = new FakeBucket();
-  for (let i = 0; i < n; i++) bucket.keys.push(keyOf(i));
+  for (let i = 0; i < n; i++) bucket.keys.push(accessLogKey(i));
   // The bucket's keys (and the topic's copy) are the harness's: the shipper's heap is what comes on top of them.
-  const sink = new FakeSink(bucket.keys.slice());
+  const shipped = bucket.keys.slice();
+  const sink = new ShippedSink(() => shipped.map((key, i) => ({ key, etag: key, offset: 20, lines: 1, done: true, updatedAt: i })));
   const gc = (globalThis as { gc?: () => void }).gc;
   gc?.();
   gc?.();
@@ -100,7 +75,7 @@ async function child(n: number, mode: ListingMode): Promise<Row[]> {
   const rows: Row[] = [];
   let next = n;
   for (const fresh of [0, 10, 1000, 0]) {
-    for (let i = 0; i < fresh; i++) bucket.keys.push(keyOf(next++));
+    for (let i = 0; i < fresh; i++) bucket.keys.push(accessLogKey(next++));
     const before = { ...bucket.listStats };
     const t0 = performance.now();
     await shipper.pass();

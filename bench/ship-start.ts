@@ -23,15 +23,10 @@ import type { ObjectSource, SourceObject } from '../src/source/objects.js';
 import { createKafka } from '../src/transport/kafka.js';
 import { KafkaShipSink } from '../src/transport/kafka-producers.js';
 import type { ShipProgress } from '../src/transport/types.js';
+import { accessLogKey } from './shipped.js';
 import { benchEndpoints } from './stack.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-
-/** An S3 server-access-log key, one a minute from 2025-01-01 UTC. */
-const keyOf = (i: number) => {
-  const d = new Date(Date.UTC(2025, 0, 1) + i * 60_000).toISOString();
-  return `logs/${d.slice(0, 10)}-${d.slice(11, 13)}-${d.slice(14, 16)}-00-0123456789ABCDEF`;
-};
 
 /** N keys in order, paged as S3 pages them (1,000 a request, from StartAfter); each key made when listed. */
 class LazyBucket implements ObjectSource {
@@ -48,14 +43,14 @@ class LazyBucket implements ObjectSource {
       let hi = this.n;
       while (lo < hi) {
         const mid = (lo + hi) >>> 1;
-        if (keyOf(mid) <= startAfter) lo = mid + 1;
+        if (accessLogKey(mid) <= startAfter) lo = mid + 1;
         else hi = mid;
       }
     }
     const out: SourceObject[] = [];
     for (let i = lo; i < this.n; i++) {
       if ((i - lo) % 1000 === 0) this.listStats.requests++;
-      out.push({ key: keyOf(i), etag: 'e', size: 20, lastModified: 0, gzip: false });
+      out.push({ key: accessLogKey(i), etag: 'e', size: 20, lastModified: 0, gzip: false });
     }
     this.listStats.objects += out.length;
     return out;
@@ -85,7 +80,7 @@ async function fill(topic: string, n: number): Promise<void> {
     const messages = [];
     for (let j = i; j < Math.min(n, i + 2000); j++) {
       const p: ShipProgress = {
-        key: keyOf(j),
+        key: accessLogKey(j),
         etag: `"${(j * 2654435761) >>> 0}0123456789abcdef0123"`,
         offset: 1_234_567,
         lines: 9_876,
@@ -98,7 +93,7 @@ async function fill(topic: string, n: number): Promise<void> {
     process.stderr.write(`\rship-start: ${Math.min(n, i + 2000).toLocaleString('en-US')} progress records written   `);
   }
   const floorKey = floorKeyOf(new LazyBucket(n), '0/1');
-  const floor: ShipProgress = { key: floorKey, etag: keyOf(n - WINDOW - 1), offset: 0, lines: 0, done: true, updatedAt: now + n };
+  const floor: ShipProgress = { key: floorKey, etag: accessLogKey(n - WINDOW - 1), offset: 0, lines: 0, done: true, updatedAt: now + n };
   await producer.send({ topic, acks: -1, messages: [{ key: floor.key, value: JSON.stringify(floor) }] });
   await producer.disconnect();
   process.stderr.write('\n');

@@ -8,7 +8,7 @@
  */
 import { retry } from '../retry.js';
 import { compareKeys } from '../source/objects.js';
-import type { ShipProgress, ShipSink } from '../transport/types.js';
+import type { ProgressFilter, ShipProgress, ShipSink } from '../transport/types.js';
 
 /**
  * Whether an ordered listing never needs `p` again: an object shipped to the
@@ -120,7 +120,7 @@ export async function readProgress(
   floorKey: string | undefined,
   signal: AbortSignal,
 ): Promise<{ progress: ProgressIndex; floor: string | undefined }> {
-  const load = (filter?: Parameters<ShipSink['loadProgress']>[0]) => retry(() => sink.loadProgress(filter), { signal });
+  const load = (filter?: ProgressFilter) => retry(() => sink.loadProgress(filter), { signal });
   const floor = floorKey === undefined ? undefined : (await load({ key: (k) => k === floorKey })).get(floorKey)?.etag || undefined;
   const records = await load(floor === undefined ? undefined : { record: (p) => !behindFloor(p, floor) });
   return { progress: new ProgressIndex(records.values()), floor };

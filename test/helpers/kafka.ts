@@ -24,12 +24,14 @@ export async function deleteTopics(kafka: Kafka, topics: string[]): Promise<void
 }
 
 /** Messages in a topic: the sum of its partitions' end offsets. */
-async function endOffsets(kafka: Kafka, topic: string): Promise<number> {
+export async function endOffsets(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  return ends.reduce((n, p) => n + Number(p.high), 0);
+  try {
+    return (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /**

@@ -11,7 +11,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
 import { stateDir } from '../../stack/config.js';
-import { readTopicLines } from '../../helpers/kafka.js';
+import { endOffsets, readTopicLines } from '../../helpers/kafka.js';
 import { createBucket, put } from '../../helpers/s3.js';
 import { finished, shipScope } from '../../helpers/shipper.js';
 import { s3Event, s3EventRecord, sqsEnv, sqsScope } from '../../helpers/sqs.js';
@@ -35,16 +35,6 @@ async function hung<T>(service: string, during: () => Promise<T>): Promise<T> {
   }
 }
 
-async function topicHigh(topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicOffsets(topic).catch(() => [])).reduce((s, p) => s + Number(p.high), 0);
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 describe.skipIf(!ownStack)('a hung source server', () => {
   it('S3 hangs mid-object: the silent read is given up after --source-timeout-ms and retried; the object resumes once the server answers; every line once', async () => {
     const { bucket, topic, progress } = names();
@@ -56,7 +46,7 @@ describe.skipIf(!ownStack)('a hung source server', () => {
     await put(s3, bucket, 'big.log', body);
     const child = ship(['--source', `s3://${bucket}/`, '--topic', topic, '--progress-topic', progress, '--batch-lines', '2000', '--source-timeout-ms', '2000']);
     const done = finished(child);
-    await waitUntil('the first lines shipped', async () => ((await topicHigh(topic)) > 0 ? true : undefined), 60_000, 20);
+    await waitUntil('the first lines shipped', async () => ((await endOffsets(kafka, topic)) > 0 ? true : undefined), 60_000, 20);
     let stderr = '';
     child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     await hung('s3', async () => {
@@ -91,7 +81,7 @@ describe.skipIf(!ownStack)('a hung source server', () => {
     await waitUntil('the shipper reading the queue', async () => (/"msg":"reading S3 event notifications/.test(stderr) ? true : undefined), 60_000, 50);
     await put(s3, bucket, 'a.log', 'first line\nsecond line\n');
     await sqs.send(queue, s3Event(s3EventRecord(bucket, 'a.log')));
-    await waitUntil('the first object shipped', async () => ((await topicHigh(topic)) > 0 ? true : undefined), 60_000, 50);
+    await waitUntil('the first object shipped', async () => ((await endOffsets(kafka, topic)) > 0 ? true : undefined), 60_000, 50);
     // Its message deleted: what hangs next is the long poll.
     await waitUntil(
       'the first message deleted',
