@@ -41,7 +41,8 @@ export function treeCpuSeconds(pid: number): number {
   return total;
 }
 
-function stackPid(service: 'kafka' | 'clickhouse' | 's3'): number | undefined {
+/** The PID of a local stack server, from its pid file. */
+export function stackPid(service: 'kafka' | 'clickhouse' | 'clickhouse-current' | 's3'): number | undefined {
   const dir = process.env.WEBLOG_STACK_DIR ?? path.join(root, '.stack');
   try {
     return Number(readFileSync(path.join(dir, service, 'pid'), 'utf8').trim()) || undefined;

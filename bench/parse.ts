@@ -20,7 +20,7 @@ import { normalizeIp } from '../src/enrich/ip.js';
 import { UserAgentCache } from '../src/enrich/useragent.js';
 import { createParser } from '../src/parse/scan.js';
 import { RowBuffer } from '../src/sink/row-buffer.js';
-import { AccessLogTsvWriter } from '../src/sink/rows.js';
+import { AccessLogRowWriter } from '../src/sink/rows.js';
 import { splitLines } from '../src/source/lines.js';
 import { parseClfTime } from '../src/parse/time.js';
 import type { AccessRecord } from '../src/parse/record.js';
@@ -110,7 +110,7 @@ export async function benchParse(lineCount: number): Promise<string> {
   });
   // What the processor does per line before the INSERT: one RowBuffer per
   // pass over the lines, as it makes one per Kafka batch.
-  const writer = new AccessLogTsvWriter({ dialect: 'modern' });
+  const writer = new AccessLogRowWriter({ dialect: 'modern' });
   const withRow = measure('parse + enrich + TabSeparated row', n, () => {
     for (let k = 0; k < reps; k++) {
       const rows = new RowBuffer(file.length * 2 + lines.length * 200);

@@ -120,7 +120,8 @@ class DiscardClickHouse implements ClickHouse {
     return { columns: [], rows: [] };
   }
   async insertJson(): Promise<void> {}
-  async insertTsv(): Promise<void> {}
+  readonly rowFormats = ['RowBinary', 'TabSeparated'] as const;
+  async insertRows(): Promise<void> {}
   async settle(): Promise<void> {}
   async close(): Promise<void> {}
 }

@@ -1,7 +1,8 @@
 /**
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
- * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3]
+ * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3];
+ * npm run bench -- insert-format [--lines 500000] [--rounds 3]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -18,6 +19,7 @@ import { benchClickHouse } from './clickhouse.js';
 import { benchRunFile } from './run-file.js';
 import { benchUserRun } from './user-run.js';
 import { benchVisits } from './visits.js';
+import { benchInsertFormat } from './insert-format.js';
 
 const { values, positionals } = parseArgs({
   options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' }, objects: { type: 'string' }, bucket: { type: 'string' } },
@@ -60,6 +62,11 @@ if (which === 'listing-s3') {
 if (which === 'ship-encoder') {
   console.log(`## ship-encoder\n`);
   console.log(await benchShipEncoder(lines ?? 1_000_000, values.rounds ? Number(values.rounds) : 3));
+  console.log();
+}
+if (which === 'insert-format') {
+  console.log(`## insert-format\n`);
+  console.log(await benchInsertFormat(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3));
   console.log();
 }
 if (which === 'ship-start') {

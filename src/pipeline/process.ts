@@ -14,8 +14,7 @@ import { defaultFormat } from '../parse/format.js';
 import { bundleDefaults } from '../source/bundles.js';
 import { atOrBefore, ClickHouseAccessLogStore, type AccessLogStore, type RejectedLine } from '../sink/access-log.js';
 import type { ClickHouse } from '../sink/clickhouse/types.js';
-import { RowBuffer } from '../sink/row-buffer.js';
-import type { AccessLogTsvWriter } from '../sink/rows.js';
+import type { AccessLogRowWriter } from '../sink/rows.js';
 import { AccessLogWriter, type DeadLetterSink, type WriterOptions } from '../sink/writer.js';
 import type { BatchControl, LogBatch, LogMessage } from '../transport/types.js';
 import { processorMetrics, type ProcessorMetrics } from './process-metrics.js';
@@ -83,7 +82,7 @@ function shipperReject(msg: LogMessage, maxLine: number): Reject | undefined {
 export class Processor {
   /** The first lines the parser rejected (at most 20), to tell a wrong --format from a few bad lines. */
   readonly rejectSamples: string[] = [];
-  private readonly rowWriter: AccessLogTsvWriter;
+  private readonly rowWriter: AccessLogRowWriter;
   private readonly maxLine: number;
   /** Privacy mode: addresses in rejects and logged samples are masked. */
   private readonly private: boolean;
@@ -113,7 +112,9 @@ export class Processor {
   /** A processor writing to the access_log and rejects tables of `ch`. */
   static async create(ch: ClickHouse, opts: ProcessorOptions, deps: ProcessorDeps, stages?: LineStages): Promise<Processor> {
     await ch.detect(); // the row layout follows the server's dialect
-    return Processor.withStore(new ClickHouseAccessLogStore(ch, opts.dialect ?? ch.dialect), opts, deps, stages);
+    const { store, why } = await ClickHouseAccessLogStore.open(ch, opts.dialect ?? ch.dialect);
+    if (why) deps.log.warn('rows go as TabSeparated, not RowBinary', { why });
+    return Processor.withStore(store, opts, deps, stages);
   }
 
   /** A processor writing to any store (tests use a fake one). */
@@ -147,7 +148,7 @@ export class Processor {
     const stored = await this.writer.storedFrom(topic, partition, (messages[0] as LogMessage).offset, ctl);
     let bytes = 0;
     for (const m of messages) bytes += m.value.length;
-    const rows = new RowBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
+    const rows = this.rowWriter.newBuffer(bytes * 2 + messages.length * 200); // enriched rows run about 1.6x the raw line
     const rejects: RejectedLine[] = [];
     let skipped = 0;
     for (const msg of messages) {

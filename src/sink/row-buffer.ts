@@ -34,8 +34,8 @@ export function utcTimeText(ms: number): string {
 }
 
 export class RowBuffer {
-  private buf: Buffer;
-  private pos = 0;
+  protected buf: Buffer;
+  protected pos = 0;
   private readonly starts: number[] = [];
   /** Kafka offset of each row, in append order (increasing within a partition batch). */
   readonly offsets: number[] = [];
@@ -51,7 +51,7 @@ export class RowBuffer {
     this.buf = Buffer.allocUnsafe(Math.max(64, initialBytes));
   }
 
-  private ensure(bytes: number): void {
+  protected ensure(bytes: number): void {
     if (this.buf.length - this.pos >= bytes) return;
     const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + bytes));
     this.buf.copy(next, 0, 0, this.pos);

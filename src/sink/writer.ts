@@ -23,7 +23,7 @@ import type { Registry } from '../observe/metrics.js';
 import { retry, type RetryOptions } from '../retry.js';
 import { atOrBefore, laterOf, positionKey, type AccessLogStore, type LineOrigin, type RejectedLine, type StoredOffsets } from './access-log.js';
 import type { RowBuffer } from './row-buffer.js';
-import type { AccessLogTsvWriter } from './rows.js';
+import type { AccessLogRowWriter } from './rows.js';
 import { StoreWaitState, type WaitToken } from './store-wait.js';
 
 /** The writer's defaults, in one place (the CLI shows them). */
@@ -136,7 +136,7 @@ export class AccessLogWriter {
   }
 
   /** A row writer for the store's column layout. */
-  rowWriter(site: string | undefined): AccessLogTsvWriter {
+  rowWriter(site: string | undefined): AccessLogRowWriter {
     return this.store.rowWriter(site);
   }
 

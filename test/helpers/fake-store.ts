@@ -1,7 +1,7 @@
 /** An in-memory access-log store for the unit tests of the processor and the writer (the real one is tested on the servers). */
 import { laterOf, nothingStored, positionKey, type AccessLogStore, type Position, type RejectedLine, type StoredOffsets } from '../../src/sink/access-log.js';
 import type { RowBuffer } from '../../src/sink/row-buffer.js';
-import { AccessLogTsvWriter } from '../../src/sink/rows.js';
+import { AccessLogRowWriter } from '../../src/sink/rows.js';
 
 /** Rows and rejects by offset, with hooks that fail an INSERT the way a server would. */
 export class FakeStore implements AccessLogStore {
@@ -16,8 +16,8 @@ export class FakeStore implements AccessLogStore {
   /** Called with the offsets of each rows INSERT before it is stored; may throw; `land()` stores them first (an INSERT that landed though its answer was lost). */
   onInsert: (offsets: number[], land: () => void) => void = () => {};
 
-  rowWriter(site: string | undefined): AccessLogTsvWriter {
-    return new AccessLogTsvWriter({ site });
+  rowWriter(site: string | undefined): AccessLogRowWriter {
+    return new AccessLogRowWriter({ site });
   }
 
   async storedOffsets(_t: string, _p: number, from: number): Promise<StoredOffsets> {

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type * as Chdb from 'chdb';
 import type { Session } from 'chdb';
 import { WeblogError } from '../../errors.js';
-import { clickhouseDefaults, type ClickHouse, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
+import { clickhouseDefaults, type ClickHouse, type InsertOptions, type QueryParams, type QueryTable, type RowFormat } from './types.js';
 
 export interface EmbeddedOptions {
   /** Data folder (created if missing, unless `create` is false). */
@@ -172,8 +172,13 @@ export class EmbeddedClickHouse implements ClickHouse {
     return this.insertRaw(table, 'JSONEachRow', Buffer.from(ndjson), undefined, opts?.dedupToken);
   }
 
-  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void> {
-    return this.insertRaw(table, 'TabSeparated', tsv, columns, opts?.dedupToken);
+  /** chdb's raw insert takes text formats only (its RawInsertFormat). */
+  readonly rowFormats: readonly RowFormat[] = ['TabSeparated'];
+
+  insertRows(table: string, columns: readonly string[], body: Buffer, format: RowFormat, opts?: InsertOptions): Promise<void> {
+    if (format !== 'TabSeparated')
+      return Promise.reject(new WeblogError('INSERT_REJECTED', `the embedded engine takes no ${format} inserts`, { retriable: false }));
+    return this.insertRaw(table, 'TabSeparated', body, columns, opts?.dedupToken);
   }
 
   /** One raw insert: the bytes go to chdb as they are. */

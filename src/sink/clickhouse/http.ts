@@ -1,10 +1,12 @@
 /** ClickHouse over HTTP with @clickhouse/client. */
 import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient } from '@clickhouse/client';
 import { WeblogError } from '../../errors.js';
 import { redactUrl } from '../../redact.js';
-import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, type QueryParams, type QueryTable } from './types.js';
+import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, type QueryParams, type QueryTable, type RowFormat } from './types.js';
+import { rowBinaryHeader } from './row-binary-header.js';
 import { clickhouseCode, isUserRefusal, wrapClickHouseError } from './errors.js';
 import { parseClickHouseJson } from './json64.js';
 import { bindLiterals, sqlIdentifier } from './sql.js';
@@ -202,18 +204,39 @@ export class HttpClickHouse implements ClickHouse {
     );
   }
 
-  async insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void> {
-    await this.tracked(table, opts, (query_id, clickhouse_settings) =>
-      this.client.insert({
-        table,
-        columns: [...columns] as [string, ...string[]],
-        format: 'TabSeparated',
-        // A byte stream: the client refuses object-mode streams for raw formats.
-        values: Readable.from([tsv], { objectMode: false }),
+  /**
+   * RowBinary on current servers (it costs them about a quarter less CPU than
+   * TabSeparated, bench/README.md); 18.16 gains nothing from it and keeps TabSeparated.
+   */
+  get rowFormats(): readonly RowFormat[] {
+    return this.legacy ? ['TabSeparated'] : ['RowBinary', 'TabSeparated'];
+  }
+
+  async insertRows(table: string, columns: readonly string[], body: Buffer, format: RowFormat, opts?: InsertOptions): Promise<void> {
+    if (format === 'RowBinary' && opts?.types?.length !== columns.length)
+      throw new WeblogError('INSERT_REJECTED', `RowBinary rows into ${table} need the type of each of their ${columns.length} columns`, { retriable: false });
+    await this.tracked(table, opts, async (query_id, clickhouse_settings) => {
+      if (format === 'TabSeparated')
+        return this.client.insert({
+          table,
+          columns: [...columns] as [string, ...string[]],
+          format,
+          // A byte stream: the client refuses object-mode streams for raw formats.
+          values: Readable.from([body], { objectMode: false }),
+          query_id,
+          clickhouse_settings,
+        });
+      // With names and types first: a table that changed since refuses the rows ("Type of 'x' must be ...") instead
+      // of reading them shifted. The client's insert() takes no binary format; exec() sends the statement in the
+      // URL and the rows as the body.
+      const res = await this.client.exec({
+        query: `INSERT INTO ${table} (${columns.join(', ')}) FORMAT RowBinaryWithNamesAndTypes`,
+        values: Readable.from([rowBinaryHeader(columns, opts?.types as readonly string[]), body], { objectMode: false }),
         query_id,
         clickhouse_settings,
-      }),
-    );
+      });
+      await finished(res.stream.resume()); // the (empty) answer, read so that the socket goes back to the pool
+    });
   }
 
   /** Runs one INSERT under its own query_id; one whose outcome is unknown is kept until settle() knows it. */

@@ -14,6 +14,9 @@ export interface QueryTable {
   rows: Record<string, unknown>[];
 }
 
+/** A row format for inserts, named as ClickHouse names it. */
+export type RowFormat = 'TabSeparated' | 'RowBinary';
+
 export interface InsertOptions {
   /**
    * With it, a retry of the same block is dropped by the server
@@ -22,6 +25,8 @@ export interface InsertOptions {
   dedupToken?: string;
   /** What the rows belong to (e.g. a topic-partition), so settle(scope) can wait for them. */
   scope?: string;
+  /** RowBinary: each column's ClickHouse type, sent ahead of the rows so that a server whose table differs refuses them instead of misreading them. */
+  types?: readonly string[];
 }
 
 /**
@@ -56,11 +61,13 @@ export interface ClickHouse {
   queryTable(sql: string, params?: QueryParams): Promise<QueryTable>;
   /** Inserts newline-delimited JSON rows. */
   insertJson(table: string, ndjson: string, opts?: InsertOptions): Promise<void>;
+  /** The row formats insertRows() takes here, the cheapest first (known after detect()). */
+  readonly rowFormats: readonly RowFormat[];
   /**
-   * Inserts TabSeparated rows (newline-terminated) into the given columns, in
-   * that order; the body is sent as is, without a copy.
+   * Inserts rows in `format` (TabSeparated: newline-terminated lines) into
+   * the given columns, in that order; the body is sent as is, without a copy.
    */
-  insertTsv(table: string, columns: readonly string[], tsv: Buffer, opts?: InsertOptions): Promise<void>;
+  insertRows(table: string, columns: readonly string[], body: Buffer, format: RowFormat, opts?: InsertOptions): Promise<void>;
   /**
    * Resolves once no INSERT sent by this connection can still land (an INSERT
    * that timed out may run later on a server that hung), and, with `scope`,

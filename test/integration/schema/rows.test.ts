@@ -1,6 +1,6 @@
 /**
  * The two row encodings must store the same thing: the processor's
- * TabSeparated rows (AccessLogTsvWriter into a RowBuffer) and the JSON rows
+ * TabSeparated rows (AccessLogRowWriter into a RowBuffer) and the JSON rows
  * (accessLogRow) give identical tables on chdb, for the real samples and for
  * records full of characters that need escaping.
  */
@@ -13,7 +13,7 @@ import { migrate } from '../../../src/schema/migrate.js';
 import { RowBuffer } from '../../../src/sink/row-buffer.js';
 import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
-import { AccessLogTsvWriter, accessLogColumns, accessLogRow, type Provenance } from '../../../src/sink/rows.js';
+import { AccessLogRowWriter, accessLogColumns, accessLogRow, type Provenance } from '../../../src/sink/rows.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';
 import { uniqueName } from '../../helpers/names.js';
@@ -57,13 +57,13 @@ describe('TabSeparated and JSON rows', () => {
     await migrate(tsv);
     await json.insertJson('access_log', records.map((r, i) => accessLogRow(r, prov(i))).join('\n'));
     const buf = new RowBuffer(256); // small on purpose: the buffer grows many times
-    const writer = new AccessLogTsvWriter(); // the processor's writer; crafted records keep base's cached UA/GeoIP objects
+    const writer = new AccessLogRowWriter(); // the processor's writer; crafted records keep base's cached UA/GeoIP objects
     records.forEach((r, i) => writer.write(buf, r, prov(i)));
     expect(buf.count).toBe(records.length);
     // Two INSERTs from views into the one buffer, split mid-way.
     const mid = Math.floor(records.length / 2);
-    await tsv.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, mid));
-    await tsv.insertTsv('access_log', accessLogColumns.modern, buf.bytes(mid, buf.count));
+    await tsv.insertRows('access_log', accessLogColumns.modern, buf.bytes(0, mid), 'TabSeparated');
+    await tsv.insertRows('access_log', accessLogColumns.modern, buf.bytes(mid, buf.count), 'TabSeparated');
 
     const dump = (ch: EmbeddedClickHouse) => ch.query<Record<string, unknown>>('SELECT * EXCEPT ingested_at FROM access_log ORDER BY kafka_offset');
     const a = await dump(json);
@@ -124,9 +124,9 @@ describe('times: written so that every engine reads them unambiguously', () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('times') });
     await migrate(ch);
     const buf = new RowBuffer(256);
-    const writer = new AccessLogTsvWriter();
+    const writer = new AccessLogRowWriter();
     records.forEach((r, i) => writer.write(buf, r, prov(i)));
-    await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
+    await ch.insertRows('access_log', accessLogColumns.modern, buf.bytes(0, buf.count), 'TabSeparated');
     await ch.insertJson('access_log', records.map((r, i) => accessLogRow(r, prov(i + 100))).join('\n'));
     const got = await ch.query<{ o: string; ms: string }>('SELECT kafka_offset AS o, toUnixTimestamp64Milli(time) AS ms FROM access_log ORDER BY o');
     const want = records.map((r) => String(r.time));
@@ -141,9 +141,9 @@ describe('times: written so that every engine reads them unambiguously', () => {
       await migrate(ch); // 18.16: the legacy schema
       const records = await enrichLines(storable.map(line));
       const buf = new RowBuffer(256);
-      const writer = new AccessLogTsvWriter({ dialect: 'legacy' });
+      const writer = new AccessLogRowWriter({ dialect: 'legacy' });
       records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i, line: 0 }));
-      await ch.insertTsv('access_log', accessLogColumns.legacy, buf.bytes(0, buf.count));
+      await ch.insertRows('access_log', accessLogColumns.legacy, buf.bytes(0, buf.count), 'TabSeparated');
       await ch.insertJson(
         'access_log',
         records
@@ -171,7 +171,7 @@ describe('times: written so that every engine reads them unambiguously', () => {
       const timeIndex = accessLogColumns.legacy.indexOf('time');
       const rowOf = (r: EnrichedRecord, offset: number): Buffer => {
         const buf = new RowBuffer(512);
-        new AccessLogTsvWriter({ dialect: 'legacy' }).write(buf, r, { source: 's', sourceOffset: 0, topic: 't', partition: 0, offset, line: 0 });
+        new AccessLogRowWriter({ dialect: 'legacy' }).write(buf, r, { source: 's', sourceOffset: 0, topic: 't', partition: 0, offset, line: 0 });
         return Buffer.from(buf.bytes(0, 1));
       };
       // Rows of any length: one enriched record whose user agent (stored once) is padded.
@@ -197,7 +197,7 @@ describe('times: written so that every engine reads them unambiguously', () => {
         }
         parts.push(rowOf(await filler(need - have - base), offset++));
         expect(Buffer.concat(parts).length).toBe(need);
-        await ch.insertTsv('access_log', accessLogColumns.legacy, Buffer.concat([...parts, row]));
+        await ch.insertRows('access_log', accessLogColumns.legacy, Buffer.concat([...parts, row]), 'TabSeparated');
       }
       const got = await ch.query<{ s: string | number }>('SELECT toUInt32(time) AS s FROM access_log WHERE kafka_offset >= 1000000 ORDER BY kafka_offset');
       expect(got.map((g) => Number(g.s))).toEqual(targets.map((r) => Math.floor(r.time / 1000)));
@@ -216,9 +216,9 @@ describe('addresses ClickHouse must take', () => {
     const ch = new EmbeddedClickHouse({ dir, database: uniqueName('ip') });
     await migrate(ch);
     const buf = new RowBuffer(256);
-    const writer = new AccessLogTsvWriter();
+    const writer = new AccessLogRowWriter();
     records.forEach((r, i) => writer.write(buf, r, { source: 's', sourceOffset: i, topic: 't', partition: 0, offset: i, line: 0 }));
-    await ch.insertTsv('access_log', accessLogColumns.modern, buf.bytes(0, buf.count));
+    await ch.insertRows('access_log', accessLogColumns.modern, buf.bytes(0, buf.count), 'TabSeparated');
     const got = await ch.query<{ a: string; ip: string }>('SELECT remote_addr AS a, toString(ip) AS ip FROM access_log ORDER BY kafka_offset LIMIT 2');
     expect(got).toEqual([
       { a: 'fe80::1%eth0', ip: 'fe80::1' },

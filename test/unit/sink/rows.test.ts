@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { geoSource, uaSource, type EnrichedRecord } from '../../../src/enrich/index.js';
-import { RowBuffer } from '../../../src/sink/row-buffer.js';
-import { AccessLogTsvWriter, accessLogRow, writeAccessLogTsv, type Provenance } from '../../../src/sink/rows.js';
+import { AccessLogRowWriter, accessLogRow, newRowBuffer, writeAccessLogRow, type Provenance } from '../../../src/sink/rows.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';
 
@@ -80,8 +79,8 @@ describe('accessLogRow', () => {
   });
 });
 
-describe('AccessLogTsvWriter', () => {
-  it('writes the bytes of writeAccessLogTsv while copying cached runs, also for records that no longer match their cached objects', async () => {
+describe('AccessLogRowWriter', () => {
+  it('writes the bytes of writeAccessLogRow while copying cached runs, also for records that no longer match their cached objects', async () => {
     const real = await enrichLines([...readLines(fixture('logs', 'elastic_apache.log')), ...readLines(fixture('logs', 'basjes_hackers.log'))]);
     expect(real.length).toBeGreaterThan(10_000);
     expect(real.every((r) => r[uaSource] !== undefined && r[geoSource] !== undefined)).toBe(true);
@@ -104,13 +103,18 @@ describe('AccessLogTsvWriter', () => {
       offset: i,
       line: i % 1001,
     });
-    for (const dialect of ['modern', 'legacy'] as const) {
+    for (const [dialect, format] of [
+      ['modern', 'TabSeparated'],
+      ['legacy', 'TabSeparated'],
+      ['modern', 'RowBinary'],
+      ['legacy', 'RowBinary'],
+    ] as const) {
       for (const site of [undefined, 'site']) {
-        const want = new RowBuffer(1024);
-        const got = new RowBuffer(1024);
-        const writer = new AccessLogTsvWriter({ dialect, site });
+        const want = newRowBuffer(format, 1024);
+        const got = newRowBuffer(format, 1024);
+        const writer = new AccessLogRowWriter({ dialect, site, format });
         records.forEach((r, i) => {
-          writeAccessLogTsv(want, r, prov(i), { dialect, site });
+          writeAccessLogRow(want, r, prov(i), { dialect, site });
           writer.write(got, r, prov(i));
         });
         expect(got.count).toBe(records.length);

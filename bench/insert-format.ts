@@ -1,0 +1,175 @@
+/**
+ * Question: which row format costs least per row, client and server
+ * together, when the processor inserts into ClickHouse over HTTP?
+ * TabSeparated (text, escaped) against RowBinary (binary, fixed-width
+ * numbers, length-prefixed strings, sent as RowBinaryWithNamesAndTypes),
+ * into ClickHouse 18.16 (legacy schema) and the stack's current server
+ * (26.7, modern schema), each into the real schema (table, codecs, rollup
+ * views) and into a Null-engine table of the same columns (what parsing the
+ * format alone costs the server). The same enriched rows (the Elastic
+ * sample cycled to --lines) in INSERTs of up to 50,000 rows, as the
+ * processor sends them; formats interleaved, --rounds rounds, medians.
+ * Server CPU is read from /proc for the server process, until it is idle
+ * again after the INSERTs (merges included).
+ * Run: npm run bench -- insert-format [--lines 500000] [--rounds 3]
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEnricher, type EnrichedRecord } from '../src/enrich/index.js';
+import { createParser } from '../src/parse/scan.js';
+import { migrate } from '../src/schema/migrate.js';
+import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
+import type { RowFormat } from '../src/sink/clickhouse/types.js';
+import { columnsOf, type Dialect } from '../src/sink/columns.js';
+import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
+import { splitLines } from '../src/source/lines.js';
+import { stackPid, treeCpuSeconds } from './cpu.js';
+import { benchEndpoints } from './stack.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const formats: RowFormat[] = ['TabSeparated', 'RowBinary'];
+const tables = ['real schema', 'Null table'] as const;
+
+async function sampleRecords(): Promise<EnrichedRecord[]> {
+  const file = readFileSync(path.join(root, 'data/sample/elastic_apache.log'));
+  const parse = createParser('combined');
+  const enricher = await createEnricher();
+  const out: EnrichedRecord[] = [];
+  for await (const batch of splitLines(
+    (async function* () {
+      yield file;
+    })(),
+  ))
+    for (const l of batch) {
+      const r = l.text === '' ? undefined : parse(l.text);
+      if (r?.ok) out.push(enricher.enrich(r.record));
+    }
+  return out;
+}
+
+/** Waits until the server has used under 3 % of a core for a second (merges done). */
+async function idle(pid: number): Promise<void> {
+  let last = treeCpuSeconds(pid);
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = treeCpuSeconds(pid);
+    if (now - last < 0.03) return;
+    last = now;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+interface Cell {
+  build: number[];
+  send: number[];
+  server: number[];
+  bytes: number;
+  refused?: string;
+}
+
+export async function benchInsertFormat(lineCount: number, rounds: number): Promise<string> {
+  const e = await benchEndpoints();
+  const recs = await sampleRecords();
+  const targets = [
+    { label: 'ClickHouse 18.16.1', url: e.clickhouseUrl, pid: stackPid('clickhouse'), dialect: 'legacy' as Dialect },
+    { label: 'current server (26.7)', url: e.clickhouseCurrentUrl, pid: stackPid('clickhouse-current'), dialect: 'modern' as Dialect },
+  ];
+  const out: string[] = [
+    '| server | table | format | build rows, client µs/row | send, client µs/row | server µs/row | total µs/row | server vs TabSeparated | bytes/row |',
+    '|---|---|---|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const t of targets) {
+    if (!t.url || !t.pid) {
+      out.push(`| ${t.label} | not running | | | | | | | |`);
+      continue;
+    }
+    const pid = t.pid;
+    const dbs = new Map<string, HttpClickHouse>();
+    for (const table of tables)
+      for (const f of formats) {
+        const ch = new HttpClickHouse({ url: t.url, database: `bench_insert_${f.toLowerCase()}_${table === 'Null table' ? 'null' : 'real'}_${process.pid}` });
+        await ch.createDatabase();
+        await migrate(ch);
+        await ch.detect();
+        if (table === 'Null table') {
+          await ch.exec('RENAME TABLE access_log TO access_log_stored');
+          await ch.exec('CREATE TABLE access_log AS access_log_stored ENGINE = Null');
+        }
+        dbs.set(`${table}/${f}`, ch);
+      }
+    const types = columnsOf(t.dialect).map((c) => c.type[t.dialect] as string);
+    const cells = new Map<string, Cell>();
+    await idle(pid);
+    for (let round = 0; round < rounds; round++)
+      for (const table of tables)
+        for (const f of formats) {
+          const key = `${table}/${f}`;
+          const cell = cells.get(key) ?? { build: [], send: [], server: [], bytes: 0 };
+          cells.set(key, cell);
+          if (cell.refused) continue;
+          const ch = dbs.get(key) as HttpClickHouse;
+          const writer = new AccessLogRowWriter({ format: f, dialect: t.dialect, timezone: ch.timezone });
+          const c0 = process.cpuUsage();
+          const bodies: Buffer[] = [];
+          for (let base = 0; base < lineCount; base += 50_000) {
+            const rows = writer.newBuffer(50_000 * 600);
+            for (let i = base; i < Math.min(lineCount, base + 50_000); i++)
+              writer.write(rows, recs[i % recs.length] as EnrichedRecord, {
+                source: 's3://bench/k',
+                sourceOffset: i,
+                topic: `r${round}`,
+                partition: 0,
+                offset: i,
+                line: 0,
+              });
+            for (let from = 0; from < rows.count;) {
+              const to = rows.partitionRunEnd(from, 50_000);
+              bodies.push(rows.bytes(from, to));
+              from = to;
+            }
+          }
+          const built = process.cpuUsage(c0);
+          const s0 = treeCpuSeconds(pid);
+          const c1 = process.cpuUsage();
+          try {
+            for (const body of bodies) await ch.insertRows('access_log', accessLogColumns[t.dialect], body, f, f === 'RowBinary' ? { types } : {});
+          } catch (err) {
+            cell.refused = (err as Error).message.split('\n')[0]?.slice(0, 160);
+            continue;
+          }
+          const sent = process.cpuUsage(c1);
+          await idle(pid);
+          const s1 = treeCpuSeconds(pid);
+          cell.build.push((built.user + built.system) / lineCount);
+          cell.send.push((sent.user + sent.system) / lineCount);
+          cell.server.push(((s1 - s0) * 1e6) / lineCount);
+          cell.bytes = bodies.reduce((a, b) => a + b.length, 0) / lineCount;
+        }
+    for (const table of tables) {
+      const base = cells.get(`${table}/TabSeparated`);
+      for (const f of formats) {
+        const c = cells.get(`${table}/${f}`) as Cell;
+        if (c.refused) {
+          out.push(`| ${t.label} | ${table} | ${f} | refused: ${c.refused.replace(/\|/g, '/')} | | | | | |`);
+          continue;
+        }
+        const [b, s, v] = [median(c.build), median(c.send), median(c.server)];
+        const ratio = base && !base.refused ? `${(v / median(base.server)).toFixed(2)}x` : '';
+        out.push(
+          `| ${t.label} | ${table} | ${f} | ${b.toFixed(2)} | ${s.toFixed(2)} | ${v.toFixed(2)} | ${(b + s + v).toFixed(2)} | ${ratio} | ${c.bytes.toFixed(0)} |`,
+        );
+      }
+    }
+    for (const ch of dbs.values()) {
+      await ch.exec(`DROP DATABASE IF EXISTS ${ch.database}`);
+      await ch.close();
+    }
+  }
+  return [
+    `${lineCount.toLocaleString('en-US')} rows per run, INSERTs of up to 50,000 rows, ${rounds} rounds interleaved, medians; server CPU until idle again (merges included).`,
+    '',
+    ...out,
+  ].join('\n');
+}
