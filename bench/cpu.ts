@@ -58,10 +58,13 @@ export interface CpuSnapshot {
   s3: number;
 }
 
-/** CPU seconds so far of this process (with children) and of the stack's servers (0 where unknown). */
-export function cpuSnapshot(): CpuSnapshot {
+/** Which of the stack's ClickHouse servers a benchmark runs against: 18.16 or the current one (26.7). */
+export type BenchServer = 'clickhouse' | 'clickhouse-current';
+
+/** CPU seconds so far of this process (with children) and of the stack's servers (0 where unknown); `clickhouse` is `server`'s. */
+export function cpuSnapshot(server: BenchServer = 'clickhouse'): CpuSnapshot {
   const of = (pid: number | undefined) => (pid ? treeCpuSeconds(pid) : 0);
-  return { self: of(process.pid), kafka: of(stackPid('kafka')), clickhouse: of(stackPid('clickhouse')), s3: of(stackPid('s3')) };
+  return { self: of(process.pid), kafka: of(stackPid('kafka')), clickhouse: of(stackPid(server)), s3: of(stackPid('s3')) };
 }
 
 /** What happened between two snapshots, in µs per item, split by process. */

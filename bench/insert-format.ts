@@ -2,7 +2,9 @@
  * Question: which row format costs least per row, client and server
  * together, when the processor inserts into ClickHouse over HTTP?
  * TabSeparated (text, escaped) against RowBinary (binary, fixed-width
- * numbers, length-prefixed strings, sent as RowBinaryWithNamesAndTypes),
+ * numbers, length-prefixed strings, read through input() and converted to
+ * the table's types by the server; its LowCardinality columns declared as
+ * such, or as String and converted a block at a time),
  * into ClickHouse 18.16 (legacy schema) and the stack's current server
  * (26.7, modern schema), each into the real schema (table, codecs, rollup
  * views) and into a Null-engine table of the same columns (what parsing the
@@ -28,7 +30,12 @@ import { stackPid, treeCpuSeconds } from './cpu.js';
 import { benchEndpoints } from './stack.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const formats: RowFormat[] = ['TabSeparated', 'RowBinary'];
+/** The formats compared; RowBinary is read through input() as the given types, then converted to the table's by the server. */
+const formats: { label: string; format: RowFormat; lowCardinality?: 'kept' | 'as String' }[] = [
+  { label: 'TabSeparated', format: 'TabSeparated' },
+  { label: 'RowBinary, LowCardinality value by value', format: 'RowBinary', lowCardinality: 'kept' },
+  { label: 'RowBinary, LowCardinality read as String (weblog)', format: 'RowBinary', lowCardinality: 'as String' },
+];
 const tables = ['real schema', 'Null table'] as const;
 
 async function sampleRecords(): Promise<EnrichedRecord[]> {
@@ -88,8 +95,8 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
     const pid = t.pid;
     const dbs = new Map<string, HttpClickHouse>();
     for (const table of tables)
-      for (const f of formats) {
-        const ch = new HttpClickHouse({ url: t.url, database: `bench_insert_${f.toLowerCase()}_${table === 'Null table' ? 'null' : 'real'}_${process.pid}` });
+      for (const [fi, f] of formats.entries()) {
+        const ch = new HttpClickHouse({ url: t.url, database: `bench_insert_${fi}_${table === 'Null table' ? 'null' : 'real'}_${process.pid}` });
         await ch.createDatabase();
         await migrate(ch);
         await ch.detect();
@@ -97,20 +104,21 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
           await ch.exec('RENAME TABLE access_log TO access_log_stored');
           await ch.exec('CREATE TABLE access_log AS access_log_stored ENGINE = Null');
         }
-        dbs.set(`${table}/${f}`, ch);
+        dbs.set(`${table}/${f.label}`, ch);
       }
     const types = columnsOf(t.dialect).map((c) => c.type[t.dialect] as string);
+    const typesOf = (lc: 'kept' | 'as String' | undefined) => (lc === 'as String' ? types.map((x) => x.replace(/^LowCardinality\((.*)\)$/, '$1')) : types);
     const cells = new Map<string, Cell>();
     await idle(pid);
     for (let round = 0; round < rounds; round++)
       for (const table of tables)
         for (const f of formats) {
-          const key = `${table}/${f}`;
+          const key = `${table}/${f.label}`;
           const cell = cells.get(key) ?? { build: [], send: [], server: [], bytes: 0 };
           cells.set(key, cell);
           if (cell.refused) continue;
           const ch = dbs.get(key) as HttpClickHouse;
-          const writer = new AccessLogRowWriter({ format: f, dialect: t.dialect, timezone: ch.timezone });
+          const writer = new AccessLogRowWriter({ format: f.format, dialect: t.dialect, timezone: ch.timezone });
           const c0 = process.cpuUsage();
           const bodies: Buffer[] = [];
           for (let base = 0; base < lineCount; base += 50_000) {
@@ -134,7 +142,14 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
           const s0 = treeCpuSeconds(pid);
           const c1 = process.cpuUsage();
           try {
-            for (const body of bodies) await ch.insertRows('access_log', accessLogColumns[t.dialect], body, f, f === 'RowBinary' ? { types } : {});
+            for (const body of bodies)
+              await ch.insertRows(
+                'access_log',
+                accessLogColumns[t.dialect],
+                body,
+                f.format,
+                f.format === 'RowBinary' ? { types: typesOf(f.lowCardinality) } : {},
+              );
           } catch (err) {
             cell.refused = (err as Error).message.split('\n')[0]?.slice(0, 160);
             continue;
@@ -142,6 +157,10 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
           const sent = process.cpuUsage(c1);
           await idle(pid);
           const s1 = treeCpuSeconds(pid);
+          // A fresh table for the next run: merges of this run's parts only.
+          for (const x of ['access_log', 'traffic_hourly', 'traffic_monthly', 'pages_daily', 'top_hourly'])
+            await ch.exec(`TRUNCATE TABLE IF EXISTS ${x}`).catch(() => undefined);
+          await idle(pid);
           cell.build.push((built.user + built.system) / lineCount);
           cell.send.push((sent.user + sent.system) / lineCount);
           cell.server.push(((s1 - s0) * 1e6) / lineCount);
@@ -150,15 +169,15 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
     for (const table of tables) {
       const base = cells.get(`${table}/TabSeparated`);
       for (const f of formats) {
-        const c = cells.get(`${table}/${f}`) as Cell;
+        const c = cells.get(`${table}/${f.label}`) as Cell;
         if (c.refused) {
-          out.push(`| ${t.label} | ${table} | ${f} | refused: ${c.refused.replace(/\|/g, '/')} | | | | | |`);
+          out.push(`| ${t.label} | ${table} | ${f.label} | refused: ${c.refused.replace(/\|/g, '/')} | | | | | |`);
           continue;
         }
         const [b, s, v] = [median(c.build), median(c.send), median(c.server)];
         const ratio = base && !base.refused ? `${(v / median(base.server)).toFixed(2)}x` : '';
         out.push(
-          `| ${t.label} | ${table} | ${f} | ${b.toFixed(2)} | ${s.toFixed(2)} | ${v.toFixed(2)} | ${(b + s + v).toFixed(2)} | ${ratio} | ${c.bytes.toFixed(0)} |`,
+          `| ${t.label} | ${table} | ${f.label} | ${b.toFixed(2)} | ${s.toFixed(2)} | ${v.toFixed(2)} | ${(b + s + v).toFixed(2)} | ${ratio} | ${c.bytes.toFixed(0)} |`,
         );
       }
     }

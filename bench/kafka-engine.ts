@@ -2,12 +2,12 @@
  * A peer measured in the same run: ClickHouse's own Kafka engine reading the
  * same raw topic, with a regex materialized view that parses each line into
  * nine columns (no enrichment, no exactly-once, no rejects). The server is
- * the stack's ClickHouse; the engine reads messages of one line or bundles
+ * one of the stack's ClickHouse servers; the engine reads messages of one line or bundles
  * (TabSeparated: one row per line of a message).
  */
 import type { Kafka } from 'kafkajs';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
-import { cpuPerItem, cpuSnapshot } from './cpu.js';
+import { cpuPerItem, cpuSnapshot, type BenchServer } from './cpu.js';
 
 /** The nine columns, by regular expression, as a user of the engine writes them. */
 const parseSql = (src: string) => `
@@ -39,7 +39,7 @@ export async function kafkaEngine(
   brokers: string[],
   topic: string,
   lines: number,
-  opts: { oneLinePerMessage: boolean; timeoutMs?: number },
+  opts: { oneLinePerMessage: boolean; timeoutMs?: number; server?: BenchServer },
 ): Promise<PeerResult> {
   const timeoutMs = opts.timeoutMs ?? 300_000;
   const db = `bench_ke_${Date.now().toString(36)}`;
@@ -56,7 +56,7 @@ export async function kafkaEngine(
     await ch.exec(
       'CREATE TABLE parsed (ip String, time DateTime, method String, path String, status UInt16, bytes UInt64, referer String, user_agent String, protocol String) ENGINE = MergeTree ORDER BY tuple()',
     );
-    const c0 = cpuSnapshot();
+    const c0 = cpuSnapshot(opts.server);
     const t0 = performance.now();
     // Messages of one line without LF need the engine's row delimiter (or they run together); bundles end in LF.
     const delimiter = opts.oneLinePerMessage ? ", '\\n'" : '';
@@ -74,7 +74,7 @@ export async function kafkaEngine(
       if (rows >= lines) break;
       await new Promise((r2) => setTimeout(r2, 100));
     }
-    const c1 = cpuSnapshot();
+    const c1 = cpuSnapshot(opts.server);
     await ch.exec('DROP TABLE mv');
     await ch.exec('DROP TABLE queue');
     return { seconds: (t1 - t0) / 1000, cpu: cpuPerItem(c0, c1, lines), rows };

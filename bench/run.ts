@@ -1,5 +1,5 @@
 /**
- * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16); npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
  * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3];
  * npm run bench -- insert-format [--lines 500000] [--rounds 3]
@@ -22,7 +22,14 @@ import { benchVisits } from './visits.js';
 import { benchInsertFormat } from './insert-format.js';
 
 const { values, positionals } = parseArgs({
-  options: { lines: { type: 'string' }, mb: { type: 'string' }, rounds: { type: 'string' }, objects: { type: 'string' }, bucket: { type: 'string' } },
+  options: {
+    lines: { type: 'string' },
+    mb: { type: 'string' },
+    rounds: { type: 'string' },
+    objects: { type: 'string' },
+    bucket: { type: 'string' },
+    current: { type: 'boolean' },
+  },
   allowPositionals: true,
 });
 const which = positionals[0] ?? 'parse';
@@ -41,7 +48,7 @@ if (which === 'process' || which === 'all') {
 }
 if (which === 'user-run' || which === 'all') {
   console.log(`## user-run\n`);
-  console.log(await benchUserRun(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3));
+  console.log(await benchUserRun(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3, values.current === true));
   console.log();
 }
 if (which === 'visits' || which === 'all') {

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import { createKafka } from '../src/transport/kafka.js';
-import { cpuSnapshot, treeCpuSeconds } from './cpu.js';
+import { cpuSnapshot, treeCpuSeconds, type BenchServer } from './cpu.js';
 import { kafkaEngine } from './kafka-engine.js';
 import { benchEndpoints } from './stack.js';
 
@@ -48,10 +48,10 @@ interface Run {
 }
 
 /** `weblog process` with its defaults, `replicas` of them in one group, on `topic` into a fresh database, until `lines` are stored. */
-async function weblogProcess(chUrl: string, brokers: string[], topic: string, lines: number, replicas: number): Promise<Run> {
+async function weblogProcess(chUrl: string, server: BenchServer, brokers: string[], topic: string, lines: number, replicas: number): Promise<Run> {
   const db = `bench_ur_${Date.now().toString(36)}`;
   const ch = new HttpClickHouse({ url: chUrl, database: db });
-  const s0 = cpuSnapshot();
+  const s0 = cpuSnapshot(server);
   const t0 = performance.now();
   const args = [
     'process',
@@ -103,7 +103,7 @@ async function weblogProcess(chUrl: string, brokers: string[], topic: string, li
       await new Promise((r) => setTimeout(r, 100));
     }
     const seconds = (performance.now() - t0) / 1000;
-    const s1 = cpuSnapshot();
+    const s1 = cpuSnapshot(server);
     const us = (s: number) => (s * 1e6) / lines;
     const own = children.reduce((a, c) => a + c.cpu, 0);
     const r = { own: us(own), clickhouse: us(s1.clickhouse - s0.clickhouse), kafka: us(s1.kafka - s0.kafka) };
@@ -131,8 +131,11 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-export async function benchUserRun(lineCount: number, rounds = 3): Promise<string> {
+export async function benchUserRun(lineCount: number, rounds = 3, current = false): Promise<string> {
   const ep = await benchEndpoints();
+  const server: BenchServer = current ? 'clickhouse-current' : 'clickhouse';
+  const chUrl = current ? ep.clickhouseCurrentUrl : ep.clickhouseUrl;
+  if (!chUrl) throw new Error('no current ClickHouse server in the stack');
   const sample = readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n').filter(Boolean);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-user-run-'));
   const topic = `bench_ur_${Date.now().toString(36)}`;
@@ -158,8 +161,8 @@ export async function benchUserRun(lineCount: number, rounds = 3): Promise<strin
     const runs: Run[] = [];
     const scaled: { one: Run; two: Run }[] = [];
     for (let round = 0; round < rounds; round++) {
-      runs.push(await weblogProcess(ep.clickhouseUrl, ep.kafkaBrokers, topic, lineCount, 1));
-      const k = await kafkaEngine(ep.clickhouseUrl, kafka, ep.kafkaBrokers, topic, lineCount, { oneLinePerMessage: false });
+      runs.push(await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 1));
+      const k = await kafkaEngine(chUrl, kafka, ep.kafkaBrokers, topic, lineCount, { oneLinePerMessage: false, server });
       runs.push({
         name: 'peer: ClickHouse Kafka engine + 9-regex view, parse only',
         seconds: k.seconds,
@@ -169,7 +172,7 @@ export async function benchUserRun(lineCount: number, rounds = 3): Promise<strin
         total: k.cpu.clickhouse + k.cpu.kafka,
       });
       // Two replicas on this machine's two cores, sharing them with the broker and the ClickHouse server.
-      scaled.push({ one: runs[runs.length - 2] as Run, two: await weblogProcess(ep.clickhouseUrl, ep.kafkaBrokers, topic, lineCount, 2) });
+      scaled.push({ one: runs[runs.length - 2] as Run, two: await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 2) });
       process.stderr.write(`round ${round + 1} of ${rounds} done\n`);
     }
     const head =
@@ -180,7 +183,7 @@ export async function benchUserRun(lineCount: number, rounds = 3): Promise<strin
     });
     const ratios = runs.filter((_, i) => i % 2 === 0).map((r, i) => r.total / (runs[2 * i + 1] as Run).total);
     return [
-      `${lineCount.toLocaleString('en-US')} lines of the Elastic sample, shipped by \`weblog ship\` (bundles, gzip) into 4 partitions; ${rounds} rounds, interleaved`,
+      `${lineCount.toLocaleString('en-US')} lines of the Elastic sample, shipped by \`weblog ship\` (bundles, gzip) into 4 partitions; ${current ? 'the current ClickHouse server (26.7)' : 'ClickHouse 18.16'}; ${rounds} rounds, interleaved`,
       '',
       head,
       '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',

@@ -112,9 +112,7 @@ export class Processor {
   /** A processor writing to the access_log and rejects tables of `ch`. */
   static async create(ch: ClickHouse, opts: ProcessorOptions, deps: ProcessorDeps, stages?: LineStages): Promise<Processor> {
     await ch.detect(); // the row layout follows the server's dialect
-    const { store, why } = await ClickHouseAccessLogStore.open(ch, opts.dialect ?? ch.dialect);
-    if (why) deps.log.warn('rows go as TabSeparated, not RowBinary', { why });
-    return Processor.withStore(store, opts, deps, stages);
+    return Processor.withStore(new ClickHouseAccessLogStore(ch, opts.dialect ?? ch.dialect), opts, deps, stages);
   }
 
   /** A processor writing to any store (tests use a fake one). */

@@ -25,7 +25,7 @@ export interface InsertOptions {
   dedupToken?: string;
   /** What the rows belong to (e.g. a topic-partition), so settle(scope) can wait for them. */
   scope?: string;
-  /** RowBinary: each column's ClickHouse type, sent ahead of the rows so that a server whose table differs refuses them instead of misreading them. */
+  /** RowBinary: the type each column's values were written as; the server reads them so, then converts them to the table's. */
   types?: readonly string[];
 }
 
