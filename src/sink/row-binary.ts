@@ -40,30 +40,13 @@ export class RowBinaryBuffer extends RowBuffer {
     const start = this.pos;
     let p = start + 1;
     for (let i = 0; i < n; i++) {
-      let c = s.charCodeAt(i);
-      if (c < 0x80) b[p++] = c;
-      else if (c < 0x800) {
-        b[p++] = 0xc0 | (c >> 6);
-        b[p++] = 0x80 | (c & 63);
-      } else if (c >= 0xd800 && c <= 0xdfff) {
-        const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
-        if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
-          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
-          i++;
-          b[p++] = 0xf0 | (c >> 18);
-          b[p++] = 0x80 | ((c >> 12) & 63);
-          b[p++] = 0x80 | ((c >> 6) & 63);
-          b[p++] = 0x80 | (c & 63);
-        } else {
-          b[p++] = 0xef; // U+FFFD
-          b[p++] = 0xbf;
-          b[p++] = 0xbd;
-        }
-      } else {
-        b[p++] = 0xe0 | (c >> 12);
-        b[p++] = 0x80 | ((c >> 6) & 63);
-        b[p++] = 0x80 | (c & 63);
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        // Not ASCII (rare outside the cached runs): the native encoder writes the rest, nothing needs escaping.
+        p += b.write(i === 0 ? s : s.slice(i), p, 'utf8');
+        break;
       }
+      b[p++] = c;
     }
     b[start] = p - start - 1;
     this.pos = p;
