@@ -13,11 +13,8 @@ export const consumerDefaults = {
   // Bytes as stored: gzip bundles from `weblog ship` hold about 4x as much text, so 1 MiB is ~17,000 lines.
   // 4 MiB (~70,000 lines a batch) cost 8 % more CPU and 250 MB more peak RSS as a user runs it (bench user-run).
   maxBytesPerPartition: 1024 * 1024,
-  // Every INSERT costs the ClickHouse server about 50 ms of CPU however few its rows (its parts, the views' parts,
-  // their merges): a live stream is fetched in 1 MiB or once a second, not as soon as 64 KiB arrived. At 1,000
-  // lines/s that took a current server from 0.85 to 0.27 cores (bench live-cost).
-  minBytes: 1024 * 1024,
-  maxWaitTimeMs: 1000,
+  minBytes: 64 * 1024,
+  maxWaitTimeMs: 500,
   sessionTimeoutMs: 30_000,
   silenceMs: 20_000,
 } as const;
@@ -29,9 +26,9 @@ export interface ConsumerOptions {
   partitionsConcurrently?: number;
   /** Largest fetch per partition, in bytes (default 1 MiB): the upper bound of one batch. */
   maxBytesPerPartition?: number;
-  /** The broker answers a fetch once it has this many bytes ... (default 1 MiB) */
+  /** The broker answers a fetch once it has this many bytes ... (default 64 KiB) */
   minBytes?: number;
-  /** ... or after this many ms (default 1,000): the flush interval at low traffic. */
+  /** ... or after this many ms (default 500): the flush interval at low traffic. */
   maxWaitTimeMs?: number;
   /** Start from the earliest offset when the group has none (default true). */
   fromBeginning?: boolean;
