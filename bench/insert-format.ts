@@ -23,7 +23,7 @@ import { createParser } from '../src/parse/scan.js';
 import { migrate } from '../src/schema/migrate.js';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { RowFormat } from '../src/sink/clickhouse/types.js';
-import { columnsOf, type Dialect } from '../src/sink/columns.js';
+import { columnsOf, rowBinaryTypes, type Dialect } from '../src/sink/columns.js';
 import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
 import { splitLines } from '../src/source/lines.js';
 import { stackPid, treeCpuSeconds } from './cpu.js';
@@ -107,7 +107,7 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
         dbs.set(`${table}/${f.label}`, ch);
       }
     const types = columnsOf(t.dialect).map((c) => c.type[t.dialect] as string);
-    const typesOf = (lc: 'kept' | 'as String' | undefined) => (lc === 'as String' ? types.map((x) => x.replace(/^LowCardinality\((.*)\)$/, '$1')) : types);
+    const typesOf = (lc: 'kept' | 'as String' | undefined) => (lc === 'as String' ? rowBinaryTypes(t.dialect) : types);
     const cells = new Map<string, Cell>();
     await idle(pid);
     for (let round = 0; round < rounds; round++)

@@ -8,7 +8,7 @@ import type { Reject } from '../parse/record.js';
 import type { RowBuffer } from './row-buffer.js';
 import { WeblogError } from '../errors.js';
 import type { ClickHouse, Dialect, RowFormat } from './clickhouse/types.js';
-import { columnsOf } from './columns.js';
+import { rowBinaryTypes } from './columns.js';
 import { AccessLogRowWriter, accessLogColumns } from './rows.js';
 
 /** A line's place in its partition: its message's offset and its index in the message. */
@@ -71,12 +71,7 @@ export interface AccessLogStore {
 }
 
 export class ClickHouseAccessLogStore implements AccessLogStore {
-  /**
-   * The types RowBinary rows are read as: the columns' own, but String for
-   * LowCardinality(String). The server converts the whole block to the
-   * table's types afterwards; a LowCardinality column filled value by value
-   * cost a current server 2.6 µs more per row (bench/README.md, "Insert format").
-   */
+  /** The types RowBinary rows are read as (columns.ts). */
   private readonly types: readonly string[];
 
   /** @param format the rows' format; by default the cheapest the connection takes (after ch.detect()). */
@@ -87,7 +82,7 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
   ) {
     if (!ch.rowFormats.includes(format))
       throw new WeblogError('CONFIG_INVALID', `${ch.describe()} takes no ${format} rows (it takes ${ch.rowFormats.join(', ')})`);
-    this.types = columnsOf(dialect).map((c) => (c.type[dialect] as string).replace(/^LowCardinality\((.*)\)$/, '$1'));
+    this.types = rowBinaryTypes(dialect);
   }
 
   rowWriter(site: string | undefined): AccessLogRowWriter {

@@ -8,11 +8,11 @@
 import { geoSource, uaSource, type EnrichedRecord } from '../enrich/index.js';
 import type { GeoInfo } from '../enrich/geoip.js';
 import type { UaInfo } from '../enrich/useragent.js';
-export type { RowFormat };
 import { columnsOf, type Column, type Dialect, type Provenance, type Run } from './columns.js';
 import type { RowFormat } from './clickhouse/types.js';
-import type { RowBuffer } from './row-buffer.js';
-import { utcTimeText } from './row-buffer.js';
+import { utcTimeText, type RowBuffer } from './row-buffer.js';
+
+export type { RowFormat };
 
 const escapes: Record<string, string> = { '\t': '\\t', '\n': '\\n', '\r': '\\r', '\\': '\\\\', '\0': '\\0' };
 const quotedSpecials = /[\t\n\r\\\0']/g;
