@@ -1,8 +1,8 @@
 /**
- * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16); npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16) [--also "--max-batch-lines 1"] (a second weblog run with those options, each round); npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
  * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3];
- * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000]
+ * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--flush 500,1000,5000]
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -32,6 +32,8 @@ const { values, positionals } = parseArgs({
     current: { type: 'boolean' },
     seconds: { type: 'string' },
     rates: { type: 'string' },
+    flush: { type: 'string' },
+    also: { type: 'string' },
   },
   allowPositionals: true,
 });
@@ -51,7 +53,14 @@ if (which === 'process' || which === 'all') {
 }
 if (which === 'user-run' || which === 'all') {
   console.log(`## user-run\n`);
-  console.log(await benchUserRun(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3, values.current === true));
+  console.log(
+    await benchUserRun(
+      lines ?? 500_000,
+      values.rounds ? Number(values.rounds) : 3,
+      values.current === true,
+      values.also ? values.also.split(' ').filter(Boolean) : [],
+    ),
+  );
   console.log();
 }
 if (which === 'visits' || which === 'all') {
@@ -82,7 +91,8 @@ if (which === 'insert-format') {
 if (which === 'live-cost') {
   console.log(`## live-cost\n`);
   const rates = (values.rates ?? '0,100,1000,10000').split(',').map(Number);
-  console.log(await benchLiveCost(values.seconds ? Number(values.seconds) : 30, rates, values.current === true));
+  const flushes = values.flush ? values.flush.split(',').map(Number) : [undefined];
+  console.log(await benchLiveCost(values.seconds ? Number(values.seconds) : 30, rates, values.current === true, flushes));
   console.log();
 }
 if (which === 'ship-start') {

@@ -48,7 +48,15 @@ interface Run {
 }
 
 /** `weblog process` with its defaults, `replicas` of them in one group, on `topic` into a fresh database, until `lines` are stored. */
-async function weblogProcess(chUrl: string, server: BenchServer, brokers: string[], topic: string, lines: number, replicas: number): Promise<Run> {
+async function weblogProcess(
+  chUrl: string,
+  server: BenchServer,
+  brokers: string[],
+  topic: string,
+  lines: number,
+  replicas: number,
+  extra: string[] = [],
+): Promise<Run> {
   const db = `bench_ur_${Date.now().toString(36)}`;
   const ch = new HttpClickHouse({ url: chUrl, database: db });
   const s0 = cpuSnapshot(server);
@@ -68,6 +76,7 @@ async function weblogProcess(chUrl: string, server: BenchServer, brokers: string
     '--dead-letter-topic',
     `${db}.rejects`,
     '--no-metrics',
+    ...extra,
   ];
   let err = '';
   const children = Array.from({ length: replicas }, () => {
@@ -107,7 +116,12 @@ async function weblogProcess(chUrl: string, server: BenchServer, brokers: string
     const us = (s: number) => (s * 1e6) / lines;
     const own = children.reduce((a, c) => a + c.cpu, 0);
     const r = { own: us(own), clickhouse: us(s1.clickhouse - s0.clickhouse), kafka: us(s1.kafka - s0.kafka) };
-    const name = replicas === 1 ? 'weblog process (CLI, defaults, start-up included)' : `weblog process, ${replicas} replicas in one group`;
+    const name =
+      replicas > 1
+        ? `weblog process, ${replicas} replicas in one group`
+        : extra.length
+          ? `weblog process ${extra.join(' ')} (start-up included)`
+          : 'weblog process (CLI, defaults, start-up included)';
     return {
       name,
       seconds,
@@ -131,7 +145,8 @@ function median(xs: number[]): number {
   return s[Math.floor(s.length / 2)] as number;
 }
 
-export async function benchUserRun(lineCount: number, rounds = 3, current = false): Promise<string> {
+/** `also`: the CLI options of a second `weblog process` run in every round, beside the defaults (a setting's cost in the same run). */
+export async function benchUserRun(lineCount: number, rounds = 3, current = false, also: string[] = []): Promise<string> {
   const ep = await benchEndpoints();
   const server: BenchServer = current ? 'clickhouse-current' : 'clickhouse';
   const chUrl = current ? ep.clickhouseCurrentUrl : ep.clickhouseUrl;
@@ -159,29 +174,40 @@ export async function benchUserRun(lineCount: number, rounds = 3, current = fals
     ]);
     const kafka = createKafka({ brokers: ep.kafkaBrokers });
     const runs: Run[] = [];
+    /** The Kafka engine run of each run's round. */
+    const engines: Run[] = [];
     const scaled: { one: Run; two: Run }[] = [];
     for (let round = 0; round < rounds; round++) {
-      runs.push(await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 1));
+      const one = await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 1);
+      runs.push(one);
       const k = await kafkaEngine(chUrl, kafka, ep.kafkaBrokers, topic, lineCount, { oneLinePerMessage: false, server });
-      runs.push({
+      const engine: Run = {
         name: 'peer: ClickHouse Kafka engine + 9-regex view, parse only',
         seconds: k.seconds,
         own: 0,
         clickhouse: k.cpu.clickhouse,
         kafka: k.cpu.kafka,
         total: k.cpu.clickhouse + k.cpu.kafka,
-      });
+      };
+      runs.push(engine);
+      engines.push(engine, engine);
+      if (also.length) {
+        runs.push(await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 1, also));
+        engines.push(engine);
+      }
       // Two replicas on this machine's two cores, sharing them with the broker and the ClickHouse server.
-      scaled.push({ one: runs[runs.length - 2] as Run, two: await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 2) });
+      scaled.push({ one, two: await weblogProcess(chUrl, server, ep.kafkaBrokers, topic, lineCount, 2) });
       process.stderr.write(`round ${round + 1} of ${rounds} done\n`);
     }
     const head =
       '| round | run | wall s | lines/s | weblog µs/line | ClickHouse µs/line | broker µs/line | whole system µs/line | vs the engine | peak RSS MB |';
+    const perRound = also.length ? 3 : 2;
     const rows = runs.map((r, i) => {
-      const engine = runs[i - (i % 2) + 1] as Run;
-      return `| ${Math.floor(i / 2) + 1} | ${r.name} | ${r.seconds.toFixed(1)} | ${Math.round(lineCount / r.seconds).toLocaleString('en-US')} | ${r.own.toFixed(2)} | ${r.clickhouse.toFixed(2)} | ${r.kafka.toFixed(2)} | ${r.total.toFixed(2)} | ${(r.total / engine.total).toFixed(2)}x | ${r.rssMb ? Math.round(r.rssMb) : ''} |`;
+      const engine = engines[i] as Run;
+      return `| ${Math.floor(i / perRound) + 1} | ${r.name} | ${r.seconds.toFixed(1)} | ${Math.round(lineCount / r.seconds).toLocaleString('en-US')} | ${r.own.toFixed(2)} | ${r.clickhouse.toFixed(2)} | ${r.kafka.toFixed(2)} | ${r.total.toFixed(2)} | ${(r.total / engine.total).toFixed(2)}x | ${r.rssMb ? Math.round(r.rssMb) : ''} |`;
     });
-    const ratios = runs.filter((_, i) => i % 2 === 0).map((r, i) => r.total / (runs[2 * i + 1] as Run).total);
+    const ratioOf = (name: string) => median(runs.map((r, i) => (r.name === name ? r.total / (engines[i] as Run).total : NaN)).filter((x) => !Number.isNaN(x)));
+    const names = [...new Set(runs.map((r) => r.name))].filter((n) => !n.startsWith('peer:'));
     return [
       `${lineCount.toLocaleString('en-US')} lines of the Elastic sample, shipped by \`weblog ship\` (bundles, gzip) into 4 partitions; ${current ? 'the current ClickHouse server (26.7)' : 'ClickHouse 18.16'}; ${rounds} rounds, interleaved`,
       '',
@@ -189,7 +215,7 @@ export async function benchUserRun(lineCount: number, rounds = 3, current = fals
       '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
       ...rows,
       '',
-      `median whole-system ratio, weblog / Kafka engine: ${median(ratios).toFixed(2)}x`,
+      ...names.map((n) => `median whole-system ratio, ${n} / Kafka engine: ${ratioOf(n).toFixed(2)}x`),
       '',
       `Two replicas in one group (${os.cpus().length} cores, shared with the broker and the ClickHouse server), same round:`,
       '',

@@ -215,6 +215,7 @@ export function kafkaConfig(opts: ParsedOptions, log: Logger): KafkaTransportCon
   const consumer = {
     partitionsConcurrently: n('partitions-concurrently'),
     maxBytesPerPartition: n('max-batch-bytes'),
+    maxBatchLines: n('max-batch-lines'),
     maxWaitTimeMs: n('flush-interval-ms'),
     sessionTimeoutMs: n('session-timeout-ms'),
   };

@@ -1,8 +1,9 @@
 /** The processor's side of Kafka: a consumer group that commits a batch only after its handler stored it. */
-import type { Admin, Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Batch, Consumer, Kafka } from 'kafkajs';
 import { isRetriable, WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { validateTopic } from './kafka.js';
+import { batchExtentMetadata, gatherMaxChars, parseBatchExtent, PartitionGather, type GatherLimits } from './gather.js';
 import { isPermanentKafkaError, kafkaError } from './kafka-errors.js';
 import { MessageDecoder } from './kafka-messages.js';
 import type { BatchHandler, LogConsumer, LogMessage } from './types.js';
@@ -13,8 +14,9 @@ export const consumerDefaults = {
   // Bytes as stored: gzip bundles from `weblog ship` hold about 4x as much text, so 1 MiB is ~17,000 lines.
   // 4 MiB (~70,000 lines a batch) cost 8 % more CPU and 250 MB more peak RSS as a user runs it (bench user-run).
   maxBytesPerPartition: 1024 * 1024,
-  minBytes: 64 * 1024,
-  maxWaitTimeMs: 500,
+  maxWaitTimeMs: 1000,
+  // 50,000 rows per INSERT cost a current server 6-7 us of CPU per row, 15,000 rows 13-15 (bench insert-format).
+  maxBatchLines: 50_000,
   sessionTimeoutMs: 30_000,
   silenceMs: 20_000,
 } as const;
@@ -26,10 +28,17 @@ export interface ConsumerOptions {
   partitionsConcurrently?: number;
   /** Largest fetch per partition, in bytes (default 1 MiB): the upper bound of one batch. */
   maxBytesPerPartition?: number;
-  /** The broker answers a fetch once it has this many bytes ... (default 64 KiB) */
+  /**
+   * The broker answers a fetch once it has this many bytes ... (default: one
+   * full batch, --max-batch-bytes). It counts the whole fetch, all partitions:
+   * more than one batch's bytes would make a backlog of few partitions wait
+   * out maxWaitTimeMs on every fetch.
+   */
   minBytes?: number;
-  /** ... or after this many ms (default 500): the flush interval at low traffic. */
+  /** ... or after this many ms (default 1,000): also the longest a line waits in a partially gathered batch. */
   maxWaitTimeMs?: number;
+  /** A partition's fetches are gathered into one batch of up to this many lines (default 50,000). */
+  maxBatchLines?: number;
   /** Start from the earliest offset when the group has none (default true). */
   fromBeginning?: boolean;
   /** Session timeout in ms (default 30,000). */
@@ -38,35 +47,6 @@ export interface ConsumerOptions {
   silenceMs?: number;
   /** Where "brokers silent" and "answering again" go. */
   log?: Logger;
-}
-
-/**
- * The extent of a batch, committed as the offset's metadata before its lines
- * are written ("weblog-batch:1:<last offset>"), so that a replica taking the
- * partition over cuts the same batch, hence the same INSERT blocks with the
- * same deduplication tokens, even when it fetched more (new lines arrived, or
- * its --max-batch-bytes is larger). An INSERT of a replica that died, landing
- * late on a server that hung, then collapses with its re-insert. The commit
- * also fences: a member the group dropped cannot record, so it writes nothing.
- */
-const extentPrefix = 'weblog-batch:1:';
-
-export function batchExtentMetadata(lastOffset: number): string {
-  return `${extentPrefix}${lastOffset}`;
-}
-
-/** The last offset a batch extent names, or undefined (none, or another producer's metadata). */
-export function parseBatchExtent(metadata: string | null | undefined): number | undefined {
-  if (!metadata?.startsWith(extentPrefix)) return undefined;
-  const text = metadata.slice(extentPrefix.length);
-  const n = Number(text);
-  return /^\d+$/.test(text) && Number.isSafeInteger(n) ? n : undefined;
-}
-
-/** The messages of a fetched batch up to the extent a previous owner recorded, and the batch's new last offset. */
-export function cutToExtent(messages: KafkaMessage[], lastOffset: number, extent: number | undefined): { messages: KafkaMessage[]; lastOffset: number } {
-  if (extent === undefined || messages.length === 0 || Number(messages[0]?.offset) > extent || lastOffset <= extent) return { messages, lastOffset };
-  return { messages: messages.filter((m) => Number(m.offset) <= extent), lastOffset: extent };
 }
 
 export class KafkaLogConsumer implements LogConsumer {
@@ -86,17 +66,38 @@ export class KafkaLogConsumer implements LogConsumer {
   private busy = 0;
   private silent = false;
   private watchdog: NodeJS.Timeout | undefined;
+  private readonly limits: GatherLimits;
+  /** Per "topic:partition": the batch being gathered (nothing of it is committed yet). */
+  private readonly gathers = new Map<string, PartitionGather>();
+  /** Per "topic:partition": the gathered batch being handed on from its timer (a fetch of that partition waits for it). */
+  private readonly handing = new Map<string, Promise<void>>();
+  /** Per "topic:partition": a fetch of it is being taken in (its timer leaves the batch to it). */
+  private readonly taking = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Bumped by every (re)join: gathered lines of an earlier generation are fetched again, never committed by it. */
+  private generation = 0;
+  private handler: BatchHandler | undefined;
+  /** The heartbeat of the latest fetch, for batches handed on from their timer. */
+  private heartbeat: () => Promise<void> = () => Promise.resolve();
 
   constructor(
     private readonly kafka: Kafka,
     private readonly opts: ConsumerOptions,
   ) {
     validateTopic(opts.topic);
+    this.limits = {
+      maxLines: opts.maxBatchLines ?? consumerDefaults.maxBatchLines,
+      maxChars: gatherMaxChars,
+      maxAgeMs: opts.maxWaitTimeMs ?? consumerDefaults.maxWaitTimeMs,
+    };
+    const batchBytes = opts.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition;
     this.consumer = kafka.consumer({
       groupId: opts.groupId,
-      maxBytesPerPartition: opts.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition,
-      maxBytes: Math.max(16 * 1024 * 1024, (opts.maxBytesPerPartition ?? consumerDefaults.maxBytesPerPartition) * 4),
-      minBytes: opts.minBytes ?? consumerDefaults.minBytes,
+      maxBytesPerPartition: batchBytes,
+      maxBytes: Math.max(16 * 1024 * 1024, batchBytes * 4),
+      // A live stream's INSERTs are as big as a fetch: every INSERT costs the server about 50 ms of
+      // CPU however few its rows (bench live-cost), so a fetch waits for a batch's worth, or maxWait.
+      minBytes: opts.minBytes ?? batchBytes,
       maxWaitTimeInMs: opts.maxWaitTimeMs ?? consumerDefaults.maxWaitTimeMs,
       sessionTimeout: opts.sessionTimeoutMs ?? consumerDefaults.sessionTimeoutMs,
       heartbeatInterval: 3000,
@@ -124,6 +125,9 @@ export class KafkaLogConsumer implements LogConsumer {
     this.consumer.on(this.consumer.events.GROUP_JOIN, (e) => {
       const assigned = Object.entries(e.payload.memberAssignment).flatMap(([topic, parts]) => parts.map((partition) => ({ topic, partition })));
       this.extents.clear(); // another member may have owned them meanwhile
+      // kafkajs fetches every assigned partition again from its committed offset: what was gathered goes.
+      this.generation++;
+      this.dropGathered();
       this.assignmentCb?.(assigned);
     });
   }
@@ -176,64 +180,147 @@ export class KafkaLogConsumer implements LogConsumer {
       clearInterval(this.watchdog);
       throw kafkaError(err, `subscribe to ${this.opts.topic}`);
     }
+    this.handler = handler;
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.opts.partitionsConcurrently ?? consumerDefaults.partitionsConcurrently,
       eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
         if (!isRunning() || isStale()) return;
-        // A batch of transaction markers alone is handed on too: committing past the
+        // A batch of transaction markers alone is taken in too: committing past the
         // marker is what lets the group's lag reach 0 (it stayed at 1 per partition).
         // (isEmptyControlRecord is in kafkajs 2.2.4's Batch, missing from its typings.)
         if (batch.messages.length === 0 && !(batch as unknown as { isEmptyControlRecord(): boolean }).isEmptyControlRecord()) return;
-        let lastOffset = Number(batch.lastOffset());
-        let recorded = false;
-        this.busy++;
+        const key = `${batch.topic}:${batch.partition}`;
+        this.heartbeat = heartbeat;
+        this.taking.add(key);
         try {
-          // A previous owner's recorded extent is honoured, then this batch's own is recorded before anything is written.
-          const cut = cutToExtent(batch.messages, lastOffset, await this.recordedExtent(batch.topic, batch.partition));
-          lastOffset = cut.lastOffset;
-          const first = cut.messages[0];
-          if (first)
-            await this.consumer
-              .commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: first.offset, metadata: batchExtentMetadata(lastOffset) }])
-              .catch((err: unknown) => {
-                throw rejoinable(err) ?? kafkaError(err, `record the batch extent of ${batch.topic}/${batch.partition}`);
-              });
-          recorded = first !== undefined;
-          const messages: LogMessage[] = [];
-          for (const m of cut.messages) this.decoder.decodeInto(m, messages);
-          await handler(
-            { topic: batch.topic, partition: batch.partition, messages, highWatermark: Number(batch.highWatermark), lastOffset },
-            { heartbeat, signal: this.abort.signal, draining: this.drain.signal },
-          );
-        } catch (err) {
-          if (this.abort.signal.aborted || this.drain.signal.aborted) return; // stopping: commit nothing, no restart
-          // Redelivered after a retriable failure: the same extent again (an INSERT of it may still land).
-          if (recorded) this.extents.set(`${batch.topic}:${batch.partition}`, lastOffset);
-          // kafkajs' own errors (a rebalance seen by heartbeat(), a lost coordinator)
-          // and retriable ones go back to kafkajs, which rejoins and redelivers the batch.
-          if (!(err instanceof WeblogError) || isRetriable(err)) throw err;
-          // Permanent (ours): stop consuming rather than loop on the same batch.
-          this.fail(err);
-          return;
+          await this.handing.get(key); // the partition's batch handed on from its timer is stored (or fetched again) first
+          if (!isRunning() || isStale() || this.stopping()) return; // fetched again from its first offset (seek)
+          const g = await this.take(key, batch);
+          if (!g) return;
+          resolveOffset(batch.lastOffset()); // fetch on; nothing is committed before the gathered batch is stored
+          if (g.lines === 0 || g.ready(this.limits, Date.now())) await this.handOn(key, g, heartbeat, true);
+          else this.schedule(key, g);
         } finally {
-          this.busy--;
-          this.lastContact = Date.now(); // the next fetch is due from now
-        }
-        if (this.abort.signal.aborted) return; // shutting down mid-batch: commit nothing
-        resolveOffset(String(lastOffset)); // kafkajs fetches on from the resolved offset
-        try {
-          await this.consumer.commitOffsets([{ topic: batch.topic, partition: batch.partition, offset: String(lastOffset + 1) }]);
-        } catch (err) {
-          // A member the group dropped while its batch was being stored (a long INSERT, a hung server)
-          // gets UNKNOWN_MEMBER_ID or a rebalance error here, wrapped by kafkajs' retrier, which its
-          // runner does not recognise: the consumer crashed for good. The bare error makes it rejoin;
-          // the batch comes again and its stored lines are skipped.
-          throw rejoinable(err) ?? err;
+          this.taking.delete(key);
         }
       },
     });
+  }
+
+  private stopping(): boolean {
+    return this.abort.signal.aborted || this.drain.signal.aborted;
+  }
+
+  /** Adds a fetched batch to its partition's gathered batch (started here, with a previous owner's extent); undefined: stopping. */
+  private async take(key: string, batch: Batch): Promise<PartitionGather | undefined> {
+    const lastOffset = Number(batch.lastOffset());
+    let g = this.gathers.get(key);
+    if (!g) {
+      const generation = this.generation;
+      const first = batch.messages.length ? Number(batch.messages[0]?.offset) : lastOffset;
+      const extent = await this.recordedExtent(batch.topic, batch.partition);
+      if (generation !== this.generation || this.stopping()) return undefined;
+      g = new PartitionGather(batch.topic, batch.partition, first, Date.now(), extent !== undefined && extent >= first ? extent : undefined);
+      this.gathers.set(key, g);
+    }
+    const lines: LogMessage[] = [];
+    for (const m of batch.messages) this.decoder.decodeInto(m, lines);
+    const rest = g.add(lines, lastOffset, Number(batch.highWatermark));
+    if (rest) {
+      // Past a previous owner's extent: the batch ends there, the rest begins the next one.
+      await this.handOn(key, g, this.heartbeat, true);
+      const next = new PartitionGather(batch.topic, batch.partition, rest.firstOffset, Date.now(), undefined);
+      next.add(rest.lines, rest.lastOffset, Number(batch.highWatermark));
+      this.gathers.set(key, next);
+      return next;
+    }
+    return g;
+  }
+
+  /** Hands a gathered batch on once its oldest line has waited the flush interval, unless a fetch of it does first. */
+  private schedule(key: string, g: PartitionGather): void {
+    const at = g.dueAt(this.limits);
+    if (at === undefined || this.timers.has(key)) return;
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(key);
+        if (this.gathers.get(key) !== g || this.stopping()) return;
+        if (this.taking.has(key)) return; // the fetch being taken in hands it on
+        const done = this.handOn(key, g, this.heartbeat, false).catch(() => undefined);
+        this.handing.set(key, done);
+        void done.then(() => {
+          if (this.handing.get(key) === done) this.handing.delete(key);
+        });
+      },
+      Math.max(0, at - Date.now()),
+    );
+    this.timers.set(key, timer);
+  }
+
+  /**
+   * Records the batch's extent, hands it to the handler, commits past it.
+   * Not stored: its partition is fetched again from the batch's first offset
+   * (kafkajs had fetched on) and the next batch ends at the same extent; a
+   * permanent error stops the consumer. `rethrow`: errors go on to kafkajs (a
+   * fetch's own call), which rejoins on a rebalance; from a timer they do not.
+   */
+  private async handOn(key: string, g: PartitionGather, heartbeat: () => Promise<void>, rethrow: boolean): Promise<void> {
+    if (this.gathers.get(key) === g) this.gathers.delete(key);
+    const timer = this.timers.get(key);
+    if (timer) clearTimeout(timer);
+    this.timers.delete(key);
+    const generation = this.generation;
+    const { topic, partition, lastOffset } = g;
+    let recorded = false;
+    this.busy++;
+    try {
+      // The extent is recorded before anything is written; the commit fences a member the group dropped.
+      if (g.lines > 0) {
+        if (generation !== this.generation) return; // rejoined meanwhile: fetched again from the committed offset
+        await this.consumer
+          .commitOffsets([{ topic, partition, offset: String(g.firstOffset), metadata: batchExtentMetadata(lastOffset) }])
+          .catch((err: unknown) => {
+            throw rejoinable(err) ?? kafkaError(err, `record the batch extent of ${topic}/${partition}`);
+          });
+        recorded = true;
+      }
+      await (this.handler as BatchHandler)(
+        { topic, partition, messages: g.messages, highWatermark: g.highWatermark, lastOffset },
+        { heartbeat, signal: this.abort.signal, draining: this.drain.signal },
+      );
+      if (this.abort.signal.aborted || generation !== this.generation) return; // shutting down, or rejoined: commit nothing
+      await this.consumer.commitOffsets([{ topic, partition, offset: String(lastOffset + 1) }]);
+    } catch (err) {
+      if (this.stopping()) return; // stopping: commit nothing, no restart
+      if (generation === this.generation) {
+        this.consumer.seek({ topic, partition, offset: String(g.firstOffset) });
+        // Fetched again: the same extent again (an INSERT of it may still land).
+        if (recorded) this.extents.set(key, lastOffset);
+      }
+      // A member the group dropped while its batch was being stored (a long INSERT, a hung server)
+      // gets UNKNOWN_MEMBER_ID or a rebalance error from the commit, wrapped by kafkajs' retrier, which
+      // its runner does not recognise: the consumer crashed for good. The bare error makes it rejoin.
+      const bare = rejoinable(err) ?? err;
+      // kafkajs' own errors and retriable ones go back to kafkajs, which rejoins or fetches again.
+      if (!(bare instanceof WeblogError) || isRetriable(bare)) {
+        if (rethrow) throw bare;
+        this.opts.log?.warn('batch not stored: fetching it again', { topic, partition, error: bare instanceof Error ? bare.message : String(bare) });
+        return;
+      }
+      this.fail(bare); // permanent (ours): stop consuming rather than loop on the same batch
+    } finally {
+      this.busy--;
+      this.lastContact = Date.now(); // the next fetch is due from now
+    }
+  }
+
+  /** Gathered lines are dropped (never committed): kafkajs fetches them again after a rejoin. */
+  private dropGathered(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.gathers.clear();
   }
 
   /** The extent a previous owner recorded for the partition's next batch (read once per assignment, used once). */
@@ -260,7 +347,11 @@ export class KafkaLogConsumer implements LogConsumer {
   close(): Promise<void> {
     clearInterval(this.watchdog);
     this.drain.abort(new WeblogError('ABORTED', 'stopping'));
-    this.closing ??= Promise.all([this.consumer.disconnect(), this.admin?.disconnect()]).then(() => undefined);
+    // Gathered lines not handed on yet are fetched again by the next owner; batches handed on finish.
+    this.dropGathered();
+    this.closing ??= Promise.all([...this.handing.values()])
+      .then(() => Promise.all([this.consumer.disconnect(), this.admin?.disconnect()]))
+      .then(() => undefined);
     return this.closing;
   }
 

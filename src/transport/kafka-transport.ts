@@ -30,7 +30,7 @@ export interface KafkaTransportConfig {
   /** Partitions of the raw topic when created here. */
   partitions?: number;
   /** Fetch and group settings of the consumer. */
-  consumer?: Pick<ConsumerOptions, 'partitionsConcurrently' | 'maxBytesPerPartition' | 'maxWaitTimeMs' | 'minBytes' | 'sessionTimeoutMs'>;
+  consumer?: Pick<ConsumerOptions, 'partitionsConcurrently' | 'maxBytesPerPartition' | 'maxBatchLines' | 'maxWaitTimeMs' | 'minBytes' | 'sessionTimeoutMs'>;
   log?: Logger | undefined;
 }
 

@@ -29,6 +29,8 @@ describe('a consumer dropped from its group while storing a batch', () => {
       sessionTimeoutMs: 6000,
       maxWaitTimeMs: 100,
       minBytes: 1,
+      // Handed on by the fetch itself (a full batch): kafkajs sends no heartbeat while the fetch's call runs.
+      maxBatchLines: 1,
     });
     cleanups.push(() => consumer.destroy());
     let fatal: unknown;
