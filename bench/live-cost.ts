@@ -10,8 +10,8 @@
  * of weblog and of the broker from /proc, INSERTs counted from what the
  * table holds against the server's query log where it can be read.
  * Rate 0 is the idle cost: the server and weblog with nothing to store.
- * Run: npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--flush 500,1000,5000]
- * (--flush: the --flush-interval-ms values to compare; each rate runs them in turn)
+ * Run: npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--variants ';--flush-interval-ms 5000']
+ * (--variants: `weblog process` option sets to compare, separated by ';', '' the defaults; each rate runs them in turn)
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -42,7 +42,8 @@ async function stored(ch: HttpClickHouse): Promise<number> {
   }
 }
 
-export async function benchLiveCost(seconds: number, rates: number[], current: boolean, flushes: (number | undefined)[] = [undefined]): Promise<string> {
+/** `variants`: the `weblog process` options of each run compared at every rate ('' : the defaults). */
+export async function benchLiveCost(seconds: number, rates: number[], current: boolean, variants: string[] = ['']): Promise<string> {
   const ep = await benchEndpoints();
   const server: BenchServer = current ? 'clickhouse-current' : 'clickhouse';
   const chUrl = current ? ep.clickhouseCurrentUrl : ep.clickhouseUrl;
@@ -52,28 +53,27 @@ export async function benchLiveCost(seconds: number, rates: number[], current: b
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false });
   await producer.connect();
   const out = [
-    '| lines/s | --flush-interval-ms | INSERTs/s | rows per INSERT | ClickHouse: cores | ClickHouse µs/line | weblog: cores | weblog µs/line | broker µs/line |',
+    '| lines/s | weblog process options | INSERTs/s | rows per INSERT | ClickHouse: cores | ClickHouse µs/line | weblog: cores | weblog µs/line | broker µs/line |',
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   let version = '';
   try {
-    // Each rate is measured for every flush interval in turn (one `weblog process` and topic each), so the intervals share the machine's moods.
+    // Each rate is measured for every variant in turn (one `weblog process` and topic each), so the variants share the machine's moods.
     for (const rate of rates)
-      for (const flush of flushes) {
-        const row = await measure(rate, flush);
-        out.push(row);
-        process.stderr.write(`${rate} lines/s, flush ${flush ?? 'default'} done\n`);
+      for (const variant of variants) {
+        out.push(await measure(rate, variant));
+        process.stderr.write(`${rate} lines/s, ${variant || 'defaults'} done\n`);
       }
   } finally {
     await producer.disconnect();
   }
   return [
-    `\`weblog process\` (CLI, defaults${flushes.some((f) => f !== undefined) ? ' but --flush-interval-ms' : ''}) into ${current ? 'the current ClickHouse server (26.7)' : `ClickHouse ${version}`}; 4 partitions; each rate for ${seconds} s after a 5 s warm-up; CPU over the measured window.`,
+    `\`weblog process\` (the CLI, its defaults unless the row says) into ${current ? 'the current ClickHouse server (26.7)' : `ClickHouse ${version}`}; 4 partitions; each rate for ${seconds} s after a 5 s warm-up; CPU over the measured window.`,
     '',
     ...out,
   ].join('\n');
 
-  async function measure(rate: number, flush: number | undefined): Promise<string> {
+  async function measure(rate: number, variant: string): Promise<string> {
     const name = `bench_lc_${Date.now().toString(36)}`;
     await createTopic(kafka, name, 4);
     const ch = new HttpClickHouse({ url: chUrl as string, database: name });
@@ -93,7 +93,7 @@ export async function benchLiveCost(seconds: number, rates: number[], current: b
       name,
       '--no-metrics',
     ];
-    if (flush !== undefined) args.push('--flush-interval-ms', String(flush));
+    args.push(...variant.split(' ').filter(Boolean));
     const child = spawn(process.execPath, [cli, ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
@@ -137,7 +137,7 @@ export async function benchLiveCost(seconds: number, rates: number[], current: b
       const lines = (await stored(ch)) - rows0;
       const inserts = parts1 >= 0 && parts0 >= 0 ? parts1 - parts0 : NaN;
       const us = (s: number) => (lines > 0 ? ((s * 1e6) / lines).toFixed(2) : '');
-      return `| ${rate.toLocaleString('en-US')} | ${flush ?? 'default'} | ${Number.isNaN(inserts) ? 'n/a' : (inserts / wall).toFixed(1)} | ${Number.isNaN(inserts) ? 'n/a' : inserts > 0 ? Math.round(lines / inserts).toLocaleString('en-US') : ''} | ${((s1.clickhouse - s0.clickhouse) / wall).toFixed(2)} | ${us(s1.clickhouse - s0.clickhouse)} | ${((w1 - w0) / wall).toFixed(2)} | ${us(w1 - w0)} | ${us(s1.kafka - s0.kafka)} |`;
+      return `| ${rate.toLocaleString('en-US')} | ${variant ? `\`${variant}\`` : 'defaults'} | ${Number.isNaN(inserts) ? 'n/a' : (inserts / wall).toFixed(1)} | ${Number.isNaN(inserts) ? 'n/a' : inserts > 0 ? Math.round(lines / inserts).toLocaleString('en-US') : ''} | ${((s1.clickhouse - s0.clickhouse) / wall).toFixed(2)} | ${us(s1.clickhouse - s0.clickhouse)} | ${((w1 - w0) / wall).toFixed(2)} | ${us(w1 - w0)} | ${us(s1.kafka - s0.kafka)} |`;
     } finally {
       child.kill('SIGTERM');
       await exited;

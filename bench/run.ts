@@ -1,8 +1,8 @@
 /**
- * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16) [--also "--max-batch-lines 1"] (a second weblog run with those options, each round); npm run bench -- ship-memory [--mb 1000];
+ * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16) [--also="--max-batch-lines 1"] (a second weblog run with those options, each round); npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
  * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3];
- * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--flush 500,1000,5000]
+ * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--variants ';--flush-interval-ms 5000']
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -32,7 +32,7 @@ const { values, positionals } = parseArgs({
     current: { type: 'boolean' },
     seconds: { type: 'string' },
     rates: { type: 'string' },
-    flush: { type: 'string' },
+    variants: { type: 'string' },
     also: { type: 'string' },
   },
   allowPositionals: true,
@@ -91,8 +91,8 @@ if (which === 'insert-format') {
 if (which === 'live-cost') {
   console.log(`## live-cost\n`);
   const rates = (values.rates ?? '0,100,1000,10000').split(',').map(Number);
-  const flushes = values.flush ? values.flush.split(',').map(Number) : [undefined];
-  console.log(await benchLiveCost(values.seconds ? Number(values.seconds) : 30, rates, values.current === true, flushes));
+  const variants = values.variants !== undefined ? values.variants.split(';').map((v) => v.trim()) : [''];
+  console.log(await benchLiveCost(values.seconds ? Number(values.seconds) : 30, rates, values.current === true, variants));
   console.log();
 }
 if (which === 'ship-start') {

@@ -15,8 +15,11 @@ export const consumerDefaults = {
   // 4 MiB (~70,000 lines a batch) cost 8 % more CPU and 250 MB more peak RSS as a user runs it (bench user-run).
   maxBytesPerPartition: 1024 * 1024,
   maxWaitTimeMs: 1000,
-  // 50,000 rows per INSERT cost a current server 6-7 us of CPU per row, 15,000 rows 13-15 (bench insert-format).
-  maxBatchLines: 50_000,
+  // A live stream's batches end by age long before this. A backlog's 1 MiB fetches of gzip bundles hold
+  // 17,000-31,000 lines: handed on one by one as before (gathering them to 50,000 cost 70-110 MB more
+  // peak RSS and saved no measurable CPU in bench user-run); fetches of one-line messages (about 4,000
+  // lines) are gathered into INSERTs of 20,000, which a current server takes for less CPU per row.
+  maxBatchLines: 20_000,
   sessionTimeoutMs: 30_000,
   silenceMs: 20_000,
 } as const;
@@ -37,7 +40,7 @@ export interface ConsumerOptions {
   minBytes?: number;
   /** ... or after this many ms (default 1,000): also the longest a line waits in a partially gathered batch. */
   maxWaitTimeMs?: number;
-  /** A partition's fetches are gathered into one batch of up to this many lines (default 50,000). */
+  /** A partition's fetches are gathered into one batch until it holds this many lines (default 20,000). */
   maxBatchLines?: number;
   /** Start from the earliest offset when the group has none (default true). */
   fromBeginning?: boolean;
@@ -69,6 +72,8 @@ export class KafkaLogConsumer implements LogConsumer {
   private readonly limits: GatherLimits;
   /** Per "topic:partition": the batch being gathered (nothing of it is committed yet). */
   private readonly gathers = new Map<string, PartitionGather>();
+  /** The generation each gathered batch began in. */
+  private readonly generations = new WeakMap<PartitionGather, number>();
   /** Per "topic:partition": the gathered batch being handed on from its timer (a fetch of that partition waits for it). */
   private readonly handing = new Map<string, Promise<void>>();
   /** Per "topic:partition": a fetch of it is being taken in (its timer leaves the batch to it). */
@@ -197,8 +202,9 @@ export class KafkaLogConsumer implements LogConsumer {
         try {
           await this.handing.get(key); // the partition's batch handed on from its timer is stored (or fetched again) first
           if (!isRunning() || isStale() || this.stopping()) return; // fetched again from its first offset (seek)
+          const generation = this.generation;
           const g = await this.take(key, batch);
-          if (!g) return;
+          if (!g || generation !== this.generation) return; // rejoined meanwhile: fetched again from the committed offset
           resolveOffset(batch.lastOffset()); // fetch on; nothing is committed before the gathered batch is stored
           if (g.lines === 0 || g.ready(this.limits, Date.now())) await this.handOn(key, g, heartbeat, true);
           else this.schedule(key, g);
@@ -222,20 +228,26 @@ export class KafkaLogConsumer implements LogConsumer {
       const first = batch.messages.length ? Number(batch.messages[0]?.offset) : lastOffset;
       const extent = await this.recordedExtent(batch.topic, batch.partition);
       if (generation !== this.generation || this.stopping()) return undefined;
-      g = new PartitionGather(batch.topic, batch.partition, first, Date.now(), extent !== undefined && extent >= first ? extent : undefined);
-      this.gathers.set(key, g);
+      g = this.begin(key, new PartitionGather(batch.topic, batch.partition, first, Date.now(), extent !== undefined && extent >= first ? extent : undefined));
     }
     const lines: LogMessage[] = [];
     for (const m of batch.messages) this.decoder.decodeInto(m, lines);
     const rest = g.add(lines, lastOffset, Number(batch.highWatermark));
     if (rest) {
       // Past a previous owner's extent: the batch ends there, the rest begins the next one.
+      const generation = this.generation;
       await this.handOn(key, g, this.heartbeat, true);
-      const next = new PartitionGather(batch.topic, batch.partition, rest.firstOffset, Date.now(), undefined);
+      if (generation !== this.generation || this.stopping()) return undefined;
+      const next = this.begin(key, new PartitionGather(batch.topic, batch.partition, rest.firstOffset, Date.now(), undefined));
       next.add(rest.lines, rest.lastOffset, Number(batch.highWatermark));
-      this.gathers.set(key, next);
       return next;
     }
+    return g;
+  }
+
+  private begin(key: string, g: PartitionGather): PartitionGather {
+    this.gathers.set(key, g);
+    this.generations.set(g, this.generation);
     return g;
   }
 
@@ -271,14 +283,14 @@ export class KafkaLogConsumer implements LogConsumer {
     const timer = this.timers.get(key);
     if (timer) clearTimeout(timer);
     this.timers.delete(key);
-    const generation = this.generation;
+    const generation = this.generations.get(g);
+    if (generation !== this.generation) return; // gathered before a rejoin: fetched again from the committed offset
     const { topic, partition, lastOffset } = g;
     let recorded = false;
     this.busy++;
     try {
       // The extent is recorded before anything is written; the commit fences a member the group dropped.
       if (g.lines > 0) {
-        if (generation !== this.generation) return; // rejoined meanwhile: fetched again from the committed offset
         await this.consumer
           .commitOffsets([{ topic, partition, offset: String(g.firstOffset), metadata: batchExtentMetadata(lastOffset) }])
           .catch((err: unknown) => {
