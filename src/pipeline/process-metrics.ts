@@ -20,7 +20,11 @@ export function processorMetrics(registry: Registry): ProcessorMetrics {
     skipped: registry.counter('weblog_lines_skipped_total', 'Redelivered lines skipped because ClickHouse already holds them'),
     batchRows: registry.histogram('weblog_batch_rows', 'Lines per transport batch', [1, 10, 100, 1000, 5000, 10000, 50000, 100000]),
     lag: registry.gauge('weblog_consumer_lag', 'Messages behind the end of the partition'),
-    freshness: registry.histogram('weblog_freshness_seconds', 'Produce time to row stored', [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60]),
+    freshness: registry.histogram(
+      'weblog_freshness_seconds',
+      'Produce time to stored, of the oldest line of each batch',
+      [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    ),
     kafkaSilent: registry.gauge(
       'weblog_kafka_silent_seconds',
       'Seconds since the Kafka brokers last answered the consumer (a hung or unreachable broker grows it)',

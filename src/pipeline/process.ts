@@ -168,8 +168,8 @@ export class Processor {
     }
     if (skipped) this.metrics.skipped.inc(undefined, skipped);
     await this.writer.write({ topic, partition, rows, rejects, lines: messages, stored }, ctl);
-    const last = messages[messages.length - 1] as LogMessage;
-    this.metrics.freshness.observe(Math.max(0, Date.now() - last.timestamp) / 1000);
+    // The batch's oldest line waited longest (a partition's fetches are gathered into one batch).
+    this.metrics.freshness.observe(Math.max(0, Date.now() - (messages[0] as LogMessage).timestamp) / 1000);
     this.noteLag(batch);
   }
 

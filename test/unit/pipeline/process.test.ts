@@ -46,6 +46,17 @@ async function processor(store: FakeStore, maxInsertRows = 100): Promise<Process
 const dups = (list: number[]) => list.length - new Set(list).size;
 
 describe('Processor rules (fake store)', () => {
+  it('freshness is the wait of the batch`s oldest line (a gathered batch holds lines of several fetches)', async () => {
+    const store = new FakeStore();
+    const p = await processor(store);
+    const b = batch(0, 10);
+    b.messages.forEach((m, i) => (m.timestamp = Date.now() - (i === 0 ? 4000 : 10))); // the first line came 4 s ago
+    await p.handleBatch(b, ctl());
+    const sum = Number(/weblog_freshness_seconds_sum (\S+)/.exec(p.metrics.freshness.render().join('\n'))?.[1]);
+    expect(sum).toBeGreaterThanOrEqual(4);
+    expect(sum).toBeLessThan(10);
+  });
+
   it('a batch redelivered from offset 0 after rows up to k were stored adds no duplicate (no kill timing needed)', async () => {
     const store = new FakeStore();
     const p = await processor(store);
