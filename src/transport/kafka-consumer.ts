@@ -268,6 +268,7 @@ export class KafkaLogConsumer implements LogConsumer {
       },
       Math.max(0, at - Date.now()),
     );
+    timer.unref(); // the connections keep a running consumer alive; a stopped one must not wait for it
     this.timers.set(key, timer);
   }
 
@@ -298,9 +299,15 @@ export class KafkaLogConsumer implements LogConsumer {
           });
         recorded = true;
       }
+      // A batch handed on from its timer keeps being stored while kafkajs rejoins the group: once the
+      // group has moved on, its next INSERT must not start (the partition's new owner may be writing it).
+      const current = async () => {
+        if (generation !== this.generation) throw rebalanced(topic, partition);
+        await heartbeat();
+      };
       await (this.handler as BatchHandler)(
         { topic, partition, messages: g.messages, highWatermark: g.highWatermark, lastOffset },
-        { heartbeat, signal: this.abort.signal, draining: this.drain.signal },
+        { heartbeat: current, signal: this.abort.signal, draining: this.drain.signal },
       );
       if (this.abort.signal.aborted || generation !== this.generation) return; // shutting down, or rejoined: commit nothing
       await this.consumer.commitOffsets([{ topic, partition, offset: String(lastOffset + 1) }]);
@@ -372,6 +379,13 @@ export class KafkaLogConsumer implements LogConsumer {
     this.abort.abort(new WeblogError('ABORTED', 'consumer destroyed'));
     await this.close();
   }
+}
+
+/** What a batch's writer gets once the group rebalanced under it: a kafkajs-typed error, so that nothing counts it as ours. */
+function rebalanced(topic: string, partition: number): Error {
+  return Object.assign(new Error(`the group rebalanced while ${topic}/${partition} was being stored: left to its new owner`), {
+    type: 'REBALANCE_IN_PROGRESS',
+  });
 }
 
 /** The kafkajs error inside `err` when it means "rejoin the group" (kafkajs' runner rejoins on these types only unwrapped). */

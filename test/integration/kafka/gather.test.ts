@@ -169,3 +169,34 @@ describe('a partition gathers its fetches into one batch', () => {
     expect((batches[1]?.messages.length ?? 0) < 100).toBe(true); // then its own, smaller batches
   }, 60_000);
 });
+
+describe('a batch handed on from its timer while the group rebalances', () => {
+  it('cannot start another INSERT once its consumer rejoined: heartbeat() throws, nothing of it is committed by the old generation', async () => {
+    const topic = await topicOf(2);
+    await produceInSends(topic, 20, 10);
+    const a = consumerOf(topic, topic, { maxWaitTimeMs: 300, sessionTimeoutMs: 10_000 });
+    let joins = 0;
+    a.onAssignment(() => joins++);
+    let fatal: unknown;
+    a.onFatal((e) => (fatal = e));
+    let heartbeatAfterRejoin: unknown = 'not called';
+    let first = true;
+    await a.start(async (_b, ctl) => {
+      if (!first) return;
+      first = false;
+      // Stored slowly (a long INSERT): meanwhile a second member joins and the group rebalances around us.
+      const b = consumerOf(topic, topic, { maxWaitTimeMs: 300, sessionTimeoutMs: 10_000 });
+      await b.start(async () => undefined);
+      await waitUntil('rejoined', async () => joins >= 2 || undefined, 30_000, 50);
+      heartbeatAfterRejoin = await ctl.heartbeat().then(
+        () => 'resolved',
+        (e: unknown) => e,
+      );
+      throw heartbeatAfterRejoin;
+    });
+    await waitUntil('the handler asked', async () => heartbeatAfterRejoin !== 'not called' || undefined, 40_000, 50);
+    expect(heartbeatAfterRejoin).toBeInstanceOf(Error);
+    expect(String((heartbeatAfterRejoin as Error).message)).toMatch(/rebalanced while .* was being stored/);
+    expect(fatal).toBeUndefined();
+  }, 60_000);
+});

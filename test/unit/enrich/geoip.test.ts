@@ -1,6 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import maxmind from 'maxmind';
 import { describe, expect, it } from 'vitest';
-import { GeoLookup, bundledDbipPaths } from '../../../src/enrich/geoip.js';
+import { GeoLookup, LazyGeoDb, bundledDbipPaths } from '../../../src/enrich/geoip.js';
+import { WeblogError } from '../../../src/errors.js';
 import { fixture } from '../../helpers/datasets.js';
 
 type SourceRecord = Record<
@@ -68,5 +72,47 @@ describe.skipIf(!bundledDbipPaths())('the bundled DB-IP Lite database (flat sche
     expect(v4.city).not.toBe('');
     expect(typeof v4.latitude).toBe('number');
     expect(geo.lookup('2001:4860:4860::8888', 6).country).toMatch(/^[A-Z]{2}$/);
+  });
+});
+
+describe('a GeoIP database read on its first lookup (the bundled IPv6 one)', () => {
+  it('reads nothing until its first lookup, then gives what maxmind gives', async () => {
+    const file = fixture('maxmind', 'GeoIP2-City-Test.mmdb');
+    const lazy = new LazyGeoDb(file, 'test');
+    expect(lazy.loaded).toBe(false);
+    const eager = await maxmind.open(file);
+    for (const ip of ['81.2.69.142', '2001:218::1', '2a02:d9c0::1', '216.160.83.56', '10.0.0.1']) expect(lazy.get(ip), ip).toEqual(eager.get(ip));
+    expect(lazy.loaded).toBe(true);
+  });
+
+  it('the bundled IPv6 database is not read by an open nor by IPv4 lookups', async () => {
+    const geo = await GeoLookup.open({});
+    if (!bundledDbipPaths()) return; // without the package there is nothing to read (tested in enricher.test.ts)
+    const v6 = (geo as unknown as { cityV6: LazyGeoDb }).cityV6;
+    expect(v6).toBeInstanceOf(LazyGeoDb);
+    geo.lookup('81.2.69.142', 4);
+    expect(v6.loaded).toBe(false);
+    const got = geo.lookup('2001:4860:4860::8888', 6);
+    expect(v6.loaded).toBe(true);
+    const eager = await maxmind.open((bundledDbipPaths() as { v6: string }).v6);
+    expect(got.country).toBe((eager.get('2001:4860:4860::8888') as { country_code?: string } | null)?.country_code ?? '');
+    expect(got.country).not.toBe('');
+  });
+
+  it('a file that is not a MaxMind database fails at open; one gone by the first lookup fails it, naming the file', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-geo-'));
+    try {
+      const text = path.join(dir, 'not.mmdb');
+      writeFileSync(text, 'hello\n'.repeat(1000));
+      expect(() => new LazyGeoDb(text, 'DB-IP IPv6')).toThrow(/GEOIP_UNAVAILABLE|cannot open DB-IP IPv6 database .*not\.mmdb: not a MaxMind DB file/);
+      const copy = path.join(dir, 'copy.mmdb');
+      copyFileSync(fixture('maxmind', 'GeoIP2-City-Test.mmdb'), copy);
+      const lazy = new LazyGeoDb(copy, 'DB-IP IPv6');
+      rmSync(copy);
+      expect(() => lazy.get('2001:218::1')).toThrow(WeblogError);
+      expect(() => lazy.get('2001:218::1')).toThrow(/cannot read DB-IP IPv6 database .*copy\.mmdb/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
