@@ -18,8 +18,8 @@ import type { LogMessage } from './types.js';
  * The extent of a batch, committed as the offset's metadata before its lines
  * are written ("weblog-batch:1:<last offset>"), so that a replica taking the
  * partition over cuts the same batch, hence the same INSERT blocks with the
- * same deduplication tokens, even when it fetched more (new lines arrived, or
- * its --max-batch-bytes is larger). An INSERT of a replica that died, landing
+ * same deduplication tokens, whether it fetched more or less (new lines
+ * arrived, other --max-batch-bytes or --max-batch-lines). An INSERT of a replica that died, landing
  * late on a server that hung, then collapses with its re-insert. The commit
  * also fences: a member the group dropped cannot record, so it writes nothing.
  */
