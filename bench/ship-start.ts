@@ -8,6 +8,7 @@
  * key), each start in its own process: wall time, peak RSS (VmHWM), RSS and
  * heap after GC, progress records kept. Baseline in the same run: reading every
  * record, as a start did before (then dropping those behind the floor).
+ * And a shipper reading notifications: only the records of its window.
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { silentLogger } from '../src/observe/log.js';
 import { Registry } from '../src/observe/metrics.js';
 import { floorKeyOf } from '../src/pipeline/lister.js';
 import { readProgress } from '../src/pipeline/progress-index.js';
+import { readRecent, Recall } from '../src/pipeline/recall.js';
 import { Shipper } from '../src/pipeline/ship.js';
 import type { ObjectStream } from '../src/source/gzip.js';
 import type { ObjectSource, SourceObject } from '../src/source/objects.js';
@@ -101,7 +103,9 @@ async function fill(topic: string, n: number): Promise<void> {
 
 const peakRssMb = () => Number(/VmHWM:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? 0) / 1024;
 
-async function child(topic: string, n: number, how: 'whole' | 'floor'): Promise<Row> {
+type How = 'whole' | 'floor' | 'notified';
+
+async function child(topic: string, n: number, how: How): Promise<Row> {
   const ep = await benchEndpoints();
   const kafka = createKafka({ brokers: ep.kafkaBrokers });
   const sink = new KafkaShipSink(kafka, { progressTopic: topic, transactionalId: `bench-ship-start-${process.pid}` });
@@ -116,6 +120,10 @@ async function child(topic: string, n: number, how: 'whole' | 'floor'): Promise<
     const floor = progress.get(floorKeyOf(bucket, '0/1'))?.etag ?? '';
     progress.dropSettledUpTo(floor);
     kept = progress.size;
+    ms = performance.now() - t0;
+  } else if (how === 'notified') {
+    // A shipper reading notifications: the settled records of keys older than the window are left out (recall.ts).
+    kept = (await readRecent(sink, new Recall(), new AbortController().signal)).size;
     ms = performance.now() - t0;
   } else {
     const registry = new Registry();
@@ -141,8 +149,8 @@ export async function benchShipStart(maxObjects: number): Promise<string> {
       const topic = `bench-ship-start-${n}-${Date.now().toString(36)}`;
       topics.push(topic);
       await fill(topic, n);
-      // Interleaved: floor, whole, floor, whole; each in its own process.
-      for (const how of ['floor', 'whole', 'floor', 'whole'] as const) {
+      // Interleaved: floor, whole, notified, twice; each in its own process.
+      for (const how of ['floor', 'whole', 'notified', 'floor', 'whole', 'notified'] as const) {
         const out = execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', path.join(here, 'ship-start.ts'), '--child', topic, String(n), how], {
           encoding: 'utf8',
           maxBuffer: 1 << 24,
@@ -159,7 +167,12 @@ export async function benchShipStart(maxObjects: number): Promise<string> {
   }
   process.stderr.write('\n');
   const f = (x: number, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  const label = (how: string) => (how === 'floor' ? 'from the floor (the Shipper: read + first pass)' : 'every record (before; baseline)');
+  const label = (how: string) =>
+    how === 'floor'
+      ? 'from the floor (the Shipper: read + first pass)'
+      : how === 'notified'
+        ? 'notifications: the window (older settled records left out)'
+        : 'every record (before; baseline)';
   return [
     '| objects shipped | start reads | wall ms | peak RSS MB | RSS after MB | heap after GC MB | records kept | objects listed |',
     '|--:|---|--:|--:|--:|--:|--:|--:|',
@@ -171,7 +184,7 @@ export async function benchShipStart(maxObjects: number): Promise<string> {
 }
 
 if (process.argv[2] === '--child') {
-  const row = await child(process.argv[3] as string, Number(process.argv[4]), process.argv[5] as 'whole' | 'floor');
+  const row = await child(process.argv[3] as string, Number(process.argv[4]), process.argv[5] as How);
   console.log(JSON.stringify(row));
   process.exit(0);
 }

@@ -9,7 +9,12 @@
  * that arrive a little out of order are still found. `--reconcile` lists the
  * whole prefix now and then, for objects that arrive later than that.
  * `--since` / `--until` keep the objects whose key time (else last-modified
- * time) is in range.
+ * time) is in range. `--since` alone starts a shipper there: keys before it
+ * are passed over for good, and the floor records the time it covers from,
+ * so a later run with an earlier `--since` lists the whole prefix once. A run
+ * with `--until` is a backfill: it lists the whole prefix and leaves the
+ * floor alone, so the objects after its range stay for the runs that want
+ * them, and a range behind the floor is listed again.
  */
 import { WeblogError } from '../errors.js';
 import { keysSortByTime, keyTime } from '../source/key-time.js';
@@ -90,20 +95,27 @@ export class ListingPlan {
   private fullDue: boolean;
   /** A key without a time held the floor (under a lookback by time). */
   noTimeSeen = false;
+  /** A backfill (--until): lists the whole prefix, and neither reads nor moves the floor. */
+  readonly bounded: boolean;
 
   constructor(
     private readonly opts: ListingOptions,
-    /** Keys at or before it are shipped; from the progress topic. */
+    /** Keys at or before it are shipped (or were passed over, before `floorFrom`); from the progress topic. */
     public floor: string | undefined,
     /** Whether the source lists from a key (S3 does; a local folder is read whole). */
     listsFrom: boolean,
+    /** The time the floor covers from, ms: objects before it, behind the floor, were passed over (--since); 0: none. */
+    public floorFrom = 0,
   ) {
     this.mode = opts.mode ?? listingDefaults.mode;
-    this.fullDue = opts.fullFirst === true;
     this.lookback = opts.lookback ?? listingDefaults.lookback;
     checkListing(opts, listsFrom);
-    if (!listsFrom) this.floor = undefined;
-    this.ordered = listsFrom && (this.mode === 'ordered' || (this.mode === 'auto' && floor !== undefined));
+    this.bounded = opts.until !== undefined;
+    if (!listsFrom || this.bounded) this.floor = undefined;
+    if (this.floor === undefined) this.floorFrom = 0;
+    // An earlier --since than the floor covers (or none): objects behind the floor may never have been shipped.
+    this.fullDue = opts.fullFirst === true || (this.floor !== undefined && this.floorFrom !== 0 && (opts.since ?? -Infinity) < this.floorFrom);
+    this.ordered = listsFrom && !this.bounded && (this.mode === 'ordered' || (this.mode === 'auto' && this.floor !== undefined));
   }
 
   /** Where this pass lists from: undefined for the whole prefix. */
@@ -142,7 +154,7 @@ export class ListingPlan {
       this.lastFull = now;
       this.fullDue = false;
     }
-    if (this.mode === 'full' || listed.length === 0) return out;
+    if (this.mode === 'full' || this.bounded || listed.length === 0) return out;
     if (this.mode === 'auto') {
       const sorted = keysSortByTime(listed.map((o) => o.key));
       const ordered = sorted?.ordered === true;
@@ -152,16 +164,25 @@ export class ListingPlan {
         if (!ordered) {
           if (sorted?.firstOutOfOrder) out.outOfOrder = sorted.firstOutOfOrder;
           this.floor = undefined;
+          this.floorFrom = 0;
           out.floorMoved = true;
           return out;
         }
       }
       if (!ordered) return out;
     }
+    const before = this.floor;
     const next = this.floorOver(listed, settled);
-    if (next !== undefined && (this.floor === undefined || compareKeys(next, this.floor) > 0)) {
+    if (next !== undefined && (before === undefined || compareKeys(next, before) > 0)) {
       this.floor = next;
       out.floorMoved = true;
+    }
+    if (this.floor !== undefined) {
+      const from0 = this.floorFrom;
+      // A whole listing covers from --since only if it settled every object up to the old floor (none postponed).
+      const whole = from === undefined && listed.every((o) => (before !== undefined && compareKeys(o.key, before) > 0) || settled(o));
+      this.floorFrom = coveredFrom(this.opts.since, whole ? undefined : (before ?? ''), from0);
+      if (this.floorFrom !== from0) out.floorMoved = true;
     }
     return out;
   }
@@ -192,6 +213,20 @@ export class ListingPlan {
     }
     return floor;
   }
+}
+
+/**
+ * The time a floor covers from after a pass with `since`: a whole listing
+ * that settled everything up to the old floor (`listedFrom` undefined)
+ * covered every key from `since`; a pass from a floor whose key time is
+ * before `since` (or unknown: no floor, a key without a time) leaves a gap,
+ * so the floor covers from `since` at most.
+ */
+export function coveredFrom(since: number | undefined, listedFrom: string | undefined, before: number): number {
+  if (listedFrom === undefined) return since ?? 0;
+  if (since === undefined) return before;
+  const t = keyTime(listedFrom)?.ms;
+  return t === undefined || since > t ? Math.max(before, since) : before;
 }
 
 /** The poll interval with --follow: doubles while passes find nothing new, up to `maxMs`; back to `baseMs` when one does. */

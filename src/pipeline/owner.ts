@@ -7,7 +7,16 @@
 import { WeblogError } from '../errors.js';
 import { retry, sleep } from '../retry.js';
 import type { ShipOwnership } from '../transport/types.js';
+import type { FloorScopes } from './progress-index.js';
 import { shardOf } from './shard.js';
+
+/** The key of slot `slot`'s floor record: named for the slot, with the first suffix that hashes to it. */
+export function slotFloorKey(base: string, slot: number, slots: number): string {
+  for (let i = 0; ; i++) {
+    const key = `${base} slot ${slot}/${slots}#${i}`;
+    if (shardOf(key, slots) === slot) return key;
+  }
+}
 
 export class Owner {
   /** The group assignment the progress was last read for. */
@@ -29,9 +38,23 @@ export class Owner {
     });
   }
 
-  /** What the listing floor is kept under: one per static replica. */
-  get scope(): string {
-    return `${this.index}/${this.replicas}`;
+  /**
+   * The listing floors this shipper keeps, as keys of records under `base`:
+   * one for its static share; in a group, one per slot it owns now, so a slot
+   * moves to its next owner with its floor. A slot's record key hashes to the
+   * slot itself, so the slot's producer writes it, fenced like the slot's
+   * objects: a former owner cannot move the floor once the slot moved.
+   */
+  floorScopes(base: string): FloorScopes {
+    const g = this.group;
+    if (!g) {
+      const key = `${base} ${this.index}/${this.replicas}`;
+      return { keys: [key], of: (k) => (this.owns(k) ? key : undefined) };
+    }
+    const n = g.slots;
+    const keys = new Map<number, string>();
+    for (let slot = 0; slot < n; slot++) if (g.owns(slot)) keys.set(slot, slotFloorKey(base, slot, n));
+    return { keys: [...keys.values()], of: (k) => keys.get(shardOf(k, n)) };
   }
 
   owns(key: string): boolean {

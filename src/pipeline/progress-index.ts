@@ -10,6 +10,9 @@ import { retry } from '../retry.js';
 import { compareKeys } from '../source/objects.js';
 import type { ProgressFilter, ShipProgress, ShipSink } from '../transport/types.js';
 
+/** Floor records' keys begin with this (lister.ts FLOOR); no object key does. */
+export const FLOOR_PREFIX = '\u0000';
+
 /**
  * Whether an ordered listing never needs `p` again: an object shipped to the
  * end (or skipped) whose key sorts at or before `floor`. Records of
@@ -17,7 +20,7 @@ import type { ProgressFilter, ShipProgress, ShipSink } from '../transport/types.
  * stay reported), and so are the floor records themselves.
  */
 export function behindFloor(p: ShipProgress, floor: string): boolean {
-  return compareKeys(p.key, floor) <= 0 && !p.key.startsWith('\u0000') && (p.done || p.skipped !== undefined) && p.failed === undefined;
+  return compareKeys(p.key, floor) <= 0 && !p.key.startsWith(FLOOR_PREFIX) && (p.done || p.skipped !== undefined) && p.failed === undefined;
 }
 
 export class ProgressIndex {
@@ -66,9 +69,22 @@ export class ProgressIndex {
    * first.
    */
   dropSettledUpTo(floor: string): number {
+    return this.dropSettled(() => floor);
+  }
+
+  /** dropSettledUpTo with a floor per key (one per slot of a shipper group); undefined: no floor for that key. */
+  dropSettled(floorOf: (key: string) => string | undefined): number {
+    return this.dropWhere((p) => {
+      const floor = floorOf(p.key);
+      return floor !== undefined && behindFloor(p, floor);
+    });
+  }
+
+  /** Forgets the records `drop` picks; how many. */
+  dropWhere(drop: (p: ShipProgress) => boolean): number {
     let n = 0;
     for (const [key, p] of this.byKey) {
-      if (!behindFloor(p, floor)) continue;
+      if (!drop(p)) continue;
       this.byKey.delete(key);
       if (this.byEtag.get(p.etag) === p) this.byEtag.delete(p.etag);
       this.unindexHead(p);
@@ -109,19 +125,42 @@ export class ProgressIndex {
 }
 
 /**
- * The progress records from the sink. With `floorKey` (a shipper that may
- * list from a floor) the floor record is read first, then only the records a
- * listing from that floor can meet: a start's time and memory then follow the
- * lookback window and the unfinished objects, not every object ever shipped.
- * Without it, or without a floor yet, every record.
+ * The listing floors a shipper keeps: the keys of their records in the
+ * progress topic (one for a static share, one per slot a group member owns),
+ * and which of them covers an object key (undefined: another shipper's).
+ */
+export interface FloorScopes {
+  readonly keys: readonly string[];
+  of(key: string): string | undefined;
+}
+
+/**
+ * The progress records from the sink. With floor keys (a shipper that may
+ * list from a floor) the floor records are read first, then only the records
+ * a listing from those floors can meet, of this shipper's objects: a start's
+ * time and memory then follow the lookback window and the unfinished
+ * objects, not every object ever shipped. Without them, or with a single
+ * floor key that has no record yet, every record. `filtered`: some were left out.
  */
 export async function readProgress(
   sink: ShipSink,
-  floorKey: string | undefined,
+  floorKeys: string | FloorScopes | undefined,
   signal: AbortSignal,
-): Promise<{ progress: ProgressIndex; floor: string | undefined }> {
+): Promise<{ progress: ProgressIndex; floor: string | undefined; filtered: boolean }> {
   const load = (filter?: ProgressFilter) => retry(() => sink.loadProgress(filter), { signal });
-  const floor = floorKey === undefined ? undefined : (await load({ key: (k) => k === floorKey })).get(floorKey)?.etag || undefined;
-  const records = await load(floor === undefined ? undefined : { record: (p) => !behindFloor(p, floor) });
-  return { progress: new ProgressIndex(records.values()), floor };
+  if (floorKeys === undefined) return { progress: new ProgressIndex((await load()).values()), floor: undefined, filtered: false };
+  const scopes: FloorScopes = typeof floorKeys === 'string' ? { keys: [floorKeys], of: () => floorKeys } : floorKeys;
+  const wanted = new Set(scopes.keys);
+  const floors = new Map<string, string>();
+  for (const [k, p] of await load({ key: (key) => wanted.has(key) })) if (p.etag) floors.set(k, p.etag);
+  const floor = scopes.keys.length === 1 ? floors.get(scopes.keys[0] as string) : undefined;
+  if (typeof floorKeys === 'string' && floor === undefined) return { progress: new ProgressIndex((await load()).values()), floor, filtered: false };
+  const keep = (p: ShipProgress): boolean => {
+    if (p.key.startsWith(FLOOR_PREFIX)) return true;
+    const scope = scopes.of(p.key);
+    if (scope === undefined) return false;
+    const f = floors.get(scope);
+    return f === undefined || !behindFloor(p, f);
+  };
+  return { progress: new ProgressIndex((await load({ record: keep })).values()), floor, filtered: true };
 }

@@ -16,12 +16,12 @@ import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import { SlotLostError, type OutboundMessage, type ShipOwnership, type ShipProgress, type ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
-import { floorKeyOf, ShipLister } from './lister.js';
-import { listingDefaults, PollBackoff } from './listing.js';
+import { FLOOR, ShipLister } from './lister.js';
+import { PollBackoff } from './listing.js';
 import { shipDefaults, type ShipOptions } from './ship-options.js';
-import { ProgressIndex, readProgress } from './progress-index.js';
 import { listMetrics, notifyMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
 import { NotifiedShipping } from './notified.js';
+import { ShipMemory } from './ship-memory.js';
 import type { NotificationQueue } from '../source/sqs.js';
 import { Owner } from './owner.js';
 import { replayUnfinished } from './replay.js';
@@ -36,7 +36,7 @@ export interface FailedObject {
 }
 
 export class Shipper {
-  private progress = new ProgressIndex();
+  private readonly memory: ShipMemory;
   private resume: ResumeRule;
   private readonly reader: ObjectReader;
   /** Failed objects among the last listing. */
@@ -47,10 +47,10 @@ export class Shipper {
   private running: Promise<void> | undefined;
   private warnedEmpty = false;
   private lister: ShipLister;
-  /** Records behind the listing floor were dropped from memory: a whole listing loads them again first. */
-  private dropped = false;
   private readonly owner: Owner;
   private readonly listMetrics: ReturnType<typeof listMetrics>;
+  /** The listing floors' records are keyed under it (one per static share or group slot). */
+  private readonly floorBase: string;
 
   constructor(
     private readonly source: ObjectSource,
@@ -64,6 +64,8 @@ export class Shipper {
     this.owner = new Owner(opts.replicas ?? shipDefaults.replicas, opts.replicaIndex ?? shipDefaults.replicaIndex, extra.ownership);
     this.metrics = shipMetrics(registry);
     this.listMetrics = listMetrics(registry);
+    this.floorBase = `${FLOOR}${source.describe()}`;
+    this.memory = new ShipMemory(source, sink, opts, extra.queue !== undefined, log, this.abort.signal);
     this.resume = this.resumeRule();
     this.lister = this.newLister();
     this.reader = new ObjectReader(
@@ -81,27 +83,25 @@ export class Shipper {
   }
 
   private newLister(): ShipLister {
-    const scope = this.owner.scope;
     const listing = { ...this.opts.listing, fullFirst: this.opts.retryFailed === true || this.opts.skipFailed === true };
-    return new ShipLister(this.source, this.sink, listing, scope, this.progress, this.log, this.listMetrics);
+    return new ShipLister(this.source, this.sink, listing, this.owner.floorScopes(this.floorBase), this.memory.progress, this.log, this.listMetrics);
   }
 
-  /**
-   * The progress records, and the resume rule over them: where the listing may go from a floor (S3, not forced
-   * whole, no notifications or group), only those a listing from it can meet (readProgress); `whole`: all.
-   */
+  /** The progress records (ship-memory.ts; `whole`: every one), and the resume rule over them. */
   private async loadProgress(whole = false): Promise<void> {
-    const { listing, retryFailed, skipFailed } = this.opts;
-    const floors = (listing?.mode ?? listingDefaults.mode) !== 'full' && !this.queue && !this.extra.ownership && !retryFailed && !skipFailed;
-    const floorKey = !whole && floors && this.source.listsFrom === true ? floorKeyOf(this.source, this.owner.scope) : undefined;
-    const read = await readProgress(this.sink, floorKey, this.abort.signal);
-    this.progress = read.progress;
-    if (read.floor !== undefined) this.dropped = true;
+    await this.memory.load(this.owner.floorScopes(this.floorBase), whole);
     this.resume = this.resumeRule();
   }
 
+  /** Reads the progress for this shipper's share (after a start or a new group assignment) and lists from its floors. */
+  private async reload(): Promise<void> {
+    await this.loadProgress();
+    this.lister = this.newLister();
+    this.dropBehindFloor();
+  }
+
   private resumeRule(): ResumeRule {
-    return new ResumeRule(this.source, this.sink, this.progress, this.opts, this.log, this.abort.signal);
+    return new ResumeRule(this.source, this.sink, this.memory.progress, this.opts, this.log, this.abort.signal);
   }
 
   /** Runs until done (or, with follow, until stop()). */
@@ -120,22 +120,23 @@ export class Shipper {
     return this.abort.signal.aborted;
   }
 
-  private get queue(): NotificationQueue | undefined {
-    return this.extra.queue;
-  }
-
   private async loop(): Promise<void> {
-    if (this.extra.ownership) await this.owner.sync(this.abort.signal, () => this.loadProgress());
-    else await this.loadProgress();
-    this.lister = this.newLister();
-    this.dropBehindFloor();
-    this.log.info('progress loaded', { objects: this.progress.size, source: this.source.describe(), from_floor: this.lister.plan.floor ?? null });
-    await replayUnfinished({ source: this.source, sink: this.sink, reader: this.reader, progress: this.progress, log: this.log, signal: this.abort.signal });
-    if (this.queue) return this.notified(this.queue);
+    if (this.extra.ownership) await this.owner.sync(this.abort.signal, () => this.reload());
+    else await this.reload();
+    this.log.info('progress loaded', { objects: this.memory.progress.size, source: this.source.describe(), from_floor: this.lister.startAfter() ?? null });
+    await replayUnfinished({
+      source: this.source,
+      sink: this.sink,
+      reader: this.reader,
+      progress: this.memory.progress,
+      log: this.log,
+      signal: this.abort.signal,
+    });
+    if (this.extra.queue) return this.notified(this.extra.queue);
     const base = this.opts.pollIntervalMs ?? shipDefaults.pollIntervalMs;
     const poll = new PollBackoff(base, this.opts.pollMaxMs ?? (this.source.appendable ? base : shipDefaults.pollMaxMs));
     do {
-      await this.owner.sync(this.abort.signal, () => this.loadProgress());
+      await this.owner.sync(this.abort.signal, () => this.reload());
       const foundNew = await this.pass();
       if (!this.opts.follow || this.stopped) break;
       await this.owner.pause(poll.next(foundNew), this.abort.signal);
@@ -144,13 +145,13 @@ export class Shipper {
 
   /** One listing: ships what is new or grown; true when there was something. */
   async pass(): Promise<boolean> {
+    if (this.lister.idle) return false;
     let objects: SourceObject[];
     let from: string | undefined;
     try {
       ({ objects, from } = await this.lister.list(this.abort.signal, this.opts.follow === true));
-      if (from === undefined && this.dropped) {
+      if (from === undefined && this.memory.partial) {
         await this.loadProgress(true);
-        this.dropped = false;
       }
     } catch (err) {
       if (this.stopped) return false;
@@ -166,18 +167,16 @@ export class Shipper {
       this.warnedSkipped.add(e.key);
       this.log.warn('not shipped', { entry: e.key, why: e.why });
     }
-    const isMine = (o: SourceObject) => this.ownShard(o) && this.lister.plan.inRange(o);
+    // From a floor, a group member also lists the keys behind its other slots' floors: settled, their records dropped.
+    const isMine = (o: SourceObject) => this.owner.owns(o.key) && this.lister.inRange(o) && !(from !== undefined && this.lister.behind(o));
+    await this.memory.recallFor(objects.filter(isMine));
     const mine = await this.resume.settled(objects.filter(isMine));
     const shipped = await this.shipAll(mine, new Map(objects.map((o) => [o.etag, o])));
     if (shipped === undefined) return false;
     this.noteFailed(mine);
-    if (!this.stopped) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
+    if (!this.stopped && !this.owner.stale) await this.lister.settle(objects, from, (o) => !isMine(o) || this.settled(o), this.abort.signal);
     this.dropBehindFloor();
     return shipped > 0;
-  }
-
-  private ownShard(o: SourceObject): boolean {
-    return this.owner.owns(o.key);
   }
 
   /** Decides where each object resumes, records what must come first, ships them in order; how many had lines to ship (undefined: stopped). */
@@ -214,14 +213,16 @@ export class Shipper {
       {
         queue,
         source: this.source,
-        mine: (o) => (!this.ownShard(o) ? { ok: false, otherReplica: true } : this.lister.plan.inRange(o) ? { ok: true } : { ok: false, otherReplica: false }),
+        mine: (o) => (!this.owner.owns(o.key) ? { ok: false, otherReplica: true } : this.lister.inRange(o) ? { ok: true } : { ok: false, otherReplica: false }),
         ship: async (objects) => {
+          this.dropBehindFloor(); // first: what is read back next stays until these are settled
+          await this.memory.recallFor(objects);
           await this.shipAll(objects, new Map(objects.map((o) => [o.etag, o])));
           this.noteFailed(objects);
         },
-        settled: (o) => this.settled(o) || (this.progress.get(o.key)?.etag === o.etag && this.progress.get(o.key)?.failed !== undefined),
+        settled: (o) => this.settled(o) || (this.memory.progress.get(o.key)?.etag === o.etag && this.memory.progress.get(o.key)?.failed !== undefined),
         pass: () => this.pass(),
-        sync: () => this.owner.sync(this.abort.signal, () => this.loadProgress()),
+        sync: () => this.owner.sync(this.abort.signal, () => this.reload()),
         log: this.log,
         metrics: notifyMetrics(this.registry),
         signal: this.abort.signal,
@@ -232,15 +233,12 @@ export class Shipper {
 
   /** Shipped to the end or skipped: a listing need not see it again (a failed one stays listed, and reported). */
   private settled(o: SourceObject): boolean {
-    const p = this.progress.get(o.key);
+    const p = this.memory.progress.get(o.key);
     return p !== undefined && p.etag === o.etag && p.failed === undefined && (p.done || p.skipped !== undefined);
   }
 
   private dropBehindFloor(): void {
-    // A notification may name any key again (S3 delivers at least once): every record stays at hand.
-    if (this.queue) return;
-    const { floor, isOrdered } = this.lister.plan;
-    if (floor !== undefined && isOrdered && this.progress.dropSettledUpTo(floor) > 0) this.dropped = true;
+    this.memory.trim((key) => this.lister.floorOf(key));
   }
 
   /** Objects of the last pass that could not be read (still listed, same content), with why. */
@@ -251,14 +249,14 @@ export class Shipper {
   private noteFailed(listed: readonly SourceObject[]): void {
     this.failedNow = [];
     for (const o of listed) {
-      const p = this.progress.get(o.key);
+      const p = this.memory.progress.get(o.key);
       if (p?.failed && p.etag === o.etag) this.failedNow.push({ key: o.key, reason: p.failed });
     }
     this.metrics.failed.set(this.failedNow.length);
   }
 
   private async shipObject(o: SourceObject, from: number): Promise<void> {
-    const prior = this.progress.get(o.key);
+    const prior = this.memory.progress.get(o.key);
     // Rewritten in place since it was looked at (copytruncate, then new lines): reading on at the old
     // offset would send the new content's middle; the next pass decides again.
     if (this.source.appendable && from > 0 && prior?.etag === o.etag && prior.head !== undefined && prior.headLength) {
@@ -307,7 +305,7 @@ export class Shipper {
         sinkFailure = err;
         throw err;
       }
-      this.progress.set(progress);
+      this.memory.progress.set(progress);
       this.metrics.lines.inc(undefined, batchLinesN);
       this.metrics.bytes.inc(undefined, batchBytes);
       lines += batchLinesN;
@@ -347,7 +345,7 @@ export class Shipper {
           this.log.info('object renamed since the listing: next pass', { object: o.key });
           return;
         }
-        if (err instanceof SlotLostError || !this.ownShard(o)) {
+        if (err instanceof SlotLostError || !this.owner.owns(o.key)) {
           this.log.info('object moved to another shipper of the group: it resumes there', { object: o.key, offset });
           return;
         }
@@ -377,7 +375,7 @@ export class Shipper {
     // Unreadable object: record why, carry on with the others.
     const reason = describeError(err);
     this.log.error('object failed', { object: o.key, offset, error: reason });
-    const prior = this.progress.get(o.key);
+    const prior = this.memory.progress.get(o.key);
     const progress: ShipProgress = {
       key: o.key,
       etag: o.etag,

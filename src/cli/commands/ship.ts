@@ -146,9 +146,16 @@ export const shipCommand = defineCommand({
       name: 'since',
       type: 'string',
       arg: 'TIME',
-      description: 'ship objects whose key time (else last-modified time) is at or after TIME: 2026-12-01, 2026-12-01T06:00Z, or 7d (back from now)',
+      description:
+        'ship objects whose key time (else last-modified time) is at or after TIME: 2026-12-01, 2026-12-01T06:00Z, or 7d (back from now); earlier ones are passed over (a later run with an earlier --since ships them)',
     },
-    { name: 'until', type: 'string', arg: 'TIME', description: 'ship objects whose key time (else last-modified time) is before TIME' },
+    {
+      name: 'until',
+      type: 'string',
+      arg: 'TIME',
+      description:
+        'ship objects whose key time (else last-modified time) is before TIME; a backfill: every pass lists the whole prefix, and the listing floor is left as it is',
+    },
     {
       name: 'poll-max-ms',
       type: 'number',
@@ -190,13 +197,6 @@ export const shipCommand = defineCommand({
           'CONFIG_INVALID',
           '--ship-group needs --follow or --notifications: a shipper that finishes and leaves hands its slots to the others',
         );
-      // A listing floor belongs to one shipper's share, which a group moves: each pass lists the whole prefix.
-      if (mode === 'ordered')
-        throw new WeblogError(
-          'CONFIG_INVALID',
-          '--ship-group lists the whole prefix each pass: it cannot go with --listing ordered (use --notifications to avoid listing)',
-        );
-      mode = 'full';
     }
     const reconcile = String(opts.reconcile);
     const reconcileMs = reconcile === 'off' ? undefined : parseDurationMs(reconcile);

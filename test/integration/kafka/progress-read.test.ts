@@ -66,4 +66,40 @@ describe('reading the ship progress from a floor', () => {
     // A floor key with no record yet: every record too.
     expect((await readProgress(sink, `${FLOOR}s3://other/ 0/1`, new AbortController().signal)).progress.size).toBe(8);
   });
+  it('a group member: the floors of the slots it owns; records of its slots after their floors (or unfinished); none of other slots', async () => {
+    const progressTopic = uniqueName('progress');
+    const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
+    await createTopic(testKafka(), progressTopic, 1);
+    cleanups.push(() => deleteTopics(testKafka(), [progressTopic]));
+    const sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: uniqueName('ship-id') });
+    cleanups.push(() => sink.close());
+    // Two slots owned ('a/…' keys in one, 'b/…' in the other), floors a/05 and b/02; 'c/…' keys are another member's.
+    const fa = `${FLOOR}s3://b/ slot 0/3#0`;
+    const fb = `${FLOOR}s3://b/ slot 1/3#0`;
+    const fc = `${FLOOR}s3://b/ slot 2/3#0`;
+    for (const w of [
+      rec('a/01'),
+      rec('a/03', { done: false }),
+      rec('a/06'),
+      rec('b/01'),
+      rec('b/04'),
+      rec('c/01', { done: false }),
+      rec('c/09'),
+      rec(fa, { etag: 'a/05' }),
+      rec(fb, { etag: 'b/02' }),
+      rec(fc, { etag: 'c/05' }),
+    ])
+      await sink.record(w);
+    const of = (k: string) => (k.startsWith('a/') ? fa : k.startsWith('b/') ? fb : undefined);
+    const read = await readProgress(sink, { keys: [fa, fb], of }, new AbortController().signal);
+    expect(read.filtered).toBe(true);
+    expect([...read.progress.values()].map((p) => p.key).sort()).toEqual([fa, fb, fc, 'a/03', 'a/06', 'b/04'].sort());
+    // A slot without a floor yet: all of its records.
+    const fresh = await readProgress(
+      sink,
+      { keys: [fa, `${FLOOR}s3://b/ slot 9/9#0`], of: (k) => (k.startsWith('a/') ? fa : k.startsWith('c/') ? `${FLOOR}s3://b/ slot 9/9#0` : undefined) },
+      new AbortController().signal,
+    );
+    expect([...fresh.progress.values()].map((p) => p.key).sort()).toEqual([fa, fb, fc, 'a/03', 'a/06', 'c/01', 'c/09'].sort());
+  });
 });

@@ -128,13 +128,103 @@ describe('a shipper group', () => {
     expect(new Set(lines.map((l) => l.value)).size).toBe(want);
   }, 300_000);
 
-  it('--ship-group is refused with --replicas, without --follow or --notifications, with --listing ordered and with a local folder', async () => {
+  it('ordered keys: each member lists from the floors of its slots (≤ 2 pages a pass); one killed -9 mid-object, one added: its slots move with their floors; every line once', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    /** S3 server-access-log keys, one an hour from 2026-12-06 00:00 UTC. */
+    const key = (i: number) => {
+      const d = new Date(Date.UTC(2026, 11, 6) + i * 3600_000).toISOString();
+      return `logs/${d.slice(0, 10)}-${d.slice(11, 13)}-00-00-0123456789ABCDEF`;
+    };
+    const objects = 36;
+    const perObject = 6000;
+    const body = (i: number, n = perObject) => Array.from({ length: n }, (_, j) => `${key(i)} ${j}`).join('\n') + '\n';
+    await Promise.all(Array.from({ length: objects }, (_, i) => put(s3, bucket, key(i), body(i))));
+    const sessionMs = 6000;
+    const args = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--ship-group', uniqueName('shippers')].concat(
+      ['--follow', '--session-timeout-ms', String(sessionMs), '--batch-lines', '500', '--lines-per-message', '20'],
+      ['--list-page-size', '4', '--poll-interval-ms', '200', '--poll-max-ms', '400', '--listing', 'ordered'],
+    );
+    const a = ship(args);
+    const errA = watch(a);
+    await waitUntil('the first shipper assigned', async () => errA().includes('slots assigned') || undefined, 60_000, 100);
+    const b = ship(args);
+    const errB = watch(b);
+    const portB = await metricsPort(errB);
+    await waitUntil(
+      'the second shipper mid-object',
+      async () => {
+        const n = await metric(portB, 'weblog_ship_lines_total').catch(() => 0);
+        return (n > 0 && n % perObject !== 0) || undefined;
+      },
+      120_000,
+      20,
+    );
+    await killHard(b);
+    const c = ship(args); // joins later
+    const errC = watch(c);
+    let want = objects * perObject;
+    await waitUntil(
+      'every line in the topic',
+      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      120_000,
+      500,
+    );
+    // New objects: found by passes from the floors; a pass costs one or two pages, not the 9 of the whole bucket.
+    const ports = [await metricsPort(errA), await metricsPort(errC)];
+    await waitUntil('both members listing', async () => (logs(errC()).some((l) => l.msg === 'progress loaded') ? true : undefined), 60_000, 100);
+    await new Promise((r) => setTimeout(r, 1500));
+    const before = await Promise.all(
+      ports.map(async (p) => [await metric(p, 'weblog_ship_list_passes_total'), await metric(p, 'weblog_ship_list_requests_total')]),
+    );
+    for (let i = objects; i < objects + 3; i++) await put(s3, bucket, key(i), body(i, 50));
+    want += 150;
+    await waitUntil(
+      'the new objects in the topic',
+      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      60_000,
+      300,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    for (const [i, p] of ports.entries()) {
+      const passes = (await metric(p, 'weblog_ship_list_passes_total')) - (before[i]?.[0] ?? 0);
+      const requests = (await metric(p, 'weblog_ship_list_requests_total')) - (before[i]?.[1] ?? 0);
+      expect(passes, `member ${i}`).toBeGreaterThanOrEqual(2);
+      expect(requests / passes, `member ${i}`).toBeLessThanOrEqual(2);
+    }
+    // C leaves: A takes every slot with the floors their owners recorded, and lists from them.
+    const cEnd = finished(c);
+    c.kill('SIGTERM');
+    expect((await cEnd).code).toBe(0);
+    const handed = await waitUntil(
+      'A lists from the floors of every slot',
+      async () => logs(errA()).find((l) => l.msg === 'listing from the floor kept in the progress topic' && l.floors === 12),
+      60_000,
+      100,
+    );
+    expect(handed.after).toBeTruthy();
+    await put(s3, bucket, key(objects + 3), body(objects + 3, 50));
+    want += 50;
+    await waitUntil(
+      'the last object in the topic',
+      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      60_000,
+      300,
+    );
+    const aEnd = finished(a);
+    a.kill('SIGTERM');
+    expect((await aEnd).code).toBe(0);
+    const { lines } = await readTopicLines(kafka, topic, want + 1, 3000);
+    expect(lines).toHaveLength(want);
+    expect(new Set(lines.map((l) => l.value)).size).toBe(want);
+  }, 300_000);
+
+  it('--ship-group is refused with --replicas, without --follow or --notifications, and with a local folder', async () => {
     const { topic } = names();
     const base = ['--topic', topic, '--ship-group', 'g'];
     const cases: [string[], RegExp][] = [
       [['--source', 's3://b/p/', '--follow', '--replicas', '2'], /cannot go with --replicas/],
       [['--source', 's3://b/p/'], /needs --follow or --notifications/],
-      [['--source', 's3://b/p/', '--follow', '--listing', 'ordered'], /cannot go with --listing ordered/],
       [['--source', '/tmp', '--follow'], /a local folder is shipped by the host that has it/],
     ];
     for (const [extra, message] of cases) {

@@ -174,6 +174,68 @@ describe.skipIf(skip)('S3 event notifications from SQS', () => {
     expect(peeked).toBe(0);
   }, 180_000);
 
+  it('memory follows the window: settled objects older than it are forgotten, read back when named again (never shipped twice), and a restart reads only the window', async () => {
+    const { bucket, topic, progress } = names();
+    await createBucket(s3, bucket);
+    const url = await sqs.queue();
+    /** S3 access-log keys an hour apart, a week ago: older than the 1 h window. */
+    const old = (i: number) => {
+      const d = new Date(Date.now() - 7 * 86_400_000 + i * 3600_000).toISOString();
+      return `logs/${d.slice(0, 10)}-${d.slice(11, 13)}-00-00-0123456789ABCDEF`;
+    };
+    const recent = (i: number) => `logs/${new Date().toISOString().slice(0, 10)}-recent-${i}`; // names no time: never forgotten
+    const keys = [...Array.from({ length: 30 }, (_, i) => old(i)), recent(0)];
+    for (const k of keys) await put(s3, bucket, k, body(k, 20));
+    const send = async (ks: string[]) => {
+      for (let i = 0; i < ks.length; i += 5) await sqs.send(url, s3Event(...ks.slice(i, i + 5).map((k) => s3EventRecord(bucket, k))));
+    };
+    /** `n` messages deleted after their objects shipped, and none left in the queue. */
+    const drained = (port: number, n: number) =>
+      waitUntil(
+        `${n} messages handled, the queue empty`,
+        async () => {
+          if ((await metric(port, 'weblog_ship_notifications_total', '{outcome="shipped"}')) < n) return undefined;
+          const q = await sqs.depth(url);
+          return q.visible + q.inFlight === 0 || undefined;
+        },
+        60_000,
+        200,
+      );
+    await send(keys);
+    // A short visibility: a message given to the stopped shipper's last long poll comes back soon.
+    const args = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--notifications', `sqs://${url}`, '--visibility', '2s'];
+    const first = ship(args, sqsEnv);
+    const err = watch(first);
+    const port = await metricsPort(err);
+    await drained(port, 7);
+    // Every message again (S3 delivers at least once; here, a week later): read back, none shipped twice.
+    await send(keys);
+    await drained(port, 14);
+    first.kill('SIGTERM');
+    expect((await finished(first)).code).toBe(0);
+    expect(await topicLines(topic, keys.length * 20)).toHaveLength(keys.length * 20);
+    expect(err()).toContain('progress read back from the topic for objects named again');
+    // A restart keeps only what the window needs, and still ships nothing twice; a new old-dated object ships.
+    const late = old(40);
+    await put(s3, bucket, late, body(late, 20));
+    await send([...keys.slice(0, 10), late]);
+    const second = ship(args, sqsEnv);
+    const err2 = watch(second);
+    await drained(await metricsPort(err2), 3);
+    second.kill('SIGTERM');
+    expect((await finished(second)).code).toBe(0);
+    const loaded = JSON.parse(
+      err2()
+        .split('\n')
+        .find((l) => l.includes('"msg":"progress loaded"')) ?? '{}',
+    ) as { objects?: number };
+    expect(loaded.objects).toBeLessThan(5); // the recent object's record, not the 30 old ones
+    const lines = await topicLines(topic, (keys.length + 1) * 20);
+    expect(lines).toHaveLength((keys.length + 1) * 20);
+    expect(new Set(lines.map((l) => l.value)).size).toBe((keys.length + 1) * 20);
+    expect(bySource(lines).get(late)).toEqual(body(late, 20).split('\n').slice(0, -1));
+  }, 180_000);
+
   it('--reconcile: a listing pass ships an object whose notification was lost; notified ones are not shipped twice', async () => {
     const { bucket, topic, progress } = names();
     await createBucket(s3, bucket);

@@ -92,6 +92,55 @@ describe('ListingPlan', () => {
     expect(plan.inRange(obj('x/no-time', Date.parse('2026-12-06T03:30:00Z')))).toBe(false);
     expect(() => new ListingPlan({ since: 2, until: 1 }, undefined, true)).toThrow(/--since must be before --until/);
   });
+
+  it('a backfill (--until) lists the whole prefix every pass and neither reads nor moves the floor', () => {
+    const until = Date.parse('2026-12-06T02:00Z');
+    const plan = new ListingPlan({ mode: 'ordered', since: Date.parse('2026-12-06T01:00Z'), until }, key(23), true);
+    expect(plan.bounded).toBe(true);
+    expect(plan.floor).toBeUndefined();
+    expect(plan.startAfter()).toBeUndefined();
+    // Objects after --until count as settled for the shipper (not its to ship), yet the floor must not pass them.
+    expect(plan.afterPass(range(0, 30), undefined, all).floorMoved).toBe(false);
+    expect(plan.floor).toBeUndefined();
+    expect(plan.startAfter()).toBeUndefined();
+  });
+
+  it('--since alone passes earlier keys over for good; the floor records the time it covers from', () => {
+    const since = Date.parse('2026-12-06T02:00Z'); // key(12)
+    const plan = new ListingPlan({ mode: 'ordered', since }, undefined, true);
+    expect(plan.afterPass(range(0, 30), undefined, all).floorMoved).toBe(true);
+    expect(plan.floor).toBe(key(23));
+    expect(plan.floorFrom).toBe(since);
+    // The next pass from the floor, with the same --since, keeps it.
+    plan.afterPass(range(24, 40), key(23), all);
+    expect(plan.floor).toBe(key(33));
+    expect(plan.floorFrom).toBe(since);
+    // A later start with an earlier --since (or none) lists the whole prefix once: keys 0..11 may never have shipped.
+    for (const earlier of [Date.parse('2026-12-06T01:00Z'), undefined]) {
+      const again = new ListingPlan({ mode: 'auto', since: earlier }, key(33), true, since);
+      expect(again.startAfter()).toBeUndefined();
+      again.afterPass(range(0, 40), undefined, all);
+      expect(again.startAfter()).toBe(key(33));
+      expect(again.floorFrom).toBe(earlier ?? 0);
+    }
+    // A later or equal --since lists from the floor at once.
+    expect(new ListingPlan({ mode: 'auto', since }, key(33), true, since).startAfter()).toBe(key(33));
+    expect(new ListingPlan({ mode: 'auto', since: since + hour }, key(33), true, since).startAfter()).toBe(key(33));
+    // A --since after the floor's time leaves a gap between them: the floor then covers from the later --since.
+    const gap = new ListingPlan({ mode: 'auto', since: Date.parse('2026-12-06T08:00Z') }, key(33), true, since);
+    gap.afterPass(range(34, 60), key(33), all);
+    expect(gap.floorFrom).toBe(Date.parse('2026-12-06T08:00Z'));
+  });
+
+  it('a whole listing that leaves an object behind the old floor unsettled (postponed) does not widen what the floor covers', () => {
+    const since = Date.parse('2026-12-06T02:00Z');
+    const plan = new ListingPlan({ mode: 'auto' }, key(33), true, since);
+    expect(plan.startAfter()).toBeUndefined();
+    plan.afterPass(range(0, 40), undefined, (o) => o.key !== key(3));
+    expect(plan.floorFrom).toBe(since);
+    expect(plan.startAfter()).toBe(key(33)); // the next pass is from the floor; the next start lists whole again
+    expect(new ListingPlan({ mode: 'auto' }, key(33), true, plan.floorFrom).startAfter()).toBeUndefined();
+  });
 });
 
 describe('option parsing', () => {

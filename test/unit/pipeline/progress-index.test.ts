@@ -54,3 +54,13 @@ describe('ProgressIndex', () => {
     expect(idx.dropSettledUpTo('k/05')).toBe(0);
   });
 });
+
+describe('ProgressIndex.dropSettled', () => {
+  it('drops settled records behind the floor of their own scope only', () => {
+    const done = (key: string): ShipProgress => ({ ...rec(key, key, 1), done: true });
+    const idx = new ProgressIndex([done('a/01'), done('a/05'), done('b/01'), done('b/05'), rec('b/02', 'b/02', 1)]);
+    // Scope a's floor is a/03; scope b's is b/09; keys of c have no floor.
+    expect(idx.dropSettled((k) => (k.startsWith('a/') ? 'a/03' : k.startsWith('b/') ? 'b/09' : undefined))).toBe(3);
+    expect([...idx.values()].map((p) => p.key).sort()).toEqual(['a/05', 'b/02']);
+  });
+});
