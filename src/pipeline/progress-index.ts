@@ -140,7 +140,7 @@ export interface FloorScopes {
  * a listing from those floors can meet, of this shipper's objects: a start's
  * time and memory then follow the lookback window and the unfinished
  * objects, not every object ever shipped. Without them, or with a single
- * floor key that has no record yet, every record. `filtered`: some were left out.
+ * floor key that has no record yet, every record. `filtered`: some behind a floor were left out.
  */
 export async function readProgress(
   sink: ShipSink,
@@ -162,5 +162,6 @@ export async function readProgress(
     const f = floors.get(scope);
     return f === undefined || !behindFloor(p, f);
   };
-  return { progress: new ProgressIndex((await load({ record: keep })).values()), floor, filtered: true };
+  // Only records behind a floor are missing for this shipper (other shippers' objects are never its to ship).
+  return { progress: new ProgressIndex((await load({ record: keep })).values()), floor, filtered: floors.size > 0 };
 }

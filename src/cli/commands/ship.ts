@@ -109,7 +109,8 @@ export const shipCommand = defineCommand({
       type: 'string',
       default: '1h',
       arg: 'DURATION|N',
-      description: 'ordered listing: keys this much key time (or this many keys) behind the newest are listed again, for late arrivals',
+      description:
+        'ordered listing: keys this much key time (or this many keys) behind the newest are listed again, for late arrivals; with --notifications: settled objects whose key time is older than this (a duration; else 1h) are forgotten from memory and read back from the progress topic if named again',
     },
     {
       name: 'reconcile',
