@@ -30,14 +30,20 @@ const rec = (key: string, o: Partial<ShipProgress> = {}): ShipProgress => ({
   ...o,
 });
 
+/** A ship sink on a new one-partition progress topic, both removed after the file. */
+async function progressSink(): Promise<KafkaShipSink> {
+  const progressTopic = uniqueName('progress');
+  const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
+  await createTopic(testKafka(), progressTopic, 1);
+  cleanups.push(() => deleteTopics(testKafka(), [progressTopic]));
+  const sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: uniqueName('ship-id') });
+  cleanups.push(() => sink.close());
+  return sink;
+}
+
 describe('reading the ship progress from a floor', () => {
   it('keeps the floor records, the records after the floor, and unfinished or failed ones behind it; a newer record not kept drops the older one', async () => {
-    const progressTopic = uniqueName('progress');
-    const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
-    await createTopic(testKafka(), progressTopic, 1);
-    cleanups.push(() => deleteTopics(testKafka(), [progressTopic]));
-    const sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: uniqueName('ship-id') });
-    cleanups.push(() => sink.close());
+    const sink = await progressSink();
     const floorKey = `${FLOOR}s3://b/logs/ 0/1`;
     const writes: ShipProgress[] = [
       rec('logs/01', { done: false, offset: 5 }), // unfinished first ...
@@ -67,12 +73,7 @@ describe('reading the ship progress from a floor', () => {
     expect((await readProgress(sink, `${FLOOR}s3://other/ 0/1`, new AbortController().signal)).progress.size).toBe(8);
   });
   it('a group member: the floors of the slots it owns; records of its slots after their floors (or unfinished); none of other slots', async () => {
-    const progressTopic = uniqueName('progress');
-    const kafka = createKafka({ brokers: inject('endpoints').kafkaBrokers });
-    await createTopic(testKafka(), progressTopic, 1);
-    cleanups.push(() => deleteTopics(testKafka(), [progressTopic]));
-    const sink = new KafkaShipSink(kafka, { progressTopic, transactionalId: uniqueName('ship-id') });
-    cleanups.push(() => sink.close());
+    const sink = await progressSink();
     // Two slots owned ('a/…' keys in one, 'b/…' in the other), floors a/05 and b/02; 'c/…' keys are another member's.
     const fa = `${FLOOR}s3://b/ slot 0/3#0`;
     const fb = `${FLOOR}s3://b/ slot 1/3#0`;

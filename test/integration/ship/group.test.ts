@@ -39,6 +39,20 @@ function metricsPort(stderr: () => string): Promise<number> {
   return waitUntil('metrics endpoint', async () => Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr())?.[1]) || undefined, 30_000, 50);
 }
 
+/** Until the shipper logging to `stderr` has shipped part of an object (its lines so far are not a whole number of objects). */
+async function midObject(stderr: () => string, perObject: number): Promise<void> {
+  const port = await metricsPort(stderr);
+  await waitUntil(
+    'the shipper mid-object',
+    async () => {
+      const n = await metric(port, 'weblog_ship_lines_total').catch(() => 0);
+      return (n > 0 && n % perObject !== 0) || undefined;
+    },
+    120_000,
+    20,
+  );
+}
+
 describe('a shipper group', () => {
   it('three shippers, one killed -9 mid-object and one added later: its objects resume on the others within the session timeout; every line once', async () => {
     const { bucket, topic, progress } = names();
@@ -64,17 +78,8 @@ describe('a shipper group', () => {
     const errB = watch(b);
     const c = ship(args);
     const errC = watch(c);
-    const portB = await metricsPort(errB);
     // B holds slots, and has committed part of an object: the kill lands mid-object.
-    await waitUntil(
-      'the second shipper mid-object',
-      async () => {
-        const n = await metric(portB, 'weblog_ship_lines_total').catch(() => 0);
-        return (n > 0 && n % perObject !== 0) || undefined;
-      },
-      120_000,
-      20,
-    );
+    await midObject(errB, perObject);
     const bLogs = logs(errB());
     const bSlots = (bLogs.filter((l) => l.msg === 'shipper group: slots assigned').at(-1)?.slots as number[]) ?? [];
     await killHard(b);
@@ -150,16 +155,7 @@ describe('a shipper group', () => {
     await waitUntil('the first shipper assigned', async () => errA().includes('slots assigned') || undefined, 60_000, 100);
     const b = ship(args);
     const errB = watch(b);
-    const portB = await metricsPort(errB);
-    await waitUntil(
-      'the second shipper mid-object',
-      async () => {
-        const n = await metric(portB, 'weblog_ship_lines_total').catch(() => 0);
-        return (n > 0 && n % perObject !== 0) || undefined;
-      },
-      120_000,
-      20,
-    );
+    await midObject(errB, perObject);
     await killHard(b);
     const c = ship(args); // joins later
     const errC = watch(c);

@@ -37,6 +37,30 @@ function watch(child: ReturnType<typeof ship>) {
   return () => err;
 }
 
+/**
+ * Up to 3 shippers with `args`, each killed -9 a seeded random moment (under `maxDelayMs`) after it logged `after`
+ * objects shipped, unless it finished first; how many were killed.
+ */
+async function killMidObject(args: string[], o: { seed: number; after: number; maxDelayMs: number }): Promise<number> {
+  let seed = o.seed;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  let kills = 0;
+  for (let k = 0; k < 3; k++) {
+    const child = ship(args);
+    const stderr = watch(child);
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    await Promise.race([
+      waitUntil('an object shipped', async () => (stderr().match(/"msg":"shipped"/g)?.length ?? 0) >= o.after || undefined, 60_000, 50),
+      exited,
+    ]);
+    await new Promise((r) => setTimeout(r, rnd() * o.maxDelayMs));
+    if (child.exitCode !== null) break;
+    await killHard(child);
+    kills++;
+  }
+  return kills;
+}
+
 async function linesIn(topic: string, want: number) {
   return waitUntil(
     `${want} lines in the topic`,
@@ -110,20 +134,7 @@ describe('ordered listing', () => {
       '--list-page-size',
       '5',
     ];
-    let seed = 11;
-    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    let kills = 0;
-    for (let k = 0; k < 3; k++) {
-      const child = ship(args);
-      const stderr = watch(child);
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      await Promise.race([waitUntil('an object shipped', async () => (stderr().match(/"msg":"shipped"/g)?.length ?? 0) >= 3 || undefined, 60_000, 50), exited]);
-      await new Promise((r) => setTimeout(r, rnd() * 500));
-      if (child.exitCode !== null) break;
-      await killHard(child);
-      kills++;
-    }
-    expect(kills).toBeGreaterThanOrEqual(2);
+    expect(await killMidObject(args, { seed: 11, after: 3, maxDelayMs: 500 })).toBeGreaterThanOrEqual(2);
     const last = await finished(ship(args));
     expect(last.code, last.stderr.slice(-2000)).toBe(0);
     const { lines } = await readTopicLines(kafka, topic, n * per + 1, 10_000);
@@ -174,20 +185,7 @@ describe('ordered listing', () => {
     const common = ['--source', `s3://${bucket}/logs/`, '--topic', topic, '--progress-topic', progress, '--list-page-size', '5'];
     const range = ['--since', '2026-12-06T06:00Z', '--until', '2026-12-06T12:00Z'];
     const args = [...common, ...range, '--batch-lines', '500', '--lines-per-message', '20'];
-    let seed = 7;
-    const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
-    let kills = 0;
-    for (let k = 0; k < 3; k++) {
-      const child = ship(args);
-      const stderr = watch(child);
-      const exited = new Promise<void>((r) => child.once('exit', () => r()));
-      await Promise.race([waitUntil('an object shipped', async () => (stderr().match(/"msg":"shipped"/g)?.length ?? 0) >= 1 || undefined, 60_000, 50), exited]);
-      await new Promise((r) => setTimeout(r, rnd() * 300));
-      if (child.exitCode !== null) break;
-      await killHard(child);
-      kills++;
-    }
-    expect(kills).toBeGreaterThanOrEqual(1);
+    expect(await killMidObject(args, { seed: 7, after: 1, maxDelayMs: 300 })).toBeGreaterThanOrEqual(1);
     const rest = await finished(ship(args));
     expect(rest.code, rest.stderr.slice(-2000)).toBe(0);
     let got = bySource((await readTopicLines(kafka, topic, 6 * per + 1, 5000)).lines);
