@@ -10,7 +10,7 @@ import type { Logger } from '../observe/log.js';
 import { retry } from '../retry.js';
 import { compareKeys, type ObjectSource, type SourceObject } from '../source/objects.js';
 import type { ShipProgress, ShipSink } from '../transport/types.js';
-import { listingDefaults, ListingPlan, type ListingOptions } from './listing.js';
+import { inRange, listingDefaults, ListingPlan, type ListingOptions } from './listing.js';
 import type { FloorScopes } from './progress-index.js';
 import type { ListMetrics } from './ship-metrics.js';
 
@@ -18,7 +18,8 @@ import type { ListMetrics } from './ship-metrics.js';
 export const FLOOR = '\u0000floor:';
 
 /**
- * The key of one shipper's floor record: its source and its share (`scope`).
+ * The key of one shipper's floor record: its source and its share (`scope`:
+ * a static replica's `I/N`, a group slot's `slot S/N#i`; Owner.floorScopes).
  * The record's etag is the floor key; its offset the time (ms) the floor
  * covers from (ListingPlan.floorFrom; 0: every key behind it).
  */
@@ -27,7 +28,6 @@ export const floorKeyOf = (source: ObjectSource, scope: string): string => `${FL
 export class ShipLister {
   /** One plan per floor this shipper keeps (FloorScopes), by the key of its record. */
   private readonly plans = new Map<string, ListingPlan>();
-  private readonly range: ListingPlan;
   private warnedBig = false;
   private warnedNoTime = false;
   private seen: { requests: number; objects: number };
@@ -35,7 +35,7 @@ export class ShipLister {
   constructor(
     private readonly source: ObjectSource,
     private readonly sink: ShipSink,
-    opts: ListingOptions,
+    private readonly opts: ListingOptions,
     /** This shipper's floors: one for its static share, one per slot of a group it owns (each settles its own objects). */
     private readonly scopes: FloorScopes,
     progress: { get(key: string): ShipProgress | undefined },
@@ -43,7 +43,6 @@ export class ShipLister {
     private readonly metrics: ListMetrics,
   ) {
     const listsFrom = source.listsFrom === true;
-    this.range = new ListingPlan({ ...opts, mode: 'full', fullFirst: false }, undefined, listsFrom);
     for (const key of scopes.keys) {
       const record = progress.get(key);
       this.plans.set(key, new ListingPlan(opts, record?.etag || undefined, listsFrom, record?.offset ?? 0));
@@ -52,14 +51,14 @@ export class ShipLister {
     const plans = [...this.plans.values()];
     const floors = plans.flatMap((p) => (p.floor === undefined ? [] : [p.floor])).sort(compareKeys);
     if (floors.length > 0) this.log.info('listing from the floor kept in the progress topic', { after: floors[0], floors: floors.length });
-    if (this.range.bounded) this.log.info('a backfill (--until): each pass lists the whole prefix, and the listing floor is left as it is');
+    if (opts.until !== undefined) this.log.info('a backfill (--until): each pass lists the whole prefix, and the listing floor is left as it is');
     else if (plans.some((p) => p.isOrdered && p.startAfter() === undefined && p.floorFrom !== 0))
       this.log.info('the listing floor covers from a later time than --since asks (an earlier run had a later --since): the first pass lists the whole prefix');
   }
 
   /** Whether `o` is in the --since / --until range. */
   inRange(o: SourceObject): boolean {
-    return this.range.inRange(o);
+    return inRange(this.opts, o);
   }
 
   /** No floor to keep: a group member that owns no slot lists nothing. */

@@ -78,6 +78,14 @@ export function parseTimeBound(option: string, text: string, now = Date.now()): 
 /** The time an object counts at for --since / --until: its key's, else its last-modified time. */
 export const objectTime = (o: SourceObject): number => keyTime(o.key)?.ms ?? o.lastModified;
 
+/** Whether `o` is in the --since / --until range of `opts`. */
+export function inRange(opts: Pick<ListingOptions, 'since' | 'until'>, o: SourceObject): boolean {
+  const { since, until } = opts;
+  if (since === undefined && until === undefined) return true;
+  const t = objectTime(o);
+  return (since === undefined || t >= since) && (until === undefined || t < until);
+}
+
 /** Refuses options that cannot go together (the CLI calls it before connecting to anything). */
 export function checkListing(opts: ListingOptions, listsFrom: boolean): void {
   if (opts.mode === 'ordered' && !listsFrom)
@@ -132,10 +140,7 @@ export class ListingPlan {
 
   /** Whether `o` is in the --since / --until range. */
   inRange(o: SourceObject): boolean {
-    const { since, until } = this.opts;
-    if (since === undefined && until === undefined) return true;
-    const t = objectTime(o);
-    return (since === undefined || t >= since) && (until === undefined || t < until);
+    return inRange(this.opts, o);
   }
 
   /**

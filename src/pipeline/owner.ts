@@ -10,10 +10,10 @@ import type { ShipOwnership } from '../transport/types.js';
 import type { FloorScopes } from './progress-index.js';
 import { shardOf } from './shard.js';
 
-/** The key of slot `slot`'s floor record: named for the slot, with the first suffix that hashes to it. */
-export function slotFloorKey(base: string, slot: number, slots: number): string {
+/** The key of slot `slot`'s floor record (`keyOf` a scope): named for the slot, with the first suffix that hashes to it. */
+export function slotFloorKey(keyOf: (scope: string) => string, slot: number, slots: number): string {
   for (let i = 0; ; i++) {
-    const key = `${base} slot ${slot}/${slots}#${i}`;
+    const key = keyOf(`slot ${slot}/${slots}#${i}`);
     if (shardOf(key, slots) === slot) return key;
   }
 }
@@ -39,21 +39,21 @@ export class Owner {
   }
 
   /**
-   * The listing floors this shipper keeps, as keys of records under `base`:
+   * The listing floors this shipper keeps, as keys of records (`keyOf` a scope):
    * one for its static share; in a group, one per slot it owns now, so a slot
    * moves to its next owner with its floor. A slot's record key hashes to the
    * slot itself, so the slot's producer writes it, fenced like the slot's
    * objects: a former owner cannot move the floor once the slot moved.
    */
-  floorScopes(base: string): FloorScopes {
+  floorScopes(keyOf: (scope: string) => string): FloorScopes {
     const g = this.group;
     if (!g) {
-      const key = `${base} ${this.index}/${this.replicas}`;
+      const key = keyOf(`${this.index}/${this.replicas}`);
       return { keys: [key], of: (k) => (this.owns(k) ? key : undefined) };
     }
     const n = g.slots;
     const keys = new Map<number, string>();
-    for (let slot = 0; slot < n; slot++) if (g.owns(slot)) keys.set(slot, slotFloorKey(base, slot, n));
+    for (let slot = 0; slot < n; slot++) if (g.owns(slot)) keys.set(slot, slotFloorKey(keyOf, slot, n));
     return { keys: [...keys.values()], of: (k) => keys.get(shardOf(k, n)) };
   }
 

@@ -16,7 +16,7 @@ import { readError } from '../source/errors.js';
 import { ObjectMovedError, type ObjectSource, type SourceObject } from '../source/objects.js';
 import { SlotLostError, type OutboundMessage, type ShipOwnership, type ShipProgress, type ShipSink } from '../transport/types.js';
 import { ObjectReader } from './object-reader.js';
-import { FLOOR, ShipLister } from './lister.js';
+import { floorKeyOf, ShipLister } from './lister.js';
 import { PollBackoff } from './listing.js';
 import { shipDefaults, type ShipOptions } from './ship-options.js';
 import { listMetrics, notifyMetrics, shipMetrics, type ShipMetrics } from './ship-metrics.js';
@@ -49,8 +49,8 @@ export class Shipper {
   private lister: ShipLister;
   private readonly owner: Owner;
   private readonly listMetrics: ReturnType<typeof listMetrics>;
-  /** The listing floors' records are keyed under it (one per static share or group slot). */
-  private readonly floorBase: string;
+  /** The key of a listing floor's record, by its scope (a static share or a group slot). */
+  private readonly floorKey: (scope: string) => string;
 
   constructor(
     private readonly source: ObjectSource,
@@ -64,7 +64,7 @@ export class Shipper {
     this.owner = new Owner(opts.replicas ?? shipDefaults.replicas, opts.replicaIndex ?? shipDefaults.replicaIndex, extra.ownership);
     this.metrics = shipMetrics(registry);
     this.listMetrics = listMetrics(registry);
-    this.floorBase = `${FLOOR}${source.describe()}`;
+    this.floorKey = (scope) => floorKeyOf(source, scope);
     this.memory = new ShipMemory(source, sink, opts, extra.queue !== undefined, log, this.abort.signal);
     this.resume = this.resumeRule();
     this.lister = this.newLister();
@@ -84,12 +84,12 @@ export class Shipper {
 
   private newLister(): ShipLister {
     const listing = { ...this.opts.listing, fullFirst: this.opts.retryFailed === true || this.opts.skipFailed === true };
-    return new ShipLister(this.source, this.sink, listing, this.owner.floorScopes(this.floorBase), this.memory.progress, this.log, this.listMetrics);
+    return new ShipLister(this.source, this.sink, listing, this.owner.floorScopes(this.floorKey), this.memory.progress, this.log, this.listMetrics);
   }
 
   /** The progress records (ship-memory.ts; `whole`: every one), and the resume rule over them. */
   private async loadProgress(whole = false): Promise<void> {
-    await this.memory.load(this.owner.floorScopes(this.floorBase), whole);
+    await this.memory.load(this.owner.floorScopes(this.floorKey), whole);
     this.resume = this.resumeRule();
   }
 
