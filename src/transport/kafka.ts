@@ -10,6 +10,7 @@ import { WeblogError } from '../errors.js';
 import type { Logger } from '../observe/log.js';
 import { isPermanentKafkaError, kafkaError, kafkaErrorType } from './kafka-errors.js';
 import { kafkajsErrorLevel } from './kafka-log.js';
+import { installAbortedRecordFilter } from './kafkajs-aborted.js';
 import { installFastRecordDecoder } from './kafkajs-decoder.js';
 import { installExactProduceEncoder } from './kafkajs-encoder.js';
 
@@ -91,6 +92,8 @@ export function createKafka(opts: KafkaOptions): Kafka {
   // Before the first Produce request: see kafkajs-encoder.ts.
   installExactProduceEncoder();
   installFastGzip();
+  // kafkajs passes some records of aborted transactions on: see kafkajs-aborted.ts.
+  installAbortedRecordFilter();
   if (decoder === 'too-late' || decoder === 'unsupported-version')
     log?.warn(`kafkajs' own record decoder stays in use (${decoder}): consuming costs about twice the CPU`, { component: 'kafka' });
   return new Kafka({

@@ -1,16 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RowBinaryBuffer } from '../../../src/sink/row-binary.js';
-
-/** A seeded generator (mulberry32), so failures repeat. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from '../../helpers/random.js';
 
 /** Reads a varint at `at`: [value, next position]. */
 function varint(b: Buffer, at: number): [number, number] {

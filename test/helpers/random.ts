@@ -1,0 +1,15 @@
+/** Seeded randomness for tests, so a failure repeats. */
+
+/** A seeded generator (mulberry32): numbers in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** An integer in [0, n) from `r`. */
+export const below = (r: () => number, n: number): number => Math.floor(r() * n);
