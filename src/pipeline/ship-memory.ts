@@ -9,7 +9,7 @@ import type { ObjectSource, SourceObject } from '../source/objects.js';
 import type { Logger } from '../observe/log.js';
 import type { ShipSink } from '../transport/types.js';
 import { listingDefaults } from './listing.js';
-import { ProgressIndex, readProgress, type FloorScopes } from './progress-index.js';
+import { FLOOR_PREFIX, ProgressIndex, readProgress, type FloorScopes } from './progress-index.js';
 import { readRecent, Recall, recallMissing } from './recall.js';
 import type { ShipOptions } from './ship-options.js';
 
@@ -23,7 +23,7 @@ export class ShipMemory {
   private readonly floors: boolean;
 
   constructor(
-    source: ObjectSource,
+    private readonly source: ObjectSource,
     private readonly sink: ShipSink,
     opts: ShipOptions,
     notified: boolean,
@@ -58,8 +58,14 @@ export class ShipMemory {
     if (n > 0) this.log.info('progress read back from the topic for objects named again', { objects: n });
   }
 
-  /** Drops what the floors passed (`floorOf`: a key's floor) and, with notifications, forgets what can be read back. */
-  trim(floorOf: (key: string) => string | undefined): void {
+  /**
+   * Drops what the floors passed (`floorOf`: a key's floor) and, with notifications, forgets what can be read back.
+   * Objects of other shippers (`owns` false: another slot or replica) are dropped too, floors excepted: a whole
+   * read (a reconciling or first listing) reads every record, and a slot assigned later is read again
+   * (Owner.sync). Local files keep theirs: a rotation may rename a file into another shipper's share.
+   */
+  trim(floorOf: (key: string) => string | undefined, owns: (key: string) => boolean): void {
+    if (!this.source.appendable) this.progress.dropWhere((p) => !p.key.startsWith(FLOOR_PREFIX) && !owns(p.key));
     if (this.recall) this.recall.forget(this.progress);
     else if (this.progress.dropSettled(floorOf) > 0) this.partial = true;
   }

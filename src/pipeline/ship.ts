@@ -238,7 +238,10 @@ export class Shipper {
   }
 
   private dropBehindFloor(): void {
-    this.memory.trim((key) => this.lister.floorOf(key));
+    this.memory.trim(
+      (key) => this.lister.floorOf(key),
+      (key) => this.owner.stale || this.owner.owns(key), // while slots move, nothing is whose: keep all until the reload
+    );
   }
 
   /** Objects of the last pass that could not be read (still listed, same content), with why. */
