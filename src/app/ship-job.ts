@@ -6,7 +6,8 @@ import type { ShipMetrics } from '../pipeline/ship-metrics.js';
 import { Shipper, type FailedObject, type ShipOptions } from '../pipeline/ship.js';
 import { shardOf } from '../pipeline/shard.js';
 import { openSource, type SourceConfig } from '../source/open.js';
-import { parseQueueUri, SqsQueue } from '../source/sqs.js';
+import { parseQueueUri, SqsQueue, type NotificationQueue } from '../source/sqs.js';
+import { parseKafkaNotificationsUri } from '../transport/kafka-notifications.js';
 import { KafkaTransport, type KafkaTransportConfig } from '../transport/kafka-transport.js';
 import { Closers } from './closers.js';
 import { startup } from './startup.js';
@@ -27,7 +28,7 @@ export const objectsDone = (m: ShipMetrics) => `${m.objects.total()} of ${m.obje
 
 export interface ShipJobConfig {
   source: SourceConfig;
-  /** sqs://QUEUE_URL: ship the objects S3 event notifications name, instead of listing. */
+  /** sqs://QUEUE_URL or kafka://TOPIC: ship the objects S3 event notifications name, instead of listing. */
   notifications?: string | undefined;
   /** A shipper group: shippers share the objects by slots and take over a dead one's (instead of --replicas). */
   group?: { name: string; slots?: number | undefined; sessionTimeoutMs?: number | undefined } | undefined;
@@ -54,13 +55,20 @@ export async function runShip(cfg: ShipJobConfig): Promise<ShipSummary> {
   let worker: Awaited<ReturnType<typeof startWorker>>;
   let source: ReturnType<typeof openSource>;
   let transport: KafkaTransport;
-  let queue: SqsQueue | undefined;
+  let queue: NotificationQueue | undefined;
   try {
     source = closers.add('source', openSource(cfg.source));
-    queue = cfg.notifications
-      ? closers.add('notifications', new SqsQueue({ ...parseQueueUri(cfg.notifications), timeoutMs: cfg.source.timeoutMs }))
-      : undefined;
     transport = closers.add('kafka', new KafkaTransport(cfg.kafka));
+    const uri = cfg.notifications;
+    queue =
+      uri === undefined
+        ? undefined
+        : closers.add(
+            'notifications',
+            uri.startsWith('kafka://')
+              ? transport.notificationQueue(parseKafkaNotificationsUri(uri), `${cfg.ship.replicaIndex ?? 0}-of-${cfg.ship.replicas ?? 1}`)
+              : new SqsQueue({ ...parseQueueUri(uri), timeoutMs: cfg.source.timeoutMs }),
+          );
     const registry = new Registry();
     const start = closers.add('start-up', await startup(log, registry, cfg.worker.metricsPort));
     await start.until('Kafka', () => transport.prepare({ ship: true }));

@@ -1,6 +1,7 @@
 /**
  * Shipping what S3 event notifications name, instead of listing. Messages
- * come from a queue (SQS); each names objects written (s3-events.ts). A
+ * come from a queue (SQS, or a Kafka topic read as one:
+ * transport/kafka-notifications.ts); each names objects written (s3-events.ts). A
  * message is deleted only once every object it names is settled in the
  * progress topic (shipped to the end, skipped, or recorded as failed), so a
  * shipper killed mid-object leaves it in the queue: it comes back once its
@@ -181,7 +182,12 @@ export class NotifiedShipping {
       log.info('notified object postponed: its notification comes back later', { message: m.id, objects: pending.map((o) => o.key) });
       return this.release(m);
     }
-    // Another replica's object: shown again at once, for the replica it belongs to.
+    // Another replica's object: shown again at once, for the replica it belongs to (which reads its own copy from a topic).
+    if (otherReplica && this.d.queue.readsAll) {
+      this.d.metrics.messages.inc({ outcome: 'other-replica' });
+      await this.remove(m);
+      return undefined;
+    }
     if (otherReplica) {
       this.d.metrics.messages.inc({ outcome: 'other-replica' });
       await this.release(m, 0, false);

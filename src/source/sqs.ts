@@ -23,6 +23,11 @@ export interface QueueMessage {
 
 export interface NotificationQueue {
   describe(): string;
+  /**
+   * Every shipper reads every message (a Kafka topic), instead of sharing them (SQS): a message naming another
+   * replica's object is deleted, not handed back for that replica.
+   */
+  readonly readsAll?: boolean;
   /** Whether the queue moves messages to a dead-letter queue after some receives (a redrive policy). */
   hasDeadLetterQueue(signal?: AbortSignal): Promise<boolean>;
   /** Up to `max` messages, waiting up to `waitSeconds` for one; each hidden from other receivers for `visibilitySeconds`. */
@@ -48,7 +53,7 @@ export interface SqsQueueOptions {
  * host name, else AWS_REGION, else us-east-1.
  */
 export function parseQueueUri(uri: string, env: NodeJS.ProcessEnv = process.env): SqsQueueOptions {
-  if (!uri.startsWith('sqs://')) throw new WeblogError('CONFIG_INVALID', `--notifications: expected sqs://QUEUE_URL, got "${redactUrl(uri)}"`);
+  if (!uri.startsWith('sqs://')) throw new WeblogError('CONFIG_INVALID', `--notifications: expected sqs://QUEUE_URL or kafka://TOPIC, got "${redactUrl(uri)}"`);
   const rest = uri.slice('sqs://'.length);
   const text = /^https?:\/\//i.test(rest) ? rest : `https://${rest}`;
   let url: URL;

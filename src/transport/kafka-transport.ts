@@ -6,6 +6,7 @@ import { kafkaError } from './kafka-errors.js';
 import { KafkaLogConsumer, type ConsumerOptions } from './kafka-consumer.js';
 import { KafkaLogProducer, KafkaShipSink } from './kafka-producers.js';
 import { KafkaShipGroup } from './kafka-ship-group.js';
+import { KafkaNotificationQueue } from './kafka-notifications.js';
 import type { Kafka } from 'kafkajs';
 import type { LogProducer, ShipSink, Transport } from './types.js';
 
@@ -107,6 +108,14 @@ export class KafkaTransport implements Transport {
       slotOf,
     );
     return this.addSink(g);
+  }
+
+  /**
+   * S3 event notifications from `topic` on these brokers (kafka-notifications.ts), read by the consumer group of
+   * this shipper's share (`share`: its static replica): every share reads every message. Closed by the caller.
+   */
+  notificationQueue(topic: string, share: string): KafkaNotificationQueue {
+    return new KafkaNotificationQueue(this.kafka, { topic, groupId: `weblog-notify.${this.progressTopic}.${share}` });
   }
 
   consumer(): KafkaLogConsumer {

@@ -59,3 +59,20 @@ export function bySource(msgs: TopicLine[]): Map<string, string[]> {
   }
   return new Map([...m].map(([k, l]) => [k, l.sort((a, b) => a.off - b.off).map((e) => e.v)]));
 }
+
+/** What `child` has written to stderr so far (its JSON log lines), read through the returned function. */
+export function watch(child: ChildProcess): () => string {
+  let err = '';
+  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+  return () => err;
+}
+
+/** The objects a shipper logged as shipped, from its stderr. */
+export const shippedBy = (stderr: string): Set<string> => new Set([...stderr.matchAll(/"msg":"shipped","object":"([^"]+)"/g)].map((m) => m[1] as string));
+
+/** Stops `children` gracefully (SIGTERM), all at once; their exit codes. */
+export async function stopAll(...children: ChildProcess[]): Promise<(number | null)[]> {
+  const ends = children.map((c) => finished(c));
+  for (const c of children) c.kill('SIGTERM');
+  return (await Promise.all(ends)).map((e) => e.code);
+}

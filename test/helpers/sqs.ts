@@ -118,3 +118,11 @@ export const eventBridgeEvent = (bucket: string, key: string, size: number, etag
       reason: 'PutObject',
     },
   });
+
+/** MinIO's message to a Kafka notification target: the S3 event JSON (its key encoded, '/' too) with MinIO's own fields around it. */
+export function minioEvent(bucket: string, key: string, size: number): string {
+  const record = s3EventRecord(bucket, key, { size, eventName: 's3:ObjectCreated:Put' });
+  record.eventSource = 'minio:s3';
+  record.s3.object.key = encodeURIComponent(key);
+  return JSON.stringify({ EventName: 's3:ObjectCreated:Put', Key: `${bucket}/${key}`, Records: [record] });
+}

@@ -16,6 +16,7 @@ import { parseSource } from '../../source/objects.js';
 import { parseQueueUri } from '../../source/sqs.js';
 import { kafkaDefaults } from '../../transport/kafka-transport.js';
 import { shipGroupDefaults } from '../../transport/kafka-ship-group.js';
+import { parseKafkaNotificationsUri } from '../../transport/kafka-notifications.js';
 import {
   compressionSpec,
   failedObjectOptions,
@@ -123,9 +124,9 @@ export const shipCommand = defineCommand({
     {
       name: 'notifications',
       type: 'string',
-      arg: 'sqs://QUEUE_URL',
+      arg: 'sqs://QUEUE_URL|kafka://TOPIC',
       description:
-        'S3 only: ship the objects that S3 event notifications in this SQS queue name (S3 event JSON, via SNS or EventBridge too), instead of listing; runs until stopped. Each message is deleted once its objects are shipped',
+        "S3 only: ship the objects that S3 event notifications in this SQS queue name (S3 event JSON, via SNS or EventBridge too), or in this topic on --brokers (MinIO's Kafka target), instead of listing; runs until stopped. Each message is deleted (a topic: its offset committed) once its objects are shipped",
     },
     {
       name: 'visibility',
@@ -223,7 +224,15 @@ export const shipCommand = defineCommand({
       throw new WeblogError('CONFIG_INVALID', '--ship-group: shippers of a group share one S3 prefix; a local folder is shipped by the host that has it');
     if (notifications !== undefined) {
       if (source.uri && !s3) throw new WeblogError('CONFIG_INVALID', '--notifications: S3 event notifications name S3 objects; the source is a local folder');
-      parseQueueUri(notifications); // refused before connecting to anything
+      // Refused before connecting to anything.
+      if (notifications.startsWith('kafka://')) {
+        parseKafkaNotificationsUri(notifications);
+        if (group !== undefined)
+          throw new WeblogError(
+            'CONFIG_INVALID',
+            '--notifications kafka:// cannot go with --ship-group: every shipper reads the whole topic and ships its own share, which a group moves; use --replicas N, or an SQS queue',
+          );
+      } else parseQueueUri(notifications);
     }
     const summary = await runShip({
       source: { ...source, pageSize: opts['list-page-size'] },

@@ -11,17 +11,11 @@ import { shardOf } from '../../../src/pipeline/shard.js';
 import { readTopicLines } from '../../helpers/kafka.js';
 import { killHard } from '../../helpers/processor.js';
 import { createBucket, put } from '../../helpers/s3.js';
-import { finished, shipScope } from '../../helpers/shipper.js';
+import { finished, shipScope, watch } from '../../helpers/shipper.js';
 import { uniqueName } from '../../helpers/names.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const { kafka, s3, ship, names } = shipScope();
-
-function watch(child: ReturnType<typeof ship>) {
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return () => err;
-}
 
 type Log = { msg: string; time: string; [k: string]: unknown };
 const logs = (err: string): Log[] =>

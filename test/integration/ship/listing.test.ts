@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { readTopicLines } from '../../helpers/kafka.js';
 import { killHard } from '../../helpers/processor.js';
 import { createBucket, put } from '../../helpers/s3.js';
-import { bySource, finished, shipScope } from '../../helpers/shipper.js';
+import { bySource, finished, shipScope, watch } from '../../helpers/shipper.js';
 import { waitUntil } from '../../helpers/wait.js';
 
 const { kafka, s3, ship, names } = shipScope();
@@ -29,12 +29,6 @@ async function metric(port: number, name: string): Promise<number> {
 
 function metricsPort(stderr: () => string): Promise<number> {
   return waitUntil('metrics endpoint', async () => Number(/"url":"http:\/\/127\.0\.0\.1:(\d+)\/metrics"/.exec(stderr())?.[1]) || undefined, 30_000, 50);
-}
-
-function watch(child: ReturnType<typeof ship>) {
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return () => err;
 }
 
 /**

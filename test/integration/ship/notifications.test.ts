@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { readTopicLines } from '../../helpers/kafka.js';
 import { killHard } from '../../helpers/processor.js';
 import { createBucket, expectedLines, put } from '../../helpers/s3.js';
-import { bySource, finished, shipScope } from '../../helpers/shipper.js';
+import { bySource, finished, shippedBy, shipScope, stopAll, watch } from '../../helpers/shipper.js';
 import { eventBridgeEvent, s3Event, s3EventRecord, s3TestEvent, snsWrapped, sqsEndpoint, sqsEnv, sqsScope } from '../../helpers/sqs.js';
 import { waitUntil } from '../../helpers/wait.js';
 
@@ -23,12 +23,6 @@ const skip = sqsEndpoint() === undefined;
 if (skip) process.stderr.write('notifications tests skipped: no SQS-compatible server (SQS_ENDPOINT, or the local stack)\n');
 
 const body = (name: string, n: number) => Array.from({ length: n }, (_, j) => `${name} line ${j}`).join('\n') + '\n';
-
-function watch(child: ReturnType<typeof ship>) {
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return () => err;
-}
 
 async function metric(port: number, name: string, labels = ''): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -295,11 +289,7 @@ describe.skipIf(skip)('S3 event notifications from SQS', () => {
       60_000,
       300,
     );
-    const ends = [finished(a), finished(b)];
-    a.kill('SIGTERM');
-    b.kill('SIGTERM');
-    expect((await Promise.all(ends)).map((e) => e.code)).toEqual([0, 0]);
-    const shippedBy = (err: string) => new Set([...err.matchAll(/"msg":"shipped","object":"([^"]+)"/g)].map((m) => m[1]));
+    expect(await stopAll(a, b)).toEqual([0, 0]);
     const byA = shippedBy(errA());
     const byB = shippedBy(errB());
     expect(byA.size).toBeGreaterThan(0);
