@@ -206,8 +206,17 @@ export class KafkaShipSink implements ShipSink {
   }
 }
 
+/** How long a progress read waits: a quiet spell (no batch, from the first one) ends it; past the deadline it fails. */
+export const progressReadTiming = { quietMs: 3000, deadlineMs: 300_000 };
+
 /** The progress records of the progress topic (newest per key, those `filter` keeps), read committed from its start to its end. */
-export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix: string, filter?: ProgressFilter): Promise<Map<string, ShipProgress>> {
+export async function readProgressTopic(
+  kafka: Kafka,
+  topic: string,
+  groupPrefix: string,
+  filter?: ProgressFilter,
+  timing: { quietMs: number; deadlineMs: number } = progressReadTiming,
+): Promise<Map<string, ShipProgress>> {
   const admin = kafka.admin();
   await admin.connect();
   let ends: { partition: number; high: string }[];
@@ -225,12 +234,32 @@ export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
       let idle: NodeJS.Timeout | undefined;
+      const done = (err?: Error) => {
+        clearTimeout(idle);
+        clearTimeout(deadline);
+        if (err) reject(err);
+        else resolve();
+      };
+      const deadline = setTimeout(
+        () => done(new WeblogError('UNAVAILABLE', `progress topic ${topic}: not read to its end within ${Math.round(timing.deadlineMs / 1000)} s`)),
+        timing.deadlineMs,
+      );
+      // The quiet spell counts from the first batch, never from the start: joining the reader's group can take
+      // seconds (a busy broker; group.initial.rebalance.delay.ms, 3 s by default), and a read that ended before
+      // its first fetch returned no records: the shipper shipped every object again from its start.
       const bump = () => {
         clearTimeout(idle);
-        // Transaction markers take offsets too; if the end is never "seen", stop after a quiet spell.
-        idle = setTimeout(resolve, 3000);
+        idle = setTimeout(() => done(), timing.quietMs);
       };
-      bump();
+      const reached = (partition: number, lastOffset: string) => {
+        if (Number(lastOffset) >= (pending.get(partition) ?? 0) - 1) pending.delete(partition);
+        if (pending.size === 0) done();
+      };
+      // Every batch, also one of transaction markers alone (which never reaches eachBatch): a partition ends at a marker.
+      consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+        bump();
+        reached(e.payload.partition, e.payload.lastOffset);
+      });
       consumer
         .run({
           eachBatch: async ({ batch }) => {
@@ -248,18 +277,11 @@ export async function readProgressTopic(kafka: Kafka, topic: string, groupPrefix
                 else progress.set(key, p);
               }
             } catch (err) {
-              clearTimeout(idle);
-              reject(err as Error); // not kafkajs' to retry: the record stays what it is
-              return;
-            }
-            if (Number(batch.lastOffset()) >= (pending.get(batch.partition) ?? 0) - 1) pending.delete(batch.partition);
-            if (pending.size === 0) {
-              clearTimeout(idle);
-              resolve();
+              done(err as Error); // not kafkajs' to retry: the record stays what it is
             }
           },
         })
-        .catch(reject);
+        .catch((err: unknown) => done(err as Error));
     });
   } finally {
     await consumer.disconnect();
