@@ -113,9 +113,11 @@ describe('a shipper group', () => {
     const resumed = [errA(), errC(), errD()].flatMap((e) => logs(e)).filter((l) => l.msg === 'shipped' && bUnfinished.includes(l.object as string));
     expect(resumed.some((l) => (l.from as number) > 0)).toBe(true);
     expect(logs(errD()).some((l) => l.msg === 'shipper group: slots assigned' && (l.slots as number[]).length > 0)).toBe(true);
+    // Each try reads the topic from its start (480,000 lines), and returns as soon as they are all there: a busy
+    // machine needs more than a second or two for that.
     await waitUntil(
       'every line in the topic',
-      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      async () => ((await readTopicLines(kafka, topic, want, 10_000)).lines.length >= want ? true : undefined),
       120_000,
       500,
     );
@@ -156,7 +158,7 @@ describe('a shipper group', () => {
     let want = objects * perObject;
     await waitUntil(
       'every line in the topic',
-      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      async () => ((await readTopicLines(kafka, topic, want, 10_000)).lines.length >= want ? true : undefined),
       120_000,
       500,
     );
@@ -171,7 +173,7 @@ describe('a shipper group', () => {
     want += 150;
     await waitUntil(
       'the new objects in the topic',
-      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      async () => ((await readTopicLines(kafka, topic, want, 10_000)).lines.length >= want ? true : undefined),
       60_000,
       300,
     );
@@ -197,7 +199,7 @@ describe('a shipper group', () => {
     want += 50;
     await waitUntil(
       'the last object in the topic',
-      async () => ((await readTopicLines(kafka, topic, want, 1500)).lines.length >= want ? true : undefined),
+      async () => ((await readTopicLines(kafka, topic, want, 10_000)).lines.length >= want ? true : undefined),
       60_000,
       300,
     );
