@@ -182,14 +182,10 @@ export class NotifiedShipping {
       log.info('notified object postponed: its notification comes back later', { message: m.id, objects: pending.map((o) => o.key) });
       return this.release(m);
     }
-    // Another replica's object: shown again at once, for the replica it belongs to (which reads its own copy from a topic).
-    if (otherReplica && this.d.queue.readsAll) {
-      this.d.metrics.messages.inc({ outcome: 'other-replica' });
-      await this.remove(m);
-      return undefined;
-    }
     if (otherReplica) {
       this.d.metrics.messages.inc({ outcome: 'other-replica' });
+      // A topic: the replica it belongs to reads its own copy. A queue: shown again at once, for that replica.
+      if (this.d.queue.readsAll) return this.remove(m);
       await this.release(m, 0, false);
       return 'other-replica';
     }

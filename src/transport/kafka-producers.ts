@@ -129,6 +129,11 @@ export class KafkaShipSink implements ShipSink {
     this.compression = compressionOf(opts.compression);
   }
 
+  /** The compacted topic its progress records go to. */
+  get progressTopic(): string {
+    return this.opts.progressTopic;
+  }
+
   private connect(): Promise<void> {
     // Connecting initialises the transactional id, which fences an older producer with the same id and aborts its
     // open transaction. kafkajs does that only at the first transaction(), not at connect(): an empty transaction

@@ -109,9 +109,8 @@ describe('reading the ship progress to its end', () => {
   it('a read whose group takes longer to join than the quiet spell still reads every record (it ended empty: every object was shipped again)', async () => {
     const sink = await progressSink();
     for (let i = 0; i < 5; i++) await sink.record(rec(`logs/${i}`));
-    const topic = (sink as unknown as { opts: { progressTopic: string } }).opts.progressTopic;
     // A quiet spell far shorter than any group join: the spell counts from the first batch, not from the start.
-    const read = await readProgressTopic(createKafka({ brokers: inject('endpoints').kafkaBrokers }), topic, uniqueName('reader'), undefined, {
+    const read = await readProgressTopic(createKafka({ brokers: inject('endpoints').kafkaBrokers }), sink.progressTopic, uniqueName('reader'), undefined, {
       quietMs: 1,
       deadlineMs: 60_000,
     });
