@@ -2,7 +2,7 @@
  * npm run bench -- [parse|process|user-run|visits|ship|run-file|clickhouse|all] [--lines N] [--rounds R]; user-run [--current] (the current server, not 18.16) [--also="--max-batch-lines 1"] (a second weblog run with those options, each round); npm run bench -- ship-memory [--mb 1000];
  * npm run bench -- process-memory [--lines 10000000]; npm run bench -- listing [--objects 1000000]; npm run bench -- listing-s3 [--objects 100000] [--bucket EXISTING];
  * npm run bench -- ship-start [--objects 1000000]; npm run bench -- ship-encoder [--lines 1000000] [--rounds 3];
- * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--variants ';--flush-interval-ms 5000']
+ * npm run bench -- insert-format [--lines 500000] [--rounds 3]; npm run bench -- embedded-insert [--lines 300000] [--rounds 3]; npm run bench -- live-cost [--current] [--seconds 30] [--rates 0,100,1000,10000] [--variants ';--flush-interval-ms 5000']
  * Each benchmark states its question in bench/README.md and prints a table
  * with a baseline measured in the same run.
  */
@@ -20,6 +20,7 @@ import { benchRunFile } from './run-file.js';
 import { benchUserRun } from './user-run.js';
 import { benchVisits } from './visits.js';
 import { benchInsertFormat } from './insert-format.js';
+import { benchEmbeddedInsert } from './embedded-insert.js';
 import { benchLiveCost } from './live-cost.js';
 
 const { values, positionals } = parseArgs({
@@ -86,6 +87,11 @@ if (which === 'ship-encoder') {
 if (which === 'insert-format') {
   console.log(`## insert-format\n`);
   console.log(await benchInsertFormat(lines ?? 500_000, values.rounds ? Number(values.rounds) : 3));
+  console.log();
+}
+if (which === 'embedded-insert') {
+  console.log(`## embedded-insert\n`);
+  console.log(await benchEmbeddedInsert(lines ?? 300_000, values.rounds ? Number(values.rounds) : 3));
   console.log();
 }
 if (which === 'live-cost') {

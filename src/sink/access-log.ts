@@ -71,7 +71,7 @@ export interface AccessLogStore {
 }
 
 export class ClickHouseAccessLogStore implements AccessLogStore {
-  /** The types RowBinary rows are read as (columns.ts). */
+  /** The types the rows' values are written as (columns.ts); the connection converts them to the table's. */
   private readonly types: readonly string[];
 
   /** @param format the rows' format; by default the cheapest the connection takes (after ch.detect()). */
@@ -147,7 +147,7 @@ export class ClickHouseAccessLogStore implements AccessLogStore {
     await this.ch.insertRows('access_log', accessLogColumns[this.dialect], rows.bytes(from, to), this.format, {
       dedupToken: `${topic}:${partition}:${rows.offsets[from] as number}.${rows.lines[from] as number}-${rows.offsets[to - 1] as number}.${rows.lines[to - 1] as number}`,
       scope: this.scope(topic, partition),
-      ...(this.format === 'RowBinary' ? { types: this.types } : {}),
+      types: this.types,
     });
   }
 

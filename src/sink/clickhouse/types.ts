@@ -25,7 +25,12 @@ export interface InsertOptions {
   dedupToken?: string;
   /** What the rows belong to (e.g. a topic-partition), so settle(scope) can wait for them. */
   scope?: string;
-  /** RowBinary: the type each column's values were written as; the server reads them so, then converts them to the table's. */
+  /**
+   * The type each column's values were written as (LowCardinality columns as
+   * String): read so, then converted a block at a time to the table's types.
+   * Needed for RowBinary over HTTP (input()); the embedded engine uses them
+   * for text too (read with file()); text over HTTP ignores them.
+   */
   types?: readonly string[];
 }
 

@@ -1,0 +1,151 @@
+/**
+ * Question: what does storing a row cost the embedded engine (chdb), and
+ * where does it go? The same enriched rows (the Elastic sample cycled to
+ * --lines), as TabSeparated INSERTs of up to 50,000 rows as `weblog run`
+ * sends them, into: access_log as it was filled before (chdb's raw insert
+ * call; LowCardinality columns filled value by value while parsing),
+ * access_log as weblog fills it now (the rows written to a file and read
+ * with file() as String, converted a block at a time), the same without the
+ * four rollup views, and Null tables of the columns (what parsing the text
+ * alone costs, each way). CPU of the
+ * whole process (chdb runs in it: parsing, part writing, views, merges),
+ * from the first INSERT until the process is idle again; variants
+ * interleaved, --rounds rounds, medians.
+ * Run: npm run bench -- embedded-insert [--lines 300000] [--rounds 3]
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createEnricher, type EnrichedRecord } from '../src/enrich/index.js';
+import { createParser } from '../src/parse/scan.js';
+import { migrate } from '../src/schema/migrate.js';
+import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
+import { columnsOf, rowBinaryTypes } from '../src/sink/columns.js';
+import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const views = ['traffic_hourly_mv', 'traffic_monthly_mv', 'pages_daily_mv', 'top_hourly_mv'];
+
+interface Variant {
+  label: string;
+  /** Changes the freshly migrated database. */
+  prepare?: (ch: EmbeddedClickHouse) => Promise<void>;
+  /** Rows sent with the column types, as the store sends them (read with file()); else chdb's raw insert. */
+  typed: boolean;
+}
+
+const declared = columnsOf('modern').map((c) => `${c.name} ${c.type.modern as string}`);
+const asString = columnsOf('modern').map((c, i) => `${c.name} ${rowBinaryTypes('modern')[i] as string}`);
+const nullTable = (cols: string[]) => async (ch: EmbeddedClickHouse) => {
+  await ch.exec('DROP TABLE access_log');
+  await ch.exec(`CREATE TABLE access_log (${cols.join(', ')}) ENGINE = Null`);
+};
+
+const variants: Variant[] = [
+  { label: 'access_log + 4 views, raw insert call, LowCardinality filled while parsing (before)', typed: false },
+  { label: 'access_log + 4 views, rows read with file() as String, converted per block (**weblog**)', typed: true },
+  {
+    label: 'access_log without the views, read with file()',
+    typed: true,
+    prepare: async (ch) => {
+      for (const v of views) await ch.exec(`DROP VIEW IF EXISTS ${v}`);
+    },
+  },
+  { label: 'Null table, String columns, read with file() (parsing only)', typed: true, prepare: nullTable(asString) },
+  { label: 'Null table, LowCardinality columns, raw insert call (parsing only)', typed: false, prepare: nullTable(declared) },
+  { label: 'Null table, String columns, raw insert call (parsing only)', typed: false, prepare: nullTable(asString) },
+];
+
+function cpuSeconds(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** Waits until this process used under 3 % of a core for a second (chdb's merges done). */
+async function idle(): Promise<void> {
+  let last = cpuSeconds();
+  for (let i = 0; i < 60; i++) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpuSeconds();
+    if (now - last < 0.03) return;
+    last = now;
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function sampleRecords(): Promise<EnrichedRecord[]> {
+  const parse = createParser('combined');
+  const enricher = await createEnricher();
+  const out: EnrichedRecord[] = [];
+  for (const l of readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n')) {
+    const r = l === '' ? undefined : parse(l);
+    if (r?.ok) out.push(enricher.enrich(r.record));
+  }
+  return out;
+}
+
+export async function benchEmbeddedInsert(lineCount: number, rounds: number): Promise<string> {
+  const recs = await sampleRecords();
+  const writer = new AccessLogRowWriter({ format: 'TabSeparated', dialect: 'modern', timezone: 'UTC' });
+  const bodies: Buffer[] = [];
+  for (let base = 0; base < lineCount; base += 50_000) {
+    const rows = writer.newBuffer(50_000 * 600);
+    for (let i = base; i < Math.min(lineCount, base + 50_000); i++)
+      writer.write(rows, recs[i % recs.length] as EnrichedRecord, {
+        source: 's3://bench/k',
+        sourceOffset: i,
+        topic: 'bench',
+        partition: 0,
+        offset: i,
+        line: 0,
+      });
+    bodies.push(rows.bytes(0, rows.count));
+  }
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-bench-embedded-'));
+  const dbs: EmbeddedClickHouse[] = [];
+  try {
+    for (const [i, v] of variants.entries()) {
+      const ch = new EmbeddedClickHouse({ dir, database: `bench_${i}` });
+      dbs.push(ch);
+      await migrate(ch);
+      await v.prepare?.(ch);
+    }
+    const cpu = variants.map(() => [] as number[]);
+    const wall = variants.map(() => [] as number[]);
+    const types = rowBinaryTypes('modern');
+    await idle();
+    for (let round = 0; round < rounds; round++)
+      for (const [i, v] of variants.entries()) {
+        const ch = dbs[i] as EmbeddedClickHouse;
+        const c0 = cpuSeconds();
+        const t0 = performance.now();
+        for (const [k, body] of bodies.entries())
+          await ch.insertRows('access_log', accessLogColumns.modern, body, 'TabSeparated', {
+            dedupToken: `bench:${round}:${k}`,
+            ...(v.typed ? { types } : {}),
+          });
+        wall[i]?.push(performance.now() - t0);
+        await idle();
+        cpu[i]?.push(((cpuSeconds() - c0) * 1e6) / lineCount);
+        for (const t of ['access_log', 'traffic_hourly', 'traffic_monthly', 'pages_daily', 'top_hourly'])
+          await ch.exec(`TRUNCATE TABLE IF EXISTS ${t}`).catch(() => undefined); // a Null table has nothing to truncate
+        await idle();
+      }
+    const base = median(cpu[0] as number[]);
+    return [
+      `${lineCount.toLocaleString('en-US')} rows per run in INSERTs of up to 50,000 TabSeparated rows, ${rounds} rounds interleaved, medians; CPU of the whole process (chdb's threads included) until idle again (merges included).`,
+      '',
+      '| chdb (ClickHouse in-process), into | INSERT wall ms | CPU µs/row | vs before |',
+      '|---|--:|--:|--:|',
+      ...variants.map((v, i) => {
+        const c = median(cpu[i] as number[]);
+        return `| ${v.label} | ${median(wall[i] as number[]).toFixed(0)} | ${c.toFixed(2)} | ${(c / base).toFixed(2)}x |`;
+      }),
+    ].join('\n');
+  } finally {
+    for (const ch of dbs) await ch.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
