@@ -13,18 +13,15 @@
  * interleaved, --rounds rounds, medians.
  * Run: npm run bench -- embedded-insert [--lines 300000] [--rounds 3]
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createEnricher, type EnrichedRecord } from '../src/enrich/index.js';
-import { createParser } from '../src/parse/scan.js';
 import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { columnsOf, rowBinaryTypes } from '../src/sink/columns.js';
 import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
+import { idle, insertBodies, median, sampleRecords } from './sample-rows.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const views = ['traffic_hourly_mv', 'traffic_monthly_mv', 'pages_daily_mv', 'top_hourly_mv'];
 
 interface Variant {
@@ -62,47 +59,10 @@ function cpuSeconds(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/** Waits until this process used under 3 % of a core for a second (chdb's merges done). */
-async function idle(): Promise<void> {
-  let last = cpuSeconds();
-  for (let i = 0; i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = cpuSeconds();
-    if (now - last < 0.03) return;
-    last = now;
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-async function sampleRecords(): Promise<EnrichedRecord[]> {
-  const parse = createParser('combined');
-  const enricher = await createEnricher();
-  const out: EnrichedRecord[] = [];
-  for (const l of readFileSync(path.join(root, 'data/sample/elastic_apache.log'), 'utf8').split('\n')) {
-    const r = l === '' ? undefined : parse(l);
-    if (r?.ok) out.push(enricher.enrich(r.record));
-  }
-  return out;
-}
-
 export async function benchEmbeddedInsert(lineCount: number, rounds: number): Promise<string> {
   const recs = await sampleRecords();
   const writer = new AccessLogRowWriter({ format: 'TabSeparated', dialect: 'modern', timezone: 'UTC' });
-  const bodies: Buffer[] = [];
-  for (let base = 0; base < lineCount; base += 50_000) {
-    const rows = writer.newBuffer(50_000 * 600);
-    for (let i = base; i < Math.min(lineCount, base + 50_000); i++)
-      writer.write(rows, recs[i % recs.length] as EnrichedRecord, {
-        source: 's3://bench/k',
-        sourceOffset: i,
-        topic: 'bench',
-        partition: 0,
-        offset: i,
-        line: 0,
-      });
-    bodies.push(rows.bytes(0, rows.count));
-  }
+  const bodies = insertBodies(writer, recs, lineCount, 'bench');
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-bench-embedded-'));
   const dbs: EmbeddedClickHouse[] = [];
   try {
@@ -115,7 +75,7 @@ export async function benchEmbeddedInsert(lineCount: number, rounds: number): Pr
     const cpu = variants.map(() => [] as number[]);
     const wall = variants.map(() => [] as number[]);
     const types = rowBinaryTypes('modern');
-    await idle();
+    await idle(cpuSeconds);
     for (let round = 0; round < rounds; round++)
       for (const [i, v] of variants.entries()) {
         const ch = dbs[i] as EmbeddedClickHouse;
@@ -127,11 +87,11 @@ export async function benchEmbeddedInsert(lineCount: number, rounds: number): Pr
             ...(v.typed ? { types } : {}),
           });
         wall[i]?.push(performance.now() - t0);
-        await idle();
+        await idle(cpuSeconds);
         cpu[i]?.push(((cpuSeconds() - c0) * 1e6) / lineCount);
         for (const t of ['access_log', 'traffic_hourly', 'traffic_monthly', 'pages_daily', 'top_hourly'])
           await ch.exec(`TRUNCATE TABLE IF EXISTS ${t}`).catch(() => undefined); // a Null table has nothing to truncate
-        await idle();
+        await idle(cpuSeconds);
       }
     const base = median(cpu[0] as number[]);
     return [

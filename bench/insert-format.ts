@@ -15,21 +15,15 @@
  * again after the INSERTs (merges included).
  * Run: npm run bench -- insert-format [--lines 500000] [--rounds 3]
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createEnricher, type EnrichedRecord } from '../src/enrich/index.js';
-import { createParser } from '../src/parse/scan.js';
 import { migrate } from '../src/schema/migrate.js';
 import { HttpClickHouse } from '../src/sink/clickhouse/http.js';
 import type { RowFormat } from '../src/sink/clickhouse/types.js';
 import { columnsOf, rowBinaryTypes, type Dialect } from '../src/sink/columns.js';
 import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
-import { splitLines } from '../src/source/lines.js';
 import { stackPid, treeCpuSeconds } from './cpu.js';
+import { idle, insertBodies, median, sampleRecords } from './sample-rows.js';
 import { benchEndpoints } from './stack.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** The formats compared; RowBinary is read through input() as the given types, then converted to the table's by the server. */
 const formats: { label: string; format: RowFormat; lowCardinality?: 'kept' | 'as String' }[] = [
   { label: 'TabSeparated', format: 'TabSeparated' },
@@ -37,36 +31,6 @@ const formats: { label: string; format: RowFormat; lowCardinality?: 'kept' | 'as
   { label: 'RowBinary, LowCardinality read as String (weblog)', format: 'RowBinary', lowCardinality: 'as String' },
 ];
 const tables = ['real schema', 'Null table'] as const;
-
-async function sampleRecords(): Promise<EnrichedRecord[]> {
-  const file = readFileSync(path.join(root, 'data/sample/elastic_apache.log'));
-  const parse = createParser('combined');
-  const enricher = await createEnricher();
-  const out: EnrichedRecord[] = [];
-  for await (const batch of splitLines(
-    (async function* () {
-      yield file;
-    })(),
-  ))
-    for (const l of batch) {
-      const r = l.text === '' ? undefined : parse(l.text);
-      if (r?.ok) out.push(enricher.enrich(r.record));
-    }
-  return out;
-}
-
-/** Waits until the server has used under 3 % of a core for a second (merges done). */
-async function idle(pid: number): Promise<void> {
-  let last = treeCpuSeconds(pid);
-  for (let i = 0; i < 60; i++) {
-    await new Promise((r) => setTimeout(r, 1000));
-    const now = treeCpuSeconds(pid);
-    if (now - last < 0.03) return;
-    last = now;
-  }
-}
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 interface Cell {
   build: number[];
@@ -109,7 +73,7 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
     const types = columnsOf(t.dialect).map((c) => c.type[t.dialect] as string);
     const typesOf = (lc: 'kept' | 'as String' | undefined) => (lc === 'as String' ? rowBinaryTypes(t.dialect) : types);
     const cells = new Map<string, Cell>();
-    await idle(pid);
+    await idle(() => treeCpuSeconds(pid));
     for (let round = 0; round < rounds; round++)
       for (const table of tables)
         for (const f of formats) {
@@ -120,24 +84,7 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
           const ch = dbs.get(key) as HttpClickHouse;
           const writer = new AccessLogRowWriter({ format: f.format, dialect: t.dialect, timezone: ch.timezone });
           const c0 = process.cpuUsage();
-          const bodies: Buffer[] = [];
-          for (let base = 0; base < lineCount; base += 50_000) {
-            const rows = writer.newBuffer(50_000 * 600);
-            for (let i = base; i < Math.min(lineCount, base + 50_000); i++)
-              writer.write(rows, recs[i % recs.length] as EnrichedRecord, {
-                source: 's3://bench/k',
-                sourceOffset: i,
-                topic: `r${round}`,
-                partition: 0,
-                offset: i,
-                line: 0,
-              });
-            for (let from = 0; from < rows.count;) {
-              const to = rows.partitionRunEnd(from, 50_000);
-              bodies.push(rows.bytes(from, to));
-              from = to;
-            }
-          }
+          const bodies = insertBodies(writer, recs, lineCount, `r${round}`);
           const built = process.cpuUsage(c0);
           const s0 = treeCpuSeconds(pid);
           const c1 = process.cpuUsage();
@@ -155,12 +102,12 @@ export async function benchInsertFormat(lineCount: number, rounds: number): Prom
             continue;
           }
           const sent = process.cpuUsage(c1);
-          await idle(pid);
+          await idle(() => treeCpuSeconds(pid));
           const s1 = treeCpuSeconds(pid);
           // A fresh table for the next run: merges of this run's parts only.
           for (const x of ['access_log', 'traffic_hourly', 'traffic_monthly', 'pages_daily', 'top_hourly'])
             await ch.exec(`TRUNCATE TABLE IF EXISTS ${x}`).catch(() => undefined);
-          await idle(pid);
+          await idle(() => treeCpuSeconds(pid));
           cell.build.push((built.user + built.system) / lineCount);
           cell.send.push((sent.user + sent.system) / lineCount);
           cell.server.push(((s1 - s0) * 1e6) / lineCount);
