@@ -58,7 +58,7 @@ export const leastPrivilegeUsers = {
   processor: {
     name: 'weblog_processor',
     password: 'processor-secret',
-    grants: ['GRANT SELECT, INSERT ON lp_*.*', 'GRANT SELECT ON system.processes, SELECT ON system.query_log, SYSTEM FLUSH LOGS, KILL QUERY ON *.*'],
+    grants: ['GRANT SELECT, INSERT ON lp_*.*', 'GRANT SELECT ON system.processes, SELECT ON system.query_log, SYSTEM FLUSH LOGS ON *.*'],
   },
   /** A processor without the query log: the deduplication tokens must carry exactly-once alone. */
   processorNoLog: {

@@ -12,8 +12,8 @@
  * - it answered with an error of its own, or refused the connection: never ran;
  * - the server restarted after the request was sent: it died with the process;
  * - `system.query_log` holds its end (QueryFinish, or an exception): known;
- * - `system.processes` shows it running: wait (KILL QUERY ... SYNC after
- *   `killAfterMs`, then it is either done or gone);
+ * - `system.processes` shows it running: wait until it ends (never killed:
+ *   the views of a killed INSERT may miss a block its table took);
  * - none of these for `graceMs` while the server answers: it never arrived
  *   (a request buffered in a live server's socket is read within milliseconds).
  * Only then may stored offsets be read back. The read-back then sees a late
@@ -22,6 +22,24 @@
 
 /** query_log `type` values (ClickHouse QueryLogElement::Type). */
 export const queryLogType = { start: 1, finish: 2, exceptionBeforeStart: 3, exceptionWhileProcessing: 4 } as const;
+
+const queryLogTypeNames: Record<string, number> = {
+  QueryStart: queryLogType.start,
+  QueryFinish: queryLogType.finish,
+  ExceptionBeforeStart: queryLogType.exceptionBeforeStart,
+  ExceptionWhileProcessing: queryLogType.exceptionWhileProcessing,
+};
+
+/**
+ * A query_log `type` as read: a current server's JSON gives the Enum8's name
+ * ('QueryStart'), not its number. Read as a number, every name became NaN,
+ * so a running INSERT whose start was logged counted as ended and its
+ * partition was read back while it still wrote (test/integration/process/
+ * settle-running.test.ts).
+ */
+export function queryLogTypeOf(t: number | string): number {
+  return typeof t === 'number' ? t : (queryLogTypeNames[t] ?? Number(t));
+}
 
 /** Server-side error codes that leave an INSERT's outcome unknown. */
 const unknownOutcomeCodes = new Set([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { insertNeverRan, judge, queryLogType, type ServerView, type Unsettled } from '../../../../src/sink/clickhouse/unsettled.js';
+import { insertNeverRan, judge, queryLogType, queryLogTypeOf, type ServerView, type Unsettled } from '../../../../src/sink/clickhouse/unsettled.js';
 
 const view = (over: Partial<ServerView> = {}): ServerView => ({ startedAt: 0, running: new Set(), logged: new Map(), ...over });
 
@@ -36,5 +36,20 @@ describe('judge', () => {
     expect(judge(u, view(), sent + 12_000, 10_000)).toBe('waiting');
     expect(judge(u, view(), sent + 21_999, 10_000)).toBe('waiting');
     expect(judge(u, view(), sent + 22_000, 10_000)).toBe('settled');
+  });
+});
+
+describe('queryLogTypeOf', () => {
+  it("reads a current server's Enum8 names and 18.16's numbers alike", () => {
+    expect(['QueryStart', 'QueryFinish', 'ExceptionBeforeStart', 'ExceptionWhileProcessing'].map(queryLogTypeOf)).toEqual([
+      queryLogType.start,
+      queryLogType.finish,
+      queryLogType.exceptionBeforeStart,
+      queryLogType.exceptionWhileProcessing,
+    ]);
+    expect([1, '2', 3].map(queryLogTypeOf)).toEqual([1, 2, 3]);
+    // a running INSERT whose start is logged by name is still running
+    const logged = new Map([['q', ['QueryStart'].map(queryLogTypeOf)]]);
+    expect(judge({ queryId: 'q', sentAt: 1 }, { startedAt: 0, running: new Set(), logged }, 2, 10_000)).toBe('running');
   });
 });
