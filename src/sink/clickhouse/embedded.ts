@@ -54,6 +54,11 @@ let shared: Shared | undefined;
 /** The folder, inside the data folder, of rows on their way into chdb (EmbeddedClickHouse.insertFromFile). */
 const spoolDir = '.weblog-rows';
 
+/** An INSERT's deduplication settings: in the views too, or they count a retried block again (see migration 0005). */
+function dedupSettings(token: string | undefined): Record<string, string | number> {
+  return token ? { insert_deduplication_token: token, deduplicate_blocks_in_dependent_materialized_views: 1 } : {};
+}
+
 /** The embedded data folder this process holds open, if any (tests check every job closes it). */
 export function openEmbeddedFolder(): string | undefined {
   return shared && shared.refs > 0 ? shared.dir : undefined;
@@ -224,10 +229,8 @@ export class EmbeddedClickHouse implements ClickHouse {
       });
     }
     const structure = columns.map((c, i) => `${c} ${types[i] as string}`).join(', ');
-    // Deduplication in the views too, or they count a retried block again (see migration 0005).
-    const settings = dedupToken
-      ? ` SETTINGS insert_deduplication_token = ${sqlString(dedupToken)}, deduplicate_blocks_in_dependent_materialized_views = 1`
-      : '';
+    const dedup = Object.entries(dedupSettings(dedupToken));
+    const settings = dedup.length > 0 ? ` SETTINGS ${dedup.map(([k, v]) => `${k} = ${typeof v === 'number' ? v : sqlString(v)}`).join(', ')}` : '';
     try {
       await this.run((session) =>
         session.queryAsync(
@@ -257,8 +260,7 @@ export class EmbeddedClickHouse implements ClickHouse {
           values,
           format,
           ...(columns ? { columns } : {}),
-          // Deduplication in the views too, or they count a retried block again (see migration 0005).
-          ...(dedupToken ? { settings: { insert_deduplication_token: dedupToken, deduplicate_blocks_in_dependent_materialized_views: 1 } } : {}),
+          ...(dedupToken ? { settings: dedupSettings(dedupToken) } : {}),
         }),
       );
     } catch (err) {
