@@ -9,6 +9,7 @@ import { clickhouseDefaults, type ClickHouse, type Dialect, type InsertOptions, 
 import { clickhouseCode, isUserRefusal, wrapClickHouseError } from './errors.js';
 import { parseClickHouseJson } from './json64.js';
 import { bindLiterals, sqlIdentifier, sqlString } from './sql.js';
+import { pendingQuorums } from './quorum.js';
 import { insertNeverRan, judge, queryLogTypeOf, type Unsettled } from './unsettled.js';
 
 export interface HttpOptions {
@@ -274,7 +275,8 @@ export class HttpClickHouse implements ClickHouse {
    * Resolves once no INSERT of this connection can still land: each one that
    * timed out has finished or failed (it is never killed: see below), or provably never arrived;
    * with `scope`, also once no other process's INSERT of that scope is
-   * running. Throws a retriable UNAVAILABLE while that is not known yet.
+   * running and, on a cluster with a quorum, no quorum INSERT waits for its
+   * replicas. Throws a retriable UNAVAILABLE while that is not known yet.
    */
   async settle(scope?: string): Promise<void> {
     const ids = [...this.unsettled.keys()];
@@ -290,7 +292,31 @@ export class HttpClickHouse implements ClickHouse {
       throw isUserRefusal(err) ? this.missingRight('SELECT ON system.processes', 'to see INSERTs still running before it reads back what is stored', err) : err;
     });
     if (Number(view?.others ?? 0) > 0) throw new WeblogError('UNAVAILABLE', `waiting for another worker's INSERT into ${scope} to finish`);
-    if (ids.length === 0) return;
+    if (ids.length > 0) await this.settleOwn(ids, Number(view?.up ?? 0), new Set(view?.running ?? []));
+    if (scope !== undefined && (this.opts.cluster?.insertQuorum ?? 0) > 1) await this.quorumsDone();
+  }
+
+  /** Throws UNAVAILABLE while a quorum INSERT waits for replicas: the read-back cannot see its part yet (quorum.ts). */
+  private async quorumsDone(): Promise<void> {
+    const pending = await pendingQuorums((sql, params) => this.adminQuery(sql, params), this.database).catch((err: unknown) => {
+      throw isUserRefusal(err)
+        ? this.missingRight(
+            'SELECT ON system.replicas, system.zookeeper',
+            'to see quorum INSERTs still waiting for replicas before it reads back what is stored',
+            err,
+          )
+        : err;
+    });
+    const [first] = pending;
+    if (first)
+      throw new WeblogError(
+        'UNAVAILABLE',
+        `waiting for a quorum INSERT into ${first.table} (${first.detail}) to reach its replicas before reading back stored offsets: a replica is down or catching up`,
+      );
+  }
+
+  /** Drops the INSERTs of this connection that timed out and have ended (or never arrived); throws UNAVAILABLE while any has not. */
+  private async settleOwn(ids: string[], uptimeSeconds: number, running: Set<string>): Promise<void> {
     const logged = new Map<string, number[]>();
     if (this.queryLog) {
       try {
@@ -312,8 +338,7 @@ export class HttpClickHouse implements ClickHouse {
       }
     }
     const now = Date.now();
-    const startedAt = now - Number(view?.up ?? 0) * 1000;
-    const running = new Set(view?.running ?? []);
+    const startedAt = now - uptimeSeconds * 1000;
     const grace = this.opts.settleGraceMs ?? 10_000;
     // One still running is waited for, never killed: a materialized view is not atomic with its table, and an
     // INSERT killed after access_log took its block but before every view did left the rollups short of rows

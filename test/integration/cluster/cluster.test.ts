@@ -11,7 +11,10 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { legacyMigrationsDir } from '../../../src/schema/migrate.js';
+import { WeblogError } from '../../../src/errors.js';
+import { ClickHouseAccessLogStore, nothingStored } from '../../../src/sink/access-log.js';
 import { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { openClickHouse } from '../../../src/sink/clickhouse/open.js';
 import { localClusterEndpoints } from '../../stack/config.js';
 import { servicePidFile } from '../../stack/services.js';
 import { downCluster, upCluster } from '../../stack/stack.js';
@@ -284,4 +287,49 @@ describe('exactly once on the cluster', () => {
   it('a replica killed (kill -9) and restarted mid-run: each line once on every replica, the rollup whole unless a quorum failed', async () => {
     checkRollup(await scenario({ processorKills: 0, killReplica: true }), 'replica kill', false);
   }, 600_000);
+});
+
+describe('reading back what a partition holds, on the cluster', () => {
+  it('a quorum INSERT that failed after writing its part: the read-back waits for the quorum instead of missing the part, then sees it', async () => {
+    const db = uniqueName('clq');
+    dropLater(db);
+    expect((await weblog(migrateArgs(node1, db))).code).toBe(0);
+    // Quorum INSERTs give up after 60% of this (1.8 s); replica 2's ZooKeeper session outlives its process by
+    // about 30 s, so in between an INSERT writes its part on replica 1 and then fails waiting for replica 2.
+    const ch = await openClickHouse({ url: node1, database: db, cluster: { name: cl.cluster, keeperPath: '', insertQuorum: 'auto' }, requestTimeoutMs: 3000 });
+    cleanups.push(() => ch.close());
+    const store = new ClickHouseAccessLogStore(ch);
+    const topic = uniqueName('clqt');
+    const reject = { msg: { offset: 41, line: 0, source: 's3://b/k', sourceOffset: 0 }, reject: { line: 'x', reason: 'no_match' as const, detail: 'test' } };
+    expect(await store.storedOffsets(topic, 0, 0)).toEqual({ rows: nothingStored(), rejects: nothingStored() });
+
+    process.kill(Number(readFileSync(servicePidFile('clickhouse-r2'), 'utf8')), 'SIGKILL');
+    const failed = await store.insertRejects(topic, 0, [reject]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(String(failed)).toMatch(/Timeout while waiting for quorum|Unknown status/);
+    // Replica 1 holds the line, the quorum does not yet: reading back "nothing stored" would send it again.
+    const [held] = await node(node1, db).query<{ c: string }>('SELECT count() AS c FROM rejects_local');
+    expect(Number(held?.c)).toBe(1);
+    const early = await store.storedOffsets(topic, 0, 0).then(
+      (s) => s,
+      (err: unknown) => err,
+    );
+    expect(early).toBeInstanceOf(WeblogError);
+    expect((early as WeblogError).retriable).toBe(true);
+    expect((early as WeblogError).message).toMatch(/quorum/);
+
+    await upCluster();
+    let seen: unknown;
+    await waitUntil(
+      'the read-back once replica 2 is back',
+      async () => {
+        seen = await store.storedOffsets(topic, 0, 0).catch((err: unknown) => err);
+        return !(seen instanceof Error);
+      },
+      120_000,
+    );
+    expect(seen).toEqual({ rows: nothingStored(), rejects: { offset: 41, line: 0 } });
+  }, 300_000);
 });
