@@ -1,13 +1,13 @@
 /**
  * Question: what does storing a row cost the embedded engine (chdb), and
  * where does it go? The same enriched rows (the Elastic sample cycled to
- * --lines), as TabSeparated INSERTs of up to 50,000 rows as `weblog run`
- * sends them, into: access_log as it was filled before (chdb's raw insert
- * call; LowCardinality columns filled value by value while parsing),
- * access_log as weblog fills it now (the rows written to a file and read
- * with file() as String, converted a block at a time), the same without the
- * four rollup views, and Null tables of the columns (what parsing the text
- * alone costs, each way). CPU of the
+ * --lines), in INSERTs of up to 50,000 rows as `weblog run` sends them,
+ * into: access_log through chdb's raw insert call (TabSeparated;
+ * LowCardinality columns filled value by value while parsing), access_log
+ * through a row file read with file() as String and converted a block at a
+ * time, as TabSeparated and as RowBinary (what weblog sends now), the same
+ * without the four rollup views, and Null tables of the columns (what
+ * reading the rows alone costs, each format). CPU of the
  * whole process (chdb runs in it: parsing, part writing, views, merges),
  * from the first INSERT until the process is idle again; variants
  * interleaved, --rounds rounds, medians.
@@ -19,6 +19,7 @@ import path from 'node:path';
 import { migrate } from '../src/schema/migrate.js';
 import { EmbeddedClickHouse } from '../src/sink/clickhouse/embedded.js';
 import { columnsOf, rowBinaryTypes } from '../src/sink/columns.js';
+import type { RowFormat } from '../src/sink/clickhouse/types.js';
 import { AccessLogRowWriter, accessLogColumns } from '../src/sink/rows.js';
 import { idle, insertBodies, median, sampleRecords } from './sample-rows.js';
 
@@ -30,6 +31,7 @@ interface Variant {
   prepare?: (ch: EmbeddedClickHouse) => Promise<void>;
   /** Rows sent with the column types, as the store sends them (read with file()); else chdb's raw insert. */
   typed: boolean;
+  format: RowFormat;
 }
 
 const declared = columnsOf('modern').map((c) => `${c.name} ${c.type.modern as string}`);
@@ -38,20 +40,18 @@ const nullTable = (cols: string[]) => async (ch: EmbeddedClickHouse) => {
   await ch.exec('DROP TABLE access_log');
   await ch.exec(`CREATE TABLE access_log (${cols.join(', ')}) ENGINE = Null`);
 };
+const noViews = async (ch: EmbeddedClickHouse) => {
+  for (const v of views) await ch.exec(`DROP VIEW IF EXISTS ${v}`);
+};
 
 const variants: Variant[] = [
-  { label: 'access_log + 4 views, raw insert call, LowCardinality filled while parsing (before)', typed: false },
-  { label: 'access_log + 4 views, rows read with file() as String, converted per block (**weblog**)', typed: true },
-  {
-    label: 'access_log without the views, read with file()',
-    typed: true,
-    prepare: async (ch) => {
-      for (const v of views) await ch.exec(`DROP VIEW IF EXISTS ${v}`);
-    },
-  },
-  { label: 'Null table, String columns, read with file() (parsing only)', typed: true, prepare: nullTable(asString) },
-  { label: 'Null table, LowCardinality columns, raw insert call (parsing only)', typed: false, prepare: nullTable(declared) },
-  { label: 'Null table, String columns, raw insert call (parsing only)', typed: false, prepare: nullTable(asString) },
+  { label: 'access_log + 4 views, raw insert call, TabSeparated, LowCardinality filled while parsing (2026-12-07)', typed: false, format: 'TabSeparated' },
+  { label: 'access_log + 4 views, TabSeparated row file read with file() as String, converted per block (2026-12-07)', typed: true, format: 'TabSeparated' },
+  { label: 'access_log + 4 views, RowBinary row file read with file() (**weblog**)', typed: true, format: 'RowBinary' },
+  { label: 'access_log without the views, RowBinary row file', typed: true, format: 'RowBinary', prepare: noViews },
+  { label: 'Null table, String columns, TabSeparated row file (reading only)', typed: true, format: 'TabSeparated', prepare: nullTable(asString) },
+  { label: 'Null table, String columns, RowBinary row file (reading only)', typed: true, format: 'RowBinary', prepare: nullTable(asString) },
+  { label: 'Null table, LowCardinality columns, raw insert call (reading only)', typed: false, format: 'TabSeparated', prepare: nullTable(declared) },
 ];
 
 function cpuSeconds(): number {
@@ -61,8 +61,10 @@ function cpuSeconds(): number {
 
 export async function benchEmbeddedInsert(lineCount: number, rounds: number): Promise<string> {
   const recs = await sampleRecords();
-  const writer = new AccessLogRowWriter({ format: 'TabSeparated', dialect: 'modern', timezone: 'UTC' });
-  const bodies = insertBodies(writer, recs, lineCount, 'bench');
+  const bodies = {
+    TabSeparated: insertBodies(new AccessLogRowWriter({ format: 'TabSeparated', dialect: 'modern', timezone: 'UTC' }), recs, lineCount, 'bench'),
+    RowBinary: insertBodies(new AccessLogRowWriter({ format: 'RowBinary', dialect: 'modern', timezone: 'UTC' }), recs, lineCount, 'bench'),
+  };
   const dir = mkdtempSync(path.join(os.tmpdir(), 'weblog-bench-embedded-'));
   const dbs: EmbeddedClickHouse[] = [];
   try {
@@ -81,8 +83,8 @@ export async function benchEmbeddedInsert(lineCount: number, rounds: number): Pr
         const ch = dbs[i] as EmbeddedClickHouse;
         const c0 = cpuSeconds();
         const t0 = performance.now();
-        for (const [k, body] of bodies.entries())
-          await ch.insertRows('access_log', accessLogColumns.modern, body, 'TabSeparated', {
+        for (const [k, body] of bodies[v.format].entries())
+          await ch.insertRows('access_log', accessLogColumns.modern, body, v.format, {
             dedupToken: `bench:${round}:${k}`,
             ...(v.typed ? { types } : {}),
           });
@@ -95,7 +97,7 @@ export async function benchEmbeddedInsert(lineCount: number, rounds: number): Pr
       }
     const base = median(cpu[0] as number[]);
     return [
-      `${lineCount.toLocaleString('en-US')} rows per run in INSERTs of up to 50,000 TabSeparated rows, ${rounds} rounds interleaved, medians; CPU of the whole process (chdb's threads included) until idle again (merges included).`,
+      `${lineCount.toLocaleString('en-US')} rows per run in INSERTs of up to 50,000 rows, ${rounds} rounds interleaved, medians; CPU of the whole process (chdb's threads included) until idle again (merges included).`,
       '',
       '| chdb (ClickHouse in-process), into | INSERT wall ms | CPU µs/row | vs before |',
       '|---|--:|--:|--:|',

@@ -53,6 +53,8 @@ let shared: Shared | undefined;
 
 /** The folder, inside the data folder, of rows on their way into chdb (EmbeddedClickHouse.insertFromFile). */
 const spoolDir = '.weblog-rows';
+/** file() reads a path with these characters as a pattern of several files. */
+const globFree = (dir: string) => !/[*?{}]/.test(dir);
 
 /** An INSERT's deduplication settings: in the views too, or they count a retried block again (see migration 0005). */
 function dedupSettings(token: string | undefined): Record<string, string | number> {
@@ -186,39 +188,48 @@ export class EmbeddedClickHouse implements ClickHouse {
     return this.insertRaw(table, 'JSONEachRow', Buffer.from(ndjson), undefined, opts?.dedupToken);
   }
 
-  /** chdb's raw insert takes text formats only (its RawInsertFormat). */
-  readonly rowFormats: readonly RowFormat[] = ['TabSeparated'];
+  /**
+   * RowBinary first: chdb reads it from a row file (insertFromFile) for less CPU than text. Its raw insert call
+   * takes text formats only, so a data folder whose path has file()'s glob characters takes TabSeparated.
+   */
+  get rowFormats(): readonly RowFormat[] {
+    return globFree(this.s.dir) ? ['RowBinary', 'TabSeparated'] : ['TabSeparated'];
+  }
 
   async insertRows(table: string, columns: readonly string[], body: Buffer, format: RowFormat, opts?: InsertOptions): Promise<void> {
-    if (format !== 'TabSeparated') throw new WeblogError('INSERT_REJECTED', `the embedded engine takes no ${format} inserts`, { retriable: false });
+    if (!this.rowFormats.includes(format))
+      throw new WeblogError('INSERT_REJECTED', `the embedded engine in ${this.s.dir} takes no ${format} inserts`, { retriable: false });
     const types = opts?.types;
-    if (!types) return this.insertRaw(table, 'TabSeparated', body, columns, opts?.dedupToken);
-    if (types.length !== columns.length)
+    if (types && types.length !== columns.length)
       throw new WeblogError('INSERT_REJECTED', `rows into ${table}: ${types.length} types for ${columns.length} columns`, { retriable: false });
-    return this.insertFromFile(table, columns, types, body, opts?.dedupToken);
+    if (types && globFree(this.s.dir)) return this.insertFromFile(table, columns, types, body, format, opts?.dedupToken);
+    if (format !== 'TabSeparated')
+      throw new WeblogError('INSERT_REJECTED', `${format} rows into ${table} need their column types (the embedded engine reads them from a file)`, {
+        retriable: false,
+      });
+    return this.insertRaw(table, 'TabSeparated', body, columns, opts?.dedupToken);
   }
 
   /**
    * Rows of the given column types, written to a file in the data folder and
-   * read with `INSERT ... SELECT * FROM file(..., TabSeparated, 'types')`:
+   * read with `INSERT ... SELECT * FROM file(..., <format>, 'types')`:
    * chdb reads the values as those types (LowCardinality columns as String)
    * and converts each block to the table's, as a server does with input().
    * Filling LowCardinality columns value by value while parsing, and chdb's
    * raw insert call itself (about 4 µs per row on its own thread, whatever
-   * the table), made the straight insert cost 1.5x as much (bench/README.md,
-   * "The embedded path"). A column an operator changed takes or refuses
-   * values as with a straight insert. A data folder whose path has file()'s
-   * glob characters inserts straight.
+   * the table), made the straight insert cost 1.5x as much, and reading
+   * RowBinary costs it less than text (bench/README.md, "The embedded path").
+   * A column an operator changed takes or refuses values as with a straight insert.
    */
   private async insertFromFile(
     table: string,
     columns: readonly string[],
     types: readonly string[],
     body: Buffer,
+    format: RowFormat,
     dedupToken: string | undefined,
   ): Promise<void> {
-    const file = path.join(this.s.dir, spoolDir, `${process.pid}-${++this.s.spooled}.tsv`);
-    if (/[*?{}]/.test(file)) return this.insertRaw(table, 'TabSeparated', body, columns, dedupToken);
+    const file = path.join(this.s.dir, spoolDir, `${process.pid}-${++this.s.spooled}.${format === 'RowBinary' ? 'bin' : 'tsv'}`);
     try {
       await mkdir(path.dirname(file), { recursive: true });
       await writeFile(file, body);
@@ -234,7 +245,7 @@ export class EmbeddedClickHouse implements ClickHouse {
     try {
       await this.run((session) =>
         session.queryAsync(
-          `INSERT INTO ${sqlIdentifier(table)} (${columns.map(sqlIdentifier).join(', ')})${settings} SELECT * FROM file(${sqlString(file)}, TabSeparated, ${sqlString(structure)})`,
+          `INSERT INTO ${sqlIdentifier(table)} (${columns.map(sqlIdentifier).join(', ')})${settings} SELECT * FROM file(${sqlString(file)}, ${format}, ${sqlString(structure)})`,
           { format: 'TSV' },
         ),
       );

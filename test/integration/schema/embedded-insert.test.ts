@@ -103,6 +103,23 @@ describe('rows into the embedded engine', () => {
     await ch.insertRows('access_log', accessLogColumns.modern, body, 'TabSeparated', { types });
     expect(await count(ch, 'SELECT count() AS c FROM access_log')).toBe(n);
     expect(existsSync(spool())).toBe(false);
+    // chdb's straight insert takes text only: RowBinary is not offered there.
+    expect(ch.rowFormats).toEqual(['TabSeparated']);
+    await expect(ch.insertRows('access_log', accessLogColumns.modern, Buffer.alloc(1), 'RowBinary', { types })).rejects.toMatchObject({
+      code: 'INSERT_REJECTED',
+      retriable: false,
+    });
+  });
+
+  it('RowBinary first, read from a row file: rows without their types are refused, not misread', async () => {
+    const ch = await database();
+    expect(ch.rowFormats).toEqual(['RowBinary', 'TabSeparated']);
+    await expect(ch.insertRows('access_log', accessLogColumns.modern, Buffer.alloc(8), 'RowBinary')).rejects.toMatchObject({
+      code: 'INSERT_REJECTED',
+      retriable: false,
+      message: expect.stringContaining('need their column types'),
+    });
+    expect(await count(ch, 'SELECT count() AS c FROM access_log')).toBe(0);
   });
 
   it('refuses types that do not match the columns', async () => {

@@ -1,24 +1,45 @@
 /**
- * RowBinary rows, what the processor sends a current server over HTTP, must
+ * RowBinary rows, what the processor sends a current server over HTTP and
+ * what `weblog run` hands the embedded engine (chdb, through a row file), must
  * store exactly what the TabSeparated rows store: the real samples, awkward strings
  * (escapes, non-ASCII, lone surrogates, the long and very long string paths),
  * every form of address, times from 1970 to 2105, NULLs and maps; and into
  * columns an operator changed, the values the TabSeparated rows give.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EnrichedRecord } from '../../../src/enrich/index.js';
 import { migrate } from '../../../src/schema/migrate.js';
 import { ClickHouseAccessLogStore } from '../../../src/sink/access-log.js';
-import type { HttpClickHouse } from '../../../src/sink/clickhouse/http.js';
+import { EmbeddedClickHouse } from '../../../src/sink/clickhouse/embedded.js';
+import type { ClickHouse } from '../../../src/sink/clickhouse/types.js';
 import type { Provenance } from '../../../src/sink/rows.js';
 import { currentTarget, serverDatabase } from '../../helpers/clickhouse.js';
 import { fixture, readLines } from '../../helpers/datasets.js';
 import { enrichLines } from '../../helpers/load.js';
+import { uniqueName } from '../../helpers/names.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterAll(async () => {
   for (const c of cleanups.reverse()) await c();
 });
+
+let folder = '';
+cleanups.push(async () => rmSync(folder || path.join(os.tmpdir(), 'weblog-none'), { recursive: true, force: true })); // runs last: after the closes
+/** A database of the embedded engine, in one data folder for the file (one folder per process). */
+async function embeddedDatabase(prefix: string): Promise<ClickHouse> {
+  folder ||= mkdtempSync(path.join(os.tmpdir(), 'weblog-row-binary-'));
+  const ch = new EmbeddedClickHouse({ dir: folder, database: uniqueName(prefix) });
+  cleanups.push(() => ch.close());
+  return ch;
+}
+
+const targets: { name: string; database: (prefix: string) => Promise<ClickHouse> }[] = [
+  { name: 'the current server', database: (prefix) => serverDatabase(prefix, cleanups, { url: currentTarget().url }) },
+  { name: 'the embedded engine (chdb)', database: embeddedDatabase },
+];
 
 const prov = (i: number): Provenance => ({
   source: i % 5 === 0 ? 's3://b/a\tb' : 's3://b/k',
@@ -78,15 +99,14 @@ async function records(): Promise<EnrichedRecord[]> {
   return [...real, ...special, ...crafted];
 }
 
-const dump = (ch: HttpClickHouse) =>
+const dump = (ch: ClickHouse) =>
   ch.query<Record<string, unknown>>('SELECT * EXCEPT ingested_at, toString(ip) AS ip_text FROM access_log ORDER BY kafka_offset, kafka_line');
 
-describe('RowBinary rows on the current server', () => {
+describe.each(targets)('RowBinary rows on $name', (target) => {
   it('store the same table as TabSeparated rows', async () => {
-    const url = currentTarget().url;
     const recs = await records();
-    const tsv = await serverDatabase('rbtsv', cleanups, { url });
-    const bin = await serverDatabase('rbbin', cleanups, { url });
+    const tsv = await target.database('rbtsv');
+    const bin = await target.database('rbbin');
     for (const ch of [tsv, bin]) {
       await migrate(ch);
       await ch.detect();
@@ -117,11 +137,10 @@ describe('RowBinary rows on the current server', () => {
   });
 
   it('columns an operator changed: values are converted as text ones are, or refused, never misread', async () => {
-    const url = currentTarget().url;
     const all = await records();
     const recs = [...all.slice(0, 200), ...all.slice(-26)]; // some real lines, then every special address, time and string
-    const tsv = await serverDatabase('rbalt', cleanups, { url });
-    const bin = await serverDatabase('rbalb', cleanups, { url });
+    const tsv = await target.database('rbalt');
+    const bin = await target.database('rbalb');
     for (const ch of [tsv, bin]) {
       await migrate(ch);
       await ch.detect();
@@ -143,7 +162,7 @@ describe('RowBinary rows on the current server', () => {
     expect(await dump(bin)).toEqual(want);
     expect(want).toHaveLength(recs.length);
     // Too narrow for some values: the INSERT is refused as a whole, as TabSeparated's is (the writer then narrows it down).
-    const narrow = await serverDatabase('rbnar', cleanups, { url });
+    const narrow = await target.database('rbnar');
     await migrate(narrow);
     await narrow.detect();
     await narrow.exec('ALTER TABLE access_log MODIFY COLUMN remote_addr FixedString(15)');
