@@ -53,8 +53,6 @@ let shared: Shared | undefined;
 
 /** The folder, inside the data folder, of rows on their way into chdb (EmbeddedClickHouse.insertFromFile). */
 const spoolDir = '.weblog-rows';
-/** file() reads a path with these characters as a pattern of several files. */
-const globFree = (dir: string) => !/[*?{}]/.test(dir);
 
 /** An INSERT's deduplication settings: in the views too, or they count a retried block again (see migration 0005). */
 function dedupSettings(token: string | undefined): Record<string, string | number> {
@@ -107,6 +105,8 @@ export class EmbeddedClickHouse implements ClickHouse {
   version = '';
   readonly timezone = 'UTC';
   private readonly s: Shared;
+  /** The data folder's path has none of file()'s glob characters, so row files can be read with file(). */
+  private readonly fileReadable: boolean;
   private closed = false;
 
   constructor(private readonly opts: EmbeddedOptions) {
@@ -114,6 +114,8 @@ export class EmbeddedClickHouse implements ClickHouse {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(this.database))
       throw new WeblogError('CONFIG_INVALID', `database name "${this.database}" must be letters, digits and _`);
     this.s = acquire(opts.dir, opts.create !== false);
+    this.fileReadable = !/[*?{}]/.test(this.s.dir); // file() reads a path with these as a pattern of several files
+    this.rowFormats = this.fileReadable ? ['RowBinary', 'TabSeparated'] : ['TabSeparated'];
     if (opts.create !== false) this.s.session.query(`CREATE DATABASE IF NOT EXISTS ${this.database}`);
     else if (!this.s.session.query(`SELECT name FROM system.databases WHERE name = '${this.database}'`, 'TSV').includes(this.database)) {
       this.s.refs--;
@@ -192,9 +194,7 @@ export class EmbeddedClickHouse implements ClickHouse {
    * RowBinary first: chdb reads it from a row file (insertFromFile) for less CPU than text. Its raw insert call
    * takes text formats only, so a data folder whose path has file()'s glob characters takes TabSeparated.
    */
-  get rowFormats(): readonly RowFormat[] {
-    return globFree(this.s.dir) ? ['RowBinary', 'TabSeparated'] : ['TabSeparated'];
-  }
+  readonly rowFormats: readonly RowFormat[];
 
   async insertRows(table: string, columns: readonly string[], body: Buffer, format: RowFormat, opts?: InsertOptions): Promise<void> {
     if (!this.rowFormats.includes(format))
@@ -202,7 +202,7 @@ export class EmbeddedClickHouse implements ClickHouse {
     const types = opts?.types;
     if (types && types.length !== columns.length)
       throw new WeblogError('INSERT_REJECTED', `rows into ${table}: ${types.length} types for ${columns.length} columns`, { retriable: false });
-    if (types && globFree(this.s.dir)) return this.insertFromFile(table, columns, types, body, format, opts?.dedupToken);
+    if (types && this.fileReadable) return this.insertFromFile(table, columns, types, body, format, opts?.dedupToken);
     if (format !== 'TabSeparated')
       throw new WeblogError('INSERT_REJECTED', `${format} rows into ${table} need their column types (the embedded engine reads them from a file)`, {
         retriable: false,
